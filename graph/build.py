@@ -248,7 +248,8 @@ def _publish(
         os.chmod(staging, 0o755)
         paths = BuildPaths(staging)
         paths.nquads.write_bytes(nquads)
-        paths.trig.write_bytes(serialize(_sorted_quads(store), format=RdfFormat.TRIG, prefixes=PREFIXES) or b"")
+        trig = serialize(_sorted_quads(store), format=RdfFormat.TRIG, prefixes=PREFIXES) or b""
+        paths.trig.write_bytes(trig)
         write_void(paths.void, store, build_id=build_id, built_at=built_at, counts=counts)
         report.graph.serialize(destination=paths.validation, format="turtle")
         _switch(staging, out_dir)

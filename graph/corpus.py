@@ -16,7 +16,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import rdflib
-from pyoxigraph import DefaultGraph, NamedNode, Quad, RdfFormat, Store, serialize
+from oxrdflib import OxigraphStore
+from pyoxigraph import DefaultGraph, NamedNode, Quad, RdfFormat, Store, Triple, serialize
 
 from .errors import ProvenanceError, UnannotatedFact
 from .load import load_file
@@ -35,6 +36,7 @@ __all__ = [
     "load_built_store",
     "load_corpus",
     "load_ontology_quads",
+    "to_oxrdflib_graph",
     "to_rdflib_dataset",
     "to_rdflib_graph",
 ]
@@ -137,7 +139,11 @@ def _store_unannotated(corpus: Corpus) -> None:
     corpus.store.extend(quads)
 
 
-def _triples_of(store: Store, graphs: Iterable[NamedNode] | None) -> Iterable[object]:
+#: the graph name under which validation data sits in its private pyoxigraph store
+SHACL_DATA_GRAPH = "urn:econsec:shacl-data"
+
+
+def _triples_of(store: Store, graphs: Iterable[NamedNode] | None) -> Iterable[Triple]:
     if graphs is None:
         return (q.triple for q in store.quads_for_pattern(None, None, None, None))
     return (q.triple for g in graphs for q in store.quads_for_pattern(None, None, None, g))
@@ -145,7 +151,7 @@ def _triples_of(store: Store, graphs: Iterable[NamedNode] | None) -> Iterable[ob
 
 def to_rdflib_graph(store: Store, graphs: Iterable[NamedNode] | None = None) -> rdflib.Graph:
     """The union of ``graphs`` (default: all graphs) as one rdflib Graph, via N-Triples."""
-    data = serialize(_triples_of(store, graphs), format=RdfFormat.N_TRIPLES)  # type: ignore[arg-type]
+    data = serialize(_triples_of(store, graphs), format=RdfFormat.N_TRIPLES)
     graph = rdflib.Graph()
     if data:
         graph.parse(data=data, format="nt")
@@ -163,6 +169,76 @@ def to_rdflib_dataset(store: Store, graphs: Iterable[NamedNode] | None = None) -
     if data:
         dataset.parse(data=data, format="nquads")
     return dataset
+
+
+_XSD_STRING = rdflib.XSD.string
+
+
+def _plain(term: rdflib.term.Node | None) -> rdflib.term.Node | None:
+    """``"x"^^xsd:string`` as rdflib's parsers write it, ``Literal("x")``.
+
+    oxrdflib returns simple literals with an explicit xsd:string datatype, and rdflib does not
+    consider ``Literal("x")`` (how the shapes graph spells ``sh:in ( "x" )``) equal to it.
+    """
+    if isinstance(term, rdflib.Literal) and term.datatype == _XSD_STRING:
+        return rdflib.Literal(str(term))
+    return term
+
+
+class _ValidationStore(OxigraphStore):
+    """oxrdflib's store, adjusted for pySHACL: rdflib-style plain literals, remembered ``len()``.
+
+    oxrdflib answers ``len(graph)`` with a COUNT query; pySHACL asks hundreds of times while
+    building results (6 of 8 seconds on the first corpus). The graph does not change while it
+    is validated, so one count per graph is enough; adding or removing forgets the counts.
+    """
+
+    def __init__(self, *, store: Store) -> None:
+        super().__init__(store=store)
+        self._lengths: dict[object, int] = {}
+
+    def __len__(self, context: rdflib.Graph | None = None) -> int:
+        key = None if context is None else context.identifier
+        if key not in self._lengths:
+            self._lengths[key] = super().__len__(context)
+        return self._lengths[key]
+
+    def triples(self, triple_pattern, context=None):  # type: ignore[no-untyped-def, override]
+        for (s, p, o), contexts in super().triples(triple_pattern, context):
+            yield (s, p, _plain(o)), contexts
+
+    def query(self, query, initNs, initBindings, queryGraph, **kwargs):  # type: ignore[no-untyped-def, override]
+        result = super().query(query, initNs, initBindings, queryGraph, **kwargs)
+        if result.type == "SELECT":
+            rows = result.bindings
+            result.bindings = [{k: _plain(v) for k, v in row.items()} for row in rows]
+        return result
+
+    def add(self, triple, context, quoted=False):  # type: ignore[no-untyped-def, override]
+        self._lengths.clear()
+        super().add(triple, context, quoted)
+
+    def addN(self, quads):  # type: ignore[no-untyped-def, override]
+        self._lengths.clear()
+        super().addN(quads)
+
+    def remove(self, triple, context=None):  # type: ignore[no-untyped-def, override]
+        self._lengths.clear()
+        super().remove(triple, context)
+
+
+def to_oxrdflib_graph(store: Store, graphs: Iterable[NamedNode] | None = None) -> rdflib.Graph:
+    """The union of ``graphs`` as an rdflib Graph whose SPARQL runs on pyoxigraph (oxrdflib).
+
+    For pySHACL: its SPARQL targets and constraints then run on pyoxigraph instead of rdflib's
+    own engine (DESIGN §3: 578 s against 0.07 s on the measured query). The triples are copied
+    into a fresh in-memory pyoxigraph store, in one named graph, so nothing pySHACL does can
+    touch ``store``.
+    """
+    inner = Store()
+    name = NamedNode(SHACL_DATA_GRAPH)
+    inner.extend(Quad(t.subject, t.predicate, t.object, name) for t in _triples_of(store, graphs))
+    return rdflib.Graph(store=_ValidationStore(store=inner), identifier=rdflib.URIRef(SHACL_DATA_GRAPH))
 
 
 def load_built_store(path: Path) -> Store:

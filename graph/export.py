@@ -8,6 +8,7 @@ can carry a compact ``@context`` with our prefixes.
 
 from __future__ import annotations
 
+import warnings
 from enum import StrEnum
 from typing import BinaryIO
 
@@ -39,7 +40,8 @@ class ExportFormat(StrEnum):
 
     @property
     def extension(self) -> str:
-        return {"turtle": "ttl", "trig": "trig", "nquads": "nq", "jsonld": "jsonld", "rdfxml": "rdf"}[self.value]
+        extensions = {"turtle": "ttl", "trig": "trig", "nquads": "nq", "jsonld": "jsonld", "rdfxml": "rdf"}
+        return extensions[self.value]
 
 
 def union_triples(store: Store) -> list[Triple]:
@@ -71,9 +73,11 @@ def export_bytes(store: Store, fmt: ExportFormat | str) -> bytes:
 
     dataset = rdflib.Dataset()
     data = serialize(store.quads_for_pattern(None, None, None, None), format=RdfFormat.N_QUADS)
-    if data:
-        dataset.parse(data=data, format="nquads")
-    out = dataset.serialize(format="json-ld", context=dict(PREFIXES), auto_compact=True, encoding="utf-8")
+    with warnings.catch_warnings():  # rdflib 7.6's N-Quads and JSON-LD plugins use its deprecated API
+        warnings.simplefilter("ignore", DeprecationWarning)
+        if data:
+            dataset.parse(data=data, format="nquads")
+        out = dataset.serialize(format="json-ld", context=dict(PREFIXES), auto_compact=True, encoding="utf-8")
     return out if isinstance(out, bytes) else out.encode()
 
 

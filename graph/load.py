@@ -40,7 +40,9 @@ FORMATS_BY_EXTENSION: dict[str, RdfFormat] = {
 
 # "Parser error at line 2 column 13: msg" / "Parser error between line 4 column 12 and line 5 column 1: msg"
 _POSITION_PREFIX = re.compile(
-    r"^Parser error (?:at|between) line \d+ column \d+(?: and line \d+ column \d+)?: ", re.IGNORECASE
+    r"^Parser error (?:at|between) line \d+ (?:column \d+|between columns \d+ and \d+)"
+    r"(?: and line \d+ column \d+)?: ",
+    re.IGNORECASE,
 )
 
 

@@ -20,7 +20,7 @@ from pathlib import Path
 import rdflib
 from rdflib.namespace import RDF, SH
 
-from .corpus import Corpus, load_corpus, to_rdflib_graph
+from .corpus import Corpus, load_corpus, to_oxrdflib_graph
 from .errors import UnannotatedFact, display_path
 from .paths import G_ONTOLOGY, PREFIXES, shapes_file
 from .provenance import Origin
@@ -48,7 +48,7 @@ def compact(term: rdflib.term.Node | str | None) -> str:
         iri = str(term)
         for prefix, ns in _PREFIX_ORDER:
             if iri.startswith(ns) and len(iri) > len(ns):
-                return f"{prefix}:{iri[len(ns):]}"
+                return f"{prefix}:{iri[len(ns) :]}"
         return f"<{iri}>"
     if isinstance(term, rdflib.Literal):
         text = str(term)
@@ -222,12 +222,14 @@ def validate_corpus(
         )
     shapes = rdflib.Graph()
     shapes.parse(shapes_path, format="turtle")
-    data = to_rdflib_graph(corpus.store, corpus.asserted_graphs())
-    ontology = to_rdflib_graph(corpus.store, [G_ONTOLOGY])
+    # The ontology goes *into* the data graph rather than only in as ``ont_graph``: pySHACL's
+    # ont_graph mix-in copies class and property axioms but not the ontology's individuals
+    # (es:Enacted a es:Status ...), which sh:class constraints must see. Class targets still
+    # reach subclasses through the rdfs:subClassOf triples now in the data graph.
+    data = to_oxrdflib_graph(corpus.store, [*corpus.asserted_graphs(), G_ONTOLOGY])
     _conforms, report, _text = pyshacl.validate(
         data,
         shacl_graph=shapes,
-        ont_graph=ontology,
         inference="none",
         advanced=True,
         allow_warnings=True,

@@ -225,8 +225,16 @@ def write_void(
     """Write the VoID description of ``store`` to ``path`` (Turtle); return the counts."""
     counts = counts or count_dataset(store)
     triples = void_triples(store, build_id=build_id, built_at=built_at, counts=counts)
-    data = serialize(triples, format=RdfFormat.TURTLE, prefixes=PREFIXES, base_iri=_RELATIVE_BASE) or b""
-    lines = [line for line in data.decode().splitlines() if not line.startswith("@base ")]
-    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
-    return counts
+    # rdflib for this small graph: it nests the class partitions as [ ... ] and groups subjects
+    import rdflib
 
+    graph = rdflib.Graph()
+    graph.parse(data=serialize(triples, format=RdfFormat.N_TRIPLES) or b"", format="nt")
+    for prefix in ("void", "dcterms", "sd", "xsd", "rdf", "rdfs", "owl", "g", "es", "prov", "skos", "org"):
+        graph.bind(prefix, PREFIXES[prefix], replace=True)
+    for prefix in ("schema", "qb", "foaf", "country", "inst", "mat"):
+        graph.bind(prefix, PREFIXES[prefix], replace=True)
+    data = graph.serialize(format="turtle", base=_RELATIVE_BASE)
+    lines = [line for line in data.splitlines() if not line.startswith("@base ")]
+    path.write_text("\n".join(lines).strip() + "\n", encoding="utf-8")
+    return counts

@@ -340,9 +340,7 @@ def complete_entailments(
             }
             for link in links[1:]:
                 step = out_edges.get(link, {})
-                frontier = {
-                    s: {x for o in objs for x in step.get(o, ())} for s, objs in frontier.items()
-                }
+                frontier = {s: {x for o in objs for x in step.get(o, ())} for s, objs in frontier.items()}
             for s, objs in frontier.items():
                 for o in objs:
                     new.add((s, prop, o))
@@ -442,9 +440,7 @@ def run_hermit(inp: ReasoningInput) -> list[Triple]:
         world.close()
 
     reasoned = [q.triple for q in parse(buffer.getvalue(), RdfFormat.N_TRIPLES)]
-    entailed = complete_entailments(
-        reasoned, classes=inp.classes, object_properties=inp.object_properties
-    )
+    entailed = complete_entailments(reasoned, classes=inp.classes, object_properties=inp.object_properties)
     return _new_about_individuals(entailed, inp)
 
 
@@ -532,4 +528,3 @@ class _NoStatus:
 
 def _status(console: Console, message: str, show: bool):  # type: ignore[no-untyped-def]
     return console.status(message) if show else _NoStatus()
-

@@ -126,7 +126,9 @@ def parse(name: str, text: str) -> SavedQuery:
         kind, public = (suffix, base) if suffix in _TYPES and base else ("string", variable[1:])
         default = defaults.get(public)
         allowed = tuple(str(v) for v in enumerations.get(public) or ())
-        parameters.append(Parameter(public, variable, kind, None if default is None else str(default), allowed))
+        parameters.append(
+            Parameter(public, variable, kind, None if default is None else str(default), allowed)
+        )
     return SavedQuery(
         name=name,
         text=text,
@@ -141,7 +143,10 @@ def parse(name: str, text: str) -> SavedQuery:
 
 def load(directory: Path = QUERY_DIR) -> dict[str, SavedQuery]:
     """All saved queries in a folder, by name (the file name without `.rq`)."""
-    return {path.stem: parse(path.stem, path.read_text(encoding="utf-8")) for path in sorted(directory.glob("*.rq"))}
+    return {
+        path.stem: parse(path.stem, path.read_text(encoding="utf-8"))
+        for path in sorted(directory.glob("*.rq"))
+    }
 
 
 def get(name: str, directory: Path = QUERY_DIR) -> SavedQuery:

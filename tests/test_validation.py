@@ -17,7 +17,10 @@ ECONSEC = str(Path(sys.executable).with_name("econsec"))
 
 def validate(*paths: Path) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [ECONSEC, "validate", *map(str, paths)], capture_output=True, text=True, timeout=600,
+        [ECONSEC, "validate", *map(str, paths)],
+        capture_output=True,
+        text=True,
+        timeout=600,
         env={"COLUMNS": "200", "PATH": str(Path(sys.executable).parent) + ":/usr/bin:/bin"},
     )
 
@@ -32,7 +35,9 @@ def validate(*paths: Path) -> subprocess.CompletedProcess[str]:
         ("claim-without-provenance.ttl", ["unsourced-ban", "without provenance"]),
     ],
 )
-def test_invalid_file_is_rejected_with_a_message_naming_the_problem(fixture: str, expected: list[str]) -> None:
+def test_invalid_file_is_rejected_with_a_message_naming_the_problem(
+    fixture: str, expected: list[str]
+) -> None:
     result = validate(DATA / "invalid" / fixture)
     output = " ".join((result.stdout + result.stderr).split())
     assert result.returncode == 1, output

@@ -1,0 +1,276 @@
+"""The ``econsec`` command line: build, validate, stats, export.
+
+Every failure the pipeline knows is an :class:`~econsec.graph.errors.EconsecError` subclass;
+:func:`_report_errors` maps each one, once, to what the user sees and to the exit code
+(1 for a problem in the data, 2 for a wrong command line, as click does). Progress and
+problems go to stderr; the command's own output (tables, exported RDF) to stdout.
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from econsec.graph.errors import (
+    EconsecError,
+    InconsistentOntology,
+    ProvenanceError,
+    RDFSyntaxError,
+    ShapeViolation,
+    display_path,
+)
+from econsec.graph.export import ExportFormat
+from econsec.graph.validate import ValidationReport, ValidationResult, compact
+from rich.console import Console
+from rich.markup import escape
+from rich.table import Table
+
+app = typer.Typer(
+    name="econsec",
+    help="econsec-kg: build, validate, count and export the economic security knowledge graph.",
+    no_args_is_help=True,
+    add_completion=False,
+    rich_markup_mode=None,
+)
+
+
+def _stdout() -> Console:
+    # made per call, so COLUMNS and the terminal are read when the command runs
+    return Console(highlight=False, soft_wrap=False)
+
+
+def _stderr() -> Console:
+    return Console(stderr=True, highlight=False)
+
+
+@contextmanager
+def _report_errors() -> Iterator[None]:
+    """Turn the pipeline's typed failures into a readable report and an exit code."""
+    try:
+        yield
+    except ShapeViolation as exc:
+        _print_report(exc.report, _stderr())
+        raise typer.Exit(exc.exit_code) from None
+    except RDFSyntaxError as exc:
+        _stderr().print(f"[bold red]{exc.title}:[/] {escape(str(exc))}")
+        raise typer.Exit(exc.exit_code) from None
+    except ProvenanceError as exc:
+        err = _stderr()
+        err.print(f"[bold red]{exc.title}[/] (every fact must sit in a passage graph)")
+        err.print(escape(str(exc)))
+        raise typer.Exit(exc.exit_code) from None
+    except InconsistentOntology as exc:
+        _stderr().print(f"[bold red]{exc.title}:[/] {escape(str(exc))}")
+        raise typer.Exit(exc.exit_code) from None
+    except EconsecError as exc:  # ReasonerError, UnsupportedFormatError, and any later ones
+        _stderr().print(f"[bold red]{exc.title}:[/] {escape(str(exc))}")
+        raise typer.Exit(exc.exit_code) from None
+
+
+def _term(term: object) -> str:
+    """A pyoxigraph term, compacted when it is an IRI."""
+    from pyoxigraph import NamedNode
+
+    return compact(term.value) if isinstance(term, NamedNode) else str(term)
+
+
+def _results_table(title: str, results: list[ValidationResult], *, severity: bool = False) -> Table:
+    table = Table(title=title, title_justify="left", show_lines=False, expand=False)
+    if severity:
+        table.add_column("Severity")
+    table.add_column("Focus node", overflow="fold")
+    table.add_column("Path", overflow="fold")
+    table.add_column("Value", overflow="fold")
+    table.add_column("Message", overflow="fold")
+    table.add_column("File", overflow="fold")
+    for r in results:
+        row = [r.focus, r.path or "", r.value or "", r.message, r.files_text()]
+        table.add_row(*([r.severity] if severity else []), *map(escape, row))
+    return table
+
+
+def _print_report(report: ValidationReport, console: Console) -> None:
+    """The readable validation report: facts without provenance, violations, warnings."""
+    if report.skipped:
+        console.print(f"[yellow]SHACL validation skipped:[/] {escape(report.skipped)}")
+    if report.unannotated:
+        table = Table(
+            title=f"{len(report.unannotated)} fact(s) without provenance (outside any passage graph)",
+            title_justify="left",
+        )
+        table.add_column("File", overflow="fold")
+        table.add_column("Triple", overflow="fold")
+        table.add_column("Where", overflow="fold")
+        for fact in report.unannotated:
+            q = fact.quad
+            triple = " ".join(_term(t) for t in (q.subject, q.predicate, q.object))
+            table.add_row(escape(display_path(fact.path)), escape(triple), escape(fact.where))
+        console.print(table)
+        console.print("Fix: write each fact inside the passage graph that states it (graph/AUTHORING.md).")
+    if report.violations:
+        console.print(_results_table(f"{len(report.violations)} SHACL violation(s)", report.violations))
+    if report.warnings:
+        console.print(_results_table(f"{len(report.warnings)} warning(s), not blocking", report.warnings))
+
+
+@app.command()
+def build(
+    out: Annotated[Path, typer.Option("--out", help="Directory to write the release to.")] = Path("build"),
+    no_reason: Annotated[
+        bool, typer.Option("--no-reason", help="Skip the reasoner (no inferred graph).")
+    ] = False,
+    sources: Annotated[
+        Path | None, typer.Option("--sources", help="Source TriG directory (default: graph/sources).")
+    ] = None,
+    reference: Annotated[
+        Path | None, typer.Option("--reference", help="Reference TriG directory (default: graph/reference).")
+    ] = None,
+    shapes: Annotated[
+        Path | None, typer.Option("--shapes", help="SHACL shapes file (default: ontology/shapes.ttl).")
+    ] = None,
+) -> None:
+    """Load, check provenance, reason (HermiT), validate (SHACL), write build/."""
+    from econsec.graph.build import build as run_build
+
+    err = _stderr()
+    with _report_errors():
+        result = run_build(
+            out,
+            reason=not no_reason,
+            sources_dir=sources,
+            reference_dir=reference,
+            shapes_path=shapes,
+            console=err,
+            show_progress=err.is_terminal,
+        )
+    console = _stdout()
+    table = Table(title=f"Build {result.build_id}", title_justify="left")
+    table.add_column("Named graph", overflow="fold")
+    table.add_column("Triples", justify="right")
+    for graph, n in result.graphs.items():
+        table.add_row(escape(compact(graph)), f"{n:,}")
+    table.add_row("[bold]total[/]", f"[bold]{result.total_quads:,}[/]")
+    console.print(table)
+    reasoner = result.reasoner or "skipped (--no-reason)"
+    console.print(
+        f"Reasoner: {reasoner}; inferred {result.inferred_triples:,} triple(s). "
+        f"Files: {len(result.files)}. Warnings: {len(result.validation.warnings)}. "
+        f"Time: {result.timings.get('total', 0):.1f} s."
+    )
+    if result.validation.skipped:
+        console.print(f"[yellow]SHACL validation skipped:[/] {escape(result.validation.skipped)}")
+    written = "econsec.trig, econsec.nq, void.ttl, validation.ttl"
+    console.print(f"Wrote {escape(display_path(result.paths.out_dir))}/ ({written})")
+
+
+@app.command()
+def validate(
+    files: Annotated[
+        list[Path],
+        typer.Argument(help="RDF files to check together with the graph.", exists=True, dir_okay=False),
+    ],
+    sources: Annotated[
+        Path | None, typer.Option("--sources", help="Source TriG directory (default: graph/sources).")
+    ] = None,
+    reference: Annotated[
+        Path | None, typer.Option("--reference", help="Reference TriG directory (default: graph/reference).")
+    ] = None,
+    shapes: Annotated[
+        Path | None, typer.Option("--shapes", help="SHACL shapes file (default: ontology/shapes.ttl).")
+    ] = None,
+) -> None:
+    """Validate FILES together with the graph: exit 0 if it conforms, 1 with a report if not."""
+    from econsec.graph.validate import validate_files
+
+    console = _stdout()
+    with _report_errors():
+        report = validate_files(files, shapes_path=shapes, sources_dir=sources, reference_dir=reference)
+    _print_report(report, console)
+    if not report.conforms:
+        raise typer.Exit(1)
+    console.print(f"[green]conforms[/] ({len(files)} file(s) checked with the graph)")
+
+
+def _store_for(build_dir: Path):  # type: ignore[no-untyped-def]
+    """The built store: build_dir/econsec.nq if there is one, else an in-memory build."""
+    from econsec.graph.corpus import load_built_store
+
+    nquads = build_dir / "econsec.nq"
+    if nquads.is_file():
+        return load_built_store(nquads), display_path(nquads)
+    from econsec.graph.build import build_store
+
+    err = _stderr()
+    err.print(f"No {escape(display_path(nquads))}: building in memory (not validated).")
+    return build_store(console=err).store, "in-memory build"
+
+
+@app.command()
+def stats(
+    build_dir: Annotated[Path, typer.Option("--build", help="Build directory to read.")] = Path("build"),
+    properties: Annotated[
+        bool, typer.Option("--properties", help="Also count statements per property.")
+    ] = False,
+) -> None:
+    """Instances per class and triples per named graph (from build/econsec.nq, or built in memory)."""
+    from econsec.graph.stats import compute_stats
+
+    with _report_errors():
+        store, source = _store_for(build_dir)
+        result = compute_stats(store)
+    console = _stdout()
+    classes = Table(title=f"Instances per class ({escape(source)})", title_justify="left")
+    classes.add_column("Class")
+    classes.add_column("Instances", justify="right")
+    for cls, n in result.classes:
+        classes.add_row(escape(compact(cls)), f"{n:,}")
+    console.print(classes)
+    graphs = Table(title="Triples per named graph", title_justify="left")
+    graphs.add_column("Named graph", overflow="fold")
+    graphs.add_column("Triples", justify="right")
+    for g in result.graphs:
+        graphs.add_row(escape(compact(g.graph)), f"{g.triples:,}")
+    graphs.add_row("[bold]total[/]", f"[bold]{result.total:,}[/]")
+    console.print(graphs)
+    if properties:
+        props = Table(title="Statements per property", title_justify="left")
+        props.add_column("Property", overflow="fold")
+        props.add_column("Statements", justify="right")
+        for prop, n in result.properties:
+            props.add_row(escape(compact(prop)), f"{n:,}")
+        console.print(props)
+
+
+@app.command()
+def export(
+    format: Annotated[ExportFormat, typer.Option("--format", "-f", help="RDF syntax to write.")],
+    output: Annotated[
+        Path | None, typer.Option("--output", "-o", help="File to write (default: standard output).")
+    ] = None,
+    build_dir: Annotated[Path, typer.Option("--build", help="Build directory to read.")] = Path("build"),
+) -> None:
+    """Write the built graph as turtle, trig, nquads, jsonld or rdfxml."""
+    from econsec.graph.export import export_bytes
+
+    with _report_errors():
+        store, _source = _store_for(build_dir)
+        data = export_bytes(store, format)
+    if output is None:
+        stream = typer.get_binary_stream("stdout")
+        stream.write(data)
+        stream.flush()
+    else:
+        output.write_bytes(data)
+        _stderr().print(f"Wrote {escape(display_path(output))} ({len(data):,} bytes, {format.value})")
+
+
+def main() -> None:  # pragma: no cover - ``python -m econsec.service.cli``
+    app(prog_name="econsec")
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

@@ -1,0 +1,178 @@
+"""Shared fixtures: the real graph built once per session, and a small corpus to build in tmp_path.
+
+``built`` runs ``econsec build`` on the packaged graph (ontology, graph/reference, graph/sources)
+into a temporary directory once per test session and yields the :class:`BuildResult` (its
+``paths`` name the written files); ``built_store`` is a pyoxigraph Store loaded from that
+build's ``econsec.nq``, as the service will load it.
+
+``mini_corpus`` writes a tiny, self-contained corpus (reference + one source document + a few
+test-owned shapes) into ``tmp_path``: tests that check pipeline behaviour use it so that they
+do not depend on what the curators are adding to the real graph.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import pyoxigraph as ox
+import pytest
+from econsec.graph.build import BuildResult, build
+from econsec.graph.corpus import load_built_store
+from econsec.graph.errors import EconsecError
+
+PREFIXES = """\
+PREFIX es:      <https://w3id.org/econsec/ontology#>
+PREFIX g:       <https://w3id.org/econsec/graph/>
+PREFIX country: <https://w3id.org/econsec/id/country/>
+PREFIX orgn:    <https://w3id.org/econsec/id/org/>
+PREFIX inst:    <https://w3id.org/econsec/id/instrument/>
+PREFIX tech:    <https://w3id.org/econsec/id/technology/>
+PREFIX mem:     <https://w3id.org/econsec/id/membership/>
+PREFIX place:   <https://w3id.org/econsec/id/place/>
+PREFIX doc:     <https://w3id.org/econsec/id/document/>
+PREFIX psg:     <https://w3id.org/econsec/id/passage/>
+PREFIX rdfs:    <http://www.w3.org/2000/01/rdf-schema#>
+PREFIX xsd:     <http://www.w3.org/2001/XMLSchema#>
+PREFIX skos:    <http://www.w3.org/2004/02/skos/core#>
+PREFIX dcterms: <http://purl.org/dc/terms/>
+PREFIX prov:    <http://www.w3.org/ns/prov#>
+PREFIX owl:     <http://www.w3.org/2002/07/owl#>
+"""
+
+REFERENCE_TRIG = (
+    PREFIXES
+    + """
+g:reference {
+    psg:reference.classification a es:ReferenceSource ; rdfs:label "test classification"@en .
+}
+
+psg:reference.classification {
+    country:japan a es:State ; rdfs:label "Japan"@en ; es:locatedIn place:northeast-asia .
+    country:united-states a es:State ; rdfs:label "United States"@en .
+    place:northeast-asia a es:Place ; rdfs:label "Northeast Asia"@en ; es:locatedIn place:asia .
+    place:asia a es:Place ; rdfs:label "Asia"@en .
+    orgn:meti a es:Ministry ; rdfs:label "METI"@en ; es:jurisdiction country:japan .
+    orgn:bureau a es:Agency ; rdfs:label "A bureau"@en ; es:subOrganizationOf orgn:meti .
+    orgn:division a es:Agency ; rdfs:label "A division"@en ; es:subOrganizationOf orgn:bureau .
+    orgn:firm-a a es:Company ; rdfs:label "Firm A"@en ; es:partnersWith orgn:firm-b .
+    orgn:firm-b a es:Company ; rdfs:label "Firm B"@en .
+    tech:chips a es:Technology ; rdfs:label "chips"@en .
+    tech:logic-chips a es:Technology ; rdfs:label "logic chips"@en ; skos:broader tech:chips .
+}
+"""
+)
+
+SOURCE_TRIG = (
+    PREFIXES
+    + """
+g:test-doc {
+    doc:test-doc a es:SourceDocument ; dcterms:title "A test document" ; dcterms:issued "2024"^^xsd:gYear .
+    psg:test-doc.launch a es:Passage ; es:inDocument doc:test-doc ; es:section "Launch" .
+    psg:test-doc.members a es:Passage ; es:inDocument doc:test-doc ; es:section "Members" .
+}
+
+psg:test-doc.launch {
+    inst:ipef a es:EconomicFramework ; rdfs:label "IPEF"@en ; es:issuedBy country:united-states ;
+        es:date "2022-05-23"^^xsd:date ; es:status es:Announced .
+}
+
+psg:test-doc.members {
+    inst:ipef a es:EconomicFramework .
+    mem:ipef-japan a es:Membership ; rdfs:label "Japan in IPEF"@en ;
+        es:member country:japan ; es:body inst:ipef ; es:role es:FoundingMember ;
+        es:startDate "2022-05"^^xsd:gYearMonth .
+}
+"""
+)
+
+#: test-owned shapes: a label on every entity, a warning for instruments without status, and a
+#: SHACL-SPARQL rule for claims without a provenance annotation
+SHAPES_TTL = """\
+@prefix sh:   <http://www.w3.org/ns/shacl#> .
+@prefix es:   <https://w3id.org/econsec/ontology#> .
+@prefix tsh:  <https://example.org/test-shapes#> .
+@prefix owl:  <http://www.w3.org/2002/07/owl#> .
+@prefix rdfs: <http://www.w3.org/2000/01/rdf-schema#> .
+@prefix prov: <http://www.w3.org/ns/prov#> .
+@prefix xsd:  <http://www.w3.org/2001/XMLSchema#> .
+
+tsh: a owl:Ontology ;
+    sh:declare [ sh:prefix "owl" ; sh:namespace "http://www.w3.org/2002/07/owl#"^^xsd:anyURI ] ,
+               [ sh:prefix "prov" ; sh:namespace "http://www.w3.org/ns/prov#"^^xsd:anyURI ] .
+
+tsh:EntityShape a sh:NodeShape ;
+    sh:targetClass es:Entity ;
+    sh:property [ sh:path rdfs:label ; sh:minCount 1 ; sh:message "An entity needs an rdfs:label." ] ;
+    sh:sparql [
+        a sh:SPARQLConstraint ;
+        sh:message "Claim without provenance: no passage states it." ;
+        sh:prefixes tsh: ;
+        sh:select \"\"\"
+            SELECT $this ?path ?value WHERE {
+                $this ?path ?value .
+                FILTER (?path != prov:wasDerivedFrom)
+                FILTER NOT EXISTS {
+                    ?axiom owl:annotatedSource $this ; owl:annotatedProperty ?path ;
+                           owl:annotatedTarget ?value .
+                }
+            }
+        \"\"\" ] .
+
+tsh:StatusShape a sh:NodeShape ;
+    sh:targetClass es:Instrument ;
+    sh:property [ sh:path es:status ; sh:minCount 1 ; sh:severity sh:Warning ;
+                  sh:message "Instrument without a status." ] .
+"""
+
+
+@dataclass(frozen=True)
+class MiniCorpus:
+    """Where ``mini_corpus`` wrote its files."""
+
+    root: Path
+    sources: Path
+    reference: Path
+    shapes: Path
+
+    @property
+    def source_file(self) -> Path:
+        return self.sources / "test-doc.trig"
+
+    def add_source(self, name: str, body: str) -> Path:
+        """Write another source file (the PREFIX block is added)."""
+        path = self.sources / name
+        path.write_text(PREFIXES + body, encoding="utf-8")
+        return path
+
+
+def write_mini_corpus(root: Path) -> MiniCorpus:
+    corpus = MiniCorpus(root, root / "sources", root / "reference", root / "shapes.ttl")
+    corpus.sources.mkdir(parents=True)
+    corpus.reference.mkdir(parents=True)
+    (corpus.reference / "reference.trig").write_text(REFERENCE_TRIG, encoding="utf-8")
+    corpus.source_file.write_text(SOURCE_TRIG, encoding="utf-8")
+    corpus.shapes.write_text(SHAPES_TTL, encoding="utf-8")
+    return corpus
+
+
+@pytest.fixture
+def mini_corpus(tmp_path: Path) -> MiniCorpus:
+    """A small valid corpus in tmp_path (reference, one source document, test shapes)."""
+    return write_mini_corpus(tmp_path / "corpus")
+
+
+@pytest.fixture(scope="session")
+def built(tmp_path_factory: pytest.TempPathFactory) -> BuildResult:
+    """The packaged graph, built once per session (with HermiT when Java is present)."""
+    out = tmp_path_factory.mktemp("release") / "build"
+    try:
+        return build(out)
+    except EconsecError as exc:  # show the readable report, not a traceback into the pipeline
+        pytest.fail(f"econsec build failed on the packaged graph:\n{exc}", pytrace=False)
+
+
+@pytest.fixture(scope="session")
+def built_store(built: BuildResult) -> ox.Store:
+    """A pyoxigraph Store holding the session build's econsec.nq (every named graph)."""
+    return load_built_store(built.paths.nquads)

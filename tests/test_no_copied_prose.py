@@ -1,0 +1,60 @@
+"""No project file repeats a run of ten or more words from the source documents.
+
+Labels are names and descriptions are our own words. Titles of cited works and printed section
+headings are names too, so literals of dcterms:title and es:section are exempt; everything else in
+the curated data, the queries and the docs is checked.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pyoxigraph as ox
+import pytest
+
+ROOT = Path(__file__).parents[1]
+SEEDS = ROOT.parent / "shared" / "seeds"
+RUN = 10
+NAME_PREDICATES = {
+    "http://purl.org/dc/terms/title",
+    "https://w3id.org/econsec/ontology#section",
+    "https://w3id.org/econsec/ontology#creatorName",
+    "https://w3id.org/econsec/ontology#publisherName",
+    "https://schema.org/url",
+}
+
+
+def words(text: str) -> list[str]:
+    return re.findall(r"[a-z0-9]+", text.lower())
+
+
+def runs(text: str) -> set[str]:
+    w = words(text)
+    return {" ".join(w[i : i + RUN]) for i in range(len(w) - RUN + 1)}
+
+
+@pytest.fixture(scope="module")
+def seed_runs() -> set[str]:
+    if not SEEDS.is_dir():
+        pytest.skip(f"source documents not found at {SEEDS}")
+    return set().union(*(runs(p.read_text(errors="ignore")) for p in SEEDS.glob("*.txt")))
+
+
+def test_curated_literals_are_not_copied_from_the_documents(seed_runs: set[str]) -> None:
+    for path in sorted((ROOT / "graph").glob("*/*.trig")):
+        for quad in ox.parse(path=str(path)):
+            if isinstance(quad.object, ox.Literal) and quad.predicate.value not in NAME_PREDICATES:
+                copied = runs(quad.object.value) & seed_runs
+                assert not copied, (
+                    f"{path.name}: {quad.subject.value} repeats the source: {sorted(copied)[0]!r}"
+                )
+
+
+@pytest.mark.parametrize("pattern", ["queries/*.rq", "*.md", "graph/*.md", "ontology/*.ttl"])
+def test_queries_docs_and_ontology_are_not_copied_from_the_documents(
+    seed_runs: set[str], pattern: str
+) -> None:
+    for path in sorted(ROOT.glob(pattern)):
+        copied = runs(path.read_text(encoding="utf-8")) & seed_runs
+        assert not copied, f"{path.relative_to(ROOT)} repeats the source: {sorted(copied)[0]!r}"
