@@ -16,16 +16,30 @@ from pyoxigraph import NamedNode
 __all__ = [
     "BASE",
     "DATASET_IRI",
+    "DCTERMS_NS",
     "ES",
+    "FILE_GRAPH_PREFIX",
+    "FOAF_NS",
     "GRAPH",
     "G_INFERRED",
     "G_ONTOLOGY",
     "G_REFERENCE",
     "ID",
     "ONTOLOGY_IRI",
+    "ORG_NS",
+    "OWL_NS",
     "PREFIXES",
+    "PROV_NS",
+    "QB_NS",
+    "RDFS_NS",
+    "RDF_NS",
+    "SCHEMA_NS",
+    "SD_NS",
+    "SKOS_NS",
     "SPARQL_ENDPOINT",
     "STATEMENT",
+    "VOID_NS",
+    "XSD_NS",
     "Vocab",
     "file_graph_iri",
     "ontology_file",
@@ -99,6 +113,8 @@ class Vocab:
     owl_equivalentClass = NamedNode(OWL_NS + "equivalentClass")
     owl_equivalentProperty = NamedNode(OWL_NS + "equivalentProperty")
     owl_propertyChainAxiom = NamedNode(OWL_NS + "propertyChainAxiom")
+    owl_hasSelf = NamedNode(OWL_NS + "hasSelf")
+    owl_onProperty = NamedNode(OWL_NS + "onProperty")
     owl_topObjectProperty = NamedNode(OWL_NS + "topObjectProperty")
     owl_bottomObjectProperty = NamedNode(OWL_NS + "bottomObjectProperty")
     owl_Axiom = NamedNode(OWL_NS + "Axiom")

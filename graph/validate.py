@@ -2,10 +2,15 @@
 
 The data graph is the union of the asserted graphs (reference, sources, and any file being
 validated), never the inferred graph: a violation must be fixable by editing a file. The
-ontology goes in as ``ont_graph`` so class targets reach subclasses (DESIGN §7), with
-``inference='none'`` (the shapes do not rely on entailments) and ``advanced=True`` for the
-SHACL-SPARQL constraints. ``allow_warnings`` keeps warnings from failing ``sh:conforms``; we
-decide conformance ourselves as "no sh:Violation".
+ontology is added to the data graph (pySHACL's ``ont_graph`` mix-in copies only class and
+property axioms, not the ontology's individuals such as ``es:Enacted``), so class targets reach
+subclasses and ``sh:class es:Status`` sees the status scheme. ``inference='none'``,
+``advanced=True`` for SHACL-SPARQL, ``allow_warnings`` so warnings do not fail
+``sh:conforms``; we decide conformance ourselves as "no sh:Violation".
+
+The data graph is an rdflib Graph on an oxrdflib store, so pySHACL's SPARQL targets and
+constraints run on pyoxigraph rather than rdflib's engine: on the first real corpus (12k
+triples) 1.3 s instead of 44 s, with identical results on the tests/data/invalid fixtures.
 
 Each result is tied back to the file(s) and passage(s) its focus node's statements came from,
 using the :class:`~econsec.graph.provenance.ProvenanceIndex` built while loading.

@@ -32,6 +32,7 @@ import shutil
 import subprocess
 from collections import defaultdict
 from collections.abc import Iterable
+from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass, field
 
 from econsec.graph.errors import InconsistentOntology, ReasonerError
@@ -274,6 +275,8 @@ def complete_entailments(
     types: set[tuple[NamedNode, NamedNode]] = set()
     facts: set[tuple[NamedNode, NamedNode, NamedNode]] = set()
 
+    restricted: list[tuple[NamedNode, BlankNode]] = []  # (class, anonymous superclass)
+
     for t in triples:
         s, p, o = t.subject, t.predicate, t.object
         if isinstance(s, BlankNode):
@@ -282,6 +285,8 @@ def complete_entailments(
             continue
         if p == Vocab.owl_propertyChainAxiom:
             chain_heads.append((s, o))
+        if p == Vocab.rdfs_subClassOf and isinstance(o, BlankNode):
+            restricted.append((s, o))
         if not isinstance(o, NamedNode):
             continue
         if p == Vocab.rdfs_subClassOf:
@@ -315,6 +320,21 @@ def complete_entailments(
 
     super_classes = _closure(sub_class)
     super_props = _closure(sub_prop)
+
+    # OWL 2 RL has no rule for self restrictions (C ⊑ ∃p.Self), which the ontology uses to let
+    # the member-of chain pass only through actual memberships; apply it here so the fallback
+    # reaches the same conclusions as HermiT.
+    self_properties: dict[NamedNode, set[NamedNode]] = defaultdict(set)
+    for cls, node in restricted:
+        restriction = by_subject.get(node, {})
+        if restriction.get(Vocab.owl_hasSelf):
+            for prop in restriction.get(Vocab.owl_onProperty, ()):
+                if isinstance(prop, NamedNode):
+                    self_properties[cls].add(prop)
+    for individual, cls in types:
+        for ancestor in super_classes.get(cls, (cls,)):
+            for prop in self_properties.get(ancestor, ()):
+                facts.add((individual, prop, individual))
 
     # fixpoint over the property axioms (tiny relations: naive iteration is fast enough)
     while True:
@@ -518,13 +538,6 @@ def reason(
     return ReasoningResult(triples, OWL_RL, note, len(inp.triples))
 
 
-class _NoStatus:
-    def __enter__(self) -> None:
-        return None
-
-    def __exit__(self, *exc: object) -> None:
-        return None
-
-
-def _status(console: Console, message: str, show: bool):  # type: ignore[no-untyped-def]
-    return console.status(message) if show else _NoStatus()
+def _status(console: Console, message: str, show: bool) -> AbstractContextManager[object]:
+    """A rich spinner for the CLI, or nothing."""
+    return console.status(message) if show else nullcontext()

@@ -8,6 +8,7 @@ problems go to stderr; the command's own output (tables, exported RDF) to stdout
 
 from __future__ import annotations
 
+import os
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -25,6 +26,7 @@ from econsec.graph.errors import (
 )
 from econsec.graph.export import ExportFormat
 from econsec.graph.validate import ValidationReport, ValidationResult, compact
+from pyoxigraph import Store
 from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
@@ -38,13 +40,20 @@ app = typer.Typer(
 )
 
 
+def _readable(console: Console) -> Console:
+    """Tables folded into 80 columns are hard to read in logs: off a terminal, default to 160."""
+    if not console.is_terminal and "COLUMNS" not in os.environ:
+        console.width = 160
+    return console
+
+
 def _stdout() -> Console:
     # made per call, so COLUMNS and the terminal are read when the command runs
-    return Console(highlight=False, soft_wrap=False)
+    return _readable(Console(highlight=False, soft_wrap=False))
 
 
 def _stderr() -> Console:
-    return Console(stderr=True, highlight=False)
+    return _readable(Console(stderr=True, highlight=False))
 
 
 @contextmanager
@@ -195,7 +204,7 @@ def validate(
     console.print(f"[green]conforms[/] ({len(files)} file(s) checked with the graph)")
 
 
-def _store_for(build_dir: Path):  # type: ignore[no-untyped-def]
+def _store_for(build_dir: Path) -> tuple[Store, str]:
     """The built store: build_dir/econsec.nq if there is one, else an in-memory build."""
     from econsec.graph.corpus import load_built_store
 
