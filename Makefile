@@ -1,4 +1,4 @@
-# Two entry points: `make run` (build the graph, then show it) and `make test`.
+# Two entry points: `make run` (build the graph, then serve it on http://127.0.0.1:8000) and `make test`.
 # Both set up .venv from nothing; the stamp file re-installs when pyproject.toml changes.
 PYTHON ?= python3
 VENV   := .venv
@@ -20,6 +20,7 @@ build: setup
 
 run: build
 	$(BIN)/econsec stats
+	$(BIN)/econsec serve
 
 lint: setup
 	$(BIN)/ruff check .

@@ -26,6 +26,7 @@ from econsec.graph.errors import (
 )
 from econsec.graph.export import ExportFormat
 from econsec.graph.validate import ValidationReport, ValidationResult, compact
+from econsec.queries import cli as queries_cli
 from pyoxigraph import Store
 from rich.console import Console
 from rich.markup import escape
@@ -33,11 +34,12 @@ from rich.table import Table
 
 app = typer.Typer(
     name="econsec",
-    help="econsec-kg: build, validate, count and export the economic security knowledge graph.",
+    help="econsec-kg: build, validate, count, export, load and serve the economic security knowledge graph.",
     no_args_is_help=True,
     add_completion=False,
     rich_markup_mode=None,
 )
+app.add_typer(queries_cli.app, name="queries")
 
 
 def _readable(console: Console) -> Console:
@@ -275,6 +277,120 @@ def export(
     else:
         output.write_bytes(data)
         _stderr().print(f"Wrote {escape(display_path(output))} ({len(data):,} bytes, {format.value})")
+
+
+@contextmanager
+def _report_service_errors() -> Iterator[None]:
+    """The service's typed failures (bad settings, a locked or unloadable store) as one line and exit 1."""
+    from econsec.service.errors import ServiceError
+    from econsec.service.settings import SettingsError
+
+    try:
+        yield
+    except SettingsError as exc:
+        _stderr().print(f"[bold red]Configuration error:[/] {escape(str(exc))}")
+        raise typer.Exit(2) from None
+    except ServiceError as exc:
+        _stderr().print(f"[bold red]{exc.title}:[/] {escape(exc.message)}")
+        raise typer.Exit(1) from None
+
+
+@app.command()
+def serve(
+    host: Annotated[str | None, typer.Option("--host", help="Interface to listen on [ECONSEC_HOST].")] = None,
+    port: Annotated[int | None, typer.Option("--port", help="TCP port [ECONSEC_PORT].")] = None,
+    data_dir: Annotated[
+        Path | None, typer.Option("--data-dir", help="Where the store lives [ECONSEC_DATA_DIR].")
+    ] = None,
+    build_dir: Annotated[
+        Path | None, typer.Option("--build-dir", help="Release to fill the store from [ECONSEC_BUILD_DIR].")
+    ] = None,
+) -> None:
+    """Serve the graph over HTTP: SPARQL 1.1 Protocol at /sparql, /health, /docs.
+
+    The embedded store in the data directory is filled from the build on first start and kept
+    across restarts. Other settings come from ECONSEC_* environment variables (README).
+    """
+    import uvicorn
+    from econsec.service.app import create_app
+    from econsec.service.settings import Settings
+    from econsec.service.store.embedded import EmbeddedStore
+
+    err = _stderr()
+    with _report_service_errors():
+        settings = Settings.from_env(host=host, port=port, data_dir=data_dir, build_dir=build_dir)
+        if not settings.nquads_path.is_file() and not settings.store_dir.is_dir():
+            err.print(
+                f"[bold red]No graph to serve:[/] {escape(display_path(settings.nquads_path))} does not exist "
+                f"and {escape(display_path(settings.store_dir))} holds no store. Run `econsec build` first."
+            )
+            raise typer.Exit(1)
+        store = EmbeddedStore.open(
+            settings, warn=lambda text: err.print(f"[yellow]Warning:[/] {escape(text)}")
+        )
+    try:
+        err.print(f"Store: {escape(store.note)}; {store.triple_count():,} triples.")
+        mode = "read-only" if settings.read_only else "updates need the token"
+        err.print(f"Serving http://{settings.host}:{settings.port}/sparql ({mode}); Ctrl-C stops.")
+        uvicorn.run(
+            create_app(settings, backend=store),
+            host=settings.host,
+            port=settings.port,
+            log_level="info",
+            timeout_graceful_shutdown=5,
+        )
+    finally:
+        store.close()
+
+
+@app.command()
+def load(
+    files: Annotated[
+        list[Path],
+        typer.Argument(help="RDF files to load (any syntax pyoxigraph reads).", exists=True, dir_okay=False),
+    ],
+    graph: Annotated[
+        str | None,
+        typer.Option(
+            "--graph",
+            help="Named graph for triples outside any graph (required for Turtle, N-Triples, RDF/XML).",
+        ),
+    ] = None,
+    data_dir: Annotated[
+        Path | None, typer.Option("--data-dir", help="Where the store lives [ECONSEC_DATA_DIR].")
+    ] = None,
+    build_dir: Annotated[
+        Path | None,
+        typer.Option("--build-dir", help="Release to fill an empty store from [ECONSEC_BUILD_DIR]."),
+    ] = None,
+) -> None:
+    """Bulk-load RDF files into the embedded store (stop `econsec serve` first: one process owns it).
+
+    TriG, N-Quads and JSON-LD keep their named graphs; triple syntaxes go into --graph. An empty
+    store is first filled from the build, as `econsec serve` would.
+    """
+    from econsec.service.settings import Settings
+    from econsec.service.store.embedded import EmbeddedStore, rdf_format_for
+
+    err = _stderr()
+    with _report_service_errors():
+        for path in files:  # refuse a bad command line before touching the store
+            if graph is None and not rdf_format_for(path).supports_datasets:
+                raise typer.BadParameter(
+                    f"{display_path(path)} holds triples only: say which named graph with --graph IRI",
+                    param_hint="--graph",
+                )
+        settings = Settings.from_env(data_dir=data_dir, build_dir=build_dir)
+        store = EmbeddedStore.open(
+            settings, warn=lambda text: err.print(f"[yellow]Warning:[/] {escape(text)}")
+        )
+        try:
+            err.print(f"Store: {escape(store.note)}.")
+            for path in files:
+                added = store.load_file(path, graph=graph)
+                _stdout().print(f"Loaded {escape(display_path(path))}: {added:,} new quad(s).")
+        finally:
+            store.close()
 
 
 def main() -> None:  # pragma: no cover - ``python -m econsec.service.cli``

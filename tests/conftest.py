@@ -5,6 +5,10 @@ into a temporary directory once per test session and yields the :class:`BuildRes
 ``paths`` name the written files); ``built_store`` is a pyoxigraph Store loaded from that
 build's ``econsec.nq``, as the service will load it.
 
+``sparql_service`` is that build served by a real ``econsec serve`` (uvicorn) on a free
+loopback port, started once per session; ``service_factory`` starts more of them (other data
+directories, other limits) and stops them after the test.
+
 ``mini_corpus`` writes a tiny, self-contained corpus (reference + one source document + a few
 test-owned shapes) into ``tmp_path``: tests that check pipeline behaviour use it so that they
 do not depend on what the curators are adding to the real graph.
@@ -12,9 +16,16 @@ do not depend on what the curators are adding to the real graph.
 
 from __future__ import annotations
 
+import os
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
+import httpx
 import pyoxigraph as ox
 import pytest
 from econsec.graph.build import BuildResult, build
@@ -176,3 +187,105 @@ def built(tmp_path_factory: pytest.TempPathFactory) -> BuildResult:
 def built_store(built: BuildResult) -> ox.Store:
     """A pyoxigraph Store holding the session build's econsec.nq (every named graph)."""
     return load_built_store(built.paths.nquads)
+
+
+# --- A real SPARQL service on a loopback port ---------------------------------------------
+
+
+@dataclass
+class RunningService:
+    """An ``econsec serve`` process listening on 127.0.0.1."""
+
+    base: str
+    data_dir: Path
+    build_dir: Path
+    process: subprocess.Popen[bytes]
+    log: Path
+
+    @property
+    def sparql(self) -> str:
+        return self.base + "/sparql"
+
+    def health(self) -> dict:
+        return httpx.get(self.base + "/health", timeout=30).json()
+
+    def output(self) -> str:
+        return self.log.read_text(encoding="utf-8", errors="replace")
+
+    def stop(self) -> None:
+        if self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait(timeout=20)
+
+
+def _free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def start_service(data_dir: Path, build_dir: Path, env: dict[str, str] | None = None) -> RunningService:
+    """Start ``econsec serve`` in a subprocess and wait until /health answers (or fail with its log)."""
+    clean = {k: v for k, v in os.environ.items() if not k.startswith("ECONSEC_")}
+    clean.update(env or {})
+    data_dir.mkdir(parents=True, exist_ok=True)
+    for _attempt in range(3):  # a port taken between choosing and binding: choose again
+        port = _free_port()
+        log = data_dir.parent / f"{data_dir.name}-serve-{port}.log"
+        command = [
+            sys.executable,
+            "-m",
+            "econsec.service.cli",
+            "serve",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(port),
+            "--data-dir",
+            str(data_dir),
+            "--build-dir",
+            str(build_dir),
+        ]
+        with log.open("wb") as out:
+            process = subprocess.Popen(command, stdout=out, stderr=subprocess.STDOUT, env=clean)
+        service = RunningService(f"http://127.0.0.1:{port}", data_dir, build_dir, process, log)
+        for _ in range(600):  # up to a minute for imports and the first bulk load
+            if process.poll() is not None:
+                break
+            try:
+                if httpx.get(service.base + "/health", timeout=5).status_code == 200:
+                    return service
+            except httpx.TransportError:
+                pass
+            time.sleep(0.1)
+        service.stop()
+        if "address already in use" not in service.output().lower():
+            break
+    pytest.fail(f"econsec serve did not start:\n{service.output()}", pytrace=False)
+
+
+@pytest.fixture(scope="session")
+def sparql_service(built: BuildResult, tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningService]:
+    """The session's graph served by a real uvicorn on a free loopback port (default settings)."""
+    service = start_service(tmp_path_factory.mktemp("service") / "data", built.paths.out_dir)
+    yield service
+    service.stop()
+
+
+@pytest.fixture
+def service_factory(built: BuildResult, tmp_path: Path) -> Iterator[Callable[..., RunningService]]:
+    """Start services of your own (``factory(data_dir=None, env=None)``); all are stopped afterwards."""
+    started: list[RunningService] = []
+
+    def factory(data_dir: Path | None = None, env: dict[str, str] | None = None) -> RunningService:
+        service = start_service(data_dir or tmp_path / "data", built.paths.out_dir, env)
+        started.append(service)
+        return service
+
+    yield factory
+    for service in started:
+        service.stop()

@@ -1,0 +1,136 @@
+"""``create_app(settings)``: the FastAPI application, wired once.
+
+Routers (one per concern), the one mapping from error types to answers, CORS for browser
+clients, and the request-body cap. The store is opened at startup unless one is passed in (the
+CLI opens it first so a missing build is reported before uvicorn starts; tests and the remote
+mode pass their own backend).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from importlib.metadata import PackageNotFoundError, version
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse, PlainTextResponse, Response
+from starlette.concurrency import run_in_threadpool
+from starlette.middleware.cors import CORSMiddleware
+
+from .body_limit import BodyLimitMiddleware
+from .errors import BadRequest, ServiceError
+from .executor import QueryExecutor
+from .formats import parse_accept
+from .routers import health, sparql
+from .settings import Settings
+from .state import QueryGuard, ServiceState
+from .store.base import StoreBackend
+
+__all__ = ["create_app", "error_response"]
+
+log = logging.getLogger("econsec.service")
+
+
+def _version() -> str:
+    try:
+        return version("econsec-kg")
+    except PackageNotFoundError:  # pragma: no cover - running from an uninstalled checkout
+        return "0"
+
+
+def _wants_json(accept: str | None) -> bool:
+    """JSON error bodies for clients that name application/json explicitly; plain text otherwise."""
+    for media in sorted(parse_accept(accept), key=lambda r: -r.q):
+        if media.q <= 0:
+            continue
+        if media.type == "application" and (media.subtype == "json" or media.subtype.endswith("+json")):
+            return True
+        if media.type == "text" or media.type == "*":
+            return False
+    return False
+
+
+def error_response(exc: ServiceError, accept: str | None) -> Response:
+    """The answer for any :class:`ServiceError`: its status, its headers, a body a person can act on."""
+    if _wants_json(accept):
+        body = {"error": exc.title, "status": exc.status, "message": exc.message, **exc.details()}
+        return JSONResponse(body, status_code=exc.status, headers=exc.headers)
+    return PlainTextResponse(exc.text(), status_code=exc.status, headers=exc.headers)
+
+
+async def _service_error(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, ServiceError)
+    if exc.status >= 500:
+        log.warning("%s %s: %s", request.method, request.url.path, exc)
+    return error_response(exc, request.headers.get("accept"))
+
+
+async def _validation_error(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, RequestValidationError)
+    problems = "; ".join(
+        f"{'.'.join(str(p) for p in err.get('loc', ()))}: {err.get('msg')}" for err in exc.errors()
+    )
+    return error_response(BadRequest(problems or "invalid request"), request.headers.get("accept"))
+
+
+def create_app(
+    settings: Settings | None = None,
+    *,
+    backend: StoreBackend | None = None,
+    query_guard: QueryGuard | None = None,
+) -> FastAPI:
+    """The service over ``backend`` (default: the embedded store in ``settings.data_dir``).
+
+    ``query_guard`` inspects every query before it runs and raises a ``ServiceError`` to refuse
+    it: the SERVICE/LOAD allowlist plugs in here. A backend passed in is left open at shutdown
+    (its owner closes it); one the app opened itself is closed.
+    """
+    settings = settings or Settings.from_env()
+    executor = QueryExecutor(
+        max_concurrency=settings.max_concurrency,
+        max_queued=settings.max_queued,
+        timeout=settings.query_timeout,
+    )
+    state = ServiceState(settings=settings, executor=executor, query_guard=query_guard, store=backend)
+
+    @asynccontextmanager
+    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        owned = state.store is None
+        if owned:
+            from .store.embedded import EmbeddedStore
+
+            store = await run_in_threadpool(EmbeddedStore.open, settings, warn=log.warning)
+            log.info("store %s", store.note)
+            state.store = store
+        try:
+            yield
+        finally:
+            executor.shutdown()
+            if owned and state.store is not None:
+                state.store.close()
+                state.store = None
+
+    app = FastAPI(
+        title="econsec-kg",
+        summary="SPARQL service over the economic security policy knowledge graph",
+        version=_version(),
+        lifespan=lifespan,
+    )
+    app.state.service = state
+    app.include_router(sparql.router)
+    app.include_router(health.router)
+    app.add_exception_handler(ServiceError, _service_error)
+    app.add_exception_handler(RequestValidationError, _validation_error)
+    # added last = outermost: CORS headers go on every answer, refusals included
+    app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes)
+    app.add_middleware(
+        CORSMiddleware,
+        allow_origins=["*"],
+        allow_methods=["GET", "POST", "OPTIONS"],
+        allow_headers=["*"],
+        expose_headers=[sparql.TRUNCATED_HEADER, "Retry-After"],
+        max_age=600,
+    )
+    return app

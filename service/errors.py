@@ -1,0 +1,189 @@
+"""The failures a client can cause, as types, each with its HTTP status and a readable message.
+
+Store backends, the executor and the routers raise these; :func:`error_response` in ``app.py``
+turns any of them into an answer in one place. Nothing here imports the web framework, so the
+CLI and the store code raise the same types. The message is written for the person who sent the
+request: what was wrong and, where there is one, what to do instead.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Mapping
+from typing import ClassVar
+
+__all__ = [
+    "BadRequest",
+    "Forbidden",
+    "NotAcceptable",
+    "Overloaded",
+    "PayloadTooLarge",
+    "QuerySyntaxError",
+    "QueryTimeout",
+    "ReadOnly",
+    "ServiceError",
+    "StoreError",
+    "UnsupportedMediaType",
+]
+
+
+class ServiceError(Exception):
+    """Base of every failure the service reports to a client; ``status`` is its HTTP code."""
+
+    status: ClassVar[int] = 500
+    title: ClassVar[str] = "Internal error"
+
+    def __init__(self, message: str, *, headers: Mapping[str, str] | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.headers: dict[str, str] = dict(headers or {})
+
+    def details(self) -> dict[str, object]:
+        """Extra machine-readable fields for the JSON error body."""
+        return {}
+
+    def text(self) -> str:
+        """The plain-text body: title, then the message."""
+        return f"{self.title}: {self.message}\n"
+
+
+class BadRequest(ServiceError):
+    """The request is not a valid SPARQL Protocol request (missing query, bad parameter...)."""
+
+    status = 400
+    title = "Bad request"
+
+
+_POSITION = re.compile(r"\berror at (\d+):(\d+)\b")
+
+
+class QuerySyntaxError(BadRequest):
+    """The query does not parse; carries the parser's own words and, when it gives one, the position."""
+
+    title = "Malformed query"
+
+    def __init__(self, message: str, query: str | None = None) -> None:
+        super().__init__(message)
+        match = _POSITION.search(message)
+        self.line: int | None = int(match.group(1)) if match else None
+        self.column: int | None = int(match.group(2)) if match else None
+        self.query = query
+
+    @classmethod
+    def from_parser(cls, exc: SyntaxError, query: str) -> QuerySyntaxError:
+        """From pyoxigraph's SyntaxError, whose text reads ``error at LINE:COLUMN: expected ...``."""
+        return cls(str(exc), query)
+
+    def details(self) -> dict[str, object]:
+        return {"line": self.line, "column": self.column}
+
+    def excerpt(self) -> str | None:
+        """The offending line with a caret under the column, when the position is known."""
+        if self.query is None or self.line is None or self.column is None:
+            return None
+        lines = self.query.splitlines()
+        if not 1 <= self.line <= len(lines):
+            return None
+        source = lines[self.line - 1]
+        prefix = f"{self.line:>4} | "
+        caret = " " * (len(prefix) + max(self.column - 1, 0)) + "^"
+        return f"{prefix}{source}\n{caret}"
+
+    def text(self) -> str:
+        body = super().text()
+        excerpt = self.excerpt()
+        return f"{body}\n{excerpt}\n" if excerpt else body
+
+
+class Forbidden(ServiceError):
+    """The request is understood and refused."""
+
+    status = 403
+    title = "Forbidden"
+
+
+class ReadOnly(Forbidden):
+    """A write (SPARQL Update) reached a service that does not accept writes."""
+
+    title = "Read-only endpoint"
+
+
+class NotAcceptable(ServiceError):
+    """No representation the client accepts: says which ones there are."""
+
+    status = 406
+    title = "Not acceptable"
+
+    def __init__(self, message: str, available: Iterable[str]) -> None:
+        self.available = list(available)
+        super().__init__(f"{message}. Available: {', '.join(self.available)}")
+
+    def details(self) -> dict[str, object]:
+        return {"available": self.available}
+
+
+class PayloadTooLarge(ServiceError):
+    """The request body is bigger than ``ECONSEC_MAX_BODY_BYTES``."""
+
+    status = 413
+    title = "Request body too large"
+
+    def __init__(self, limit: int) -> None:
+        self.limit = limit
+        super().__init__(
+            f"the request body exceeds {limit:,} bytes (ECONSEC_MAX_BODY_BYTES); "
+            "send a shorter query, or load large data with `econsec load`"
+        )
+
+    def details(self) -> dict[str, object]:
+        return {"limit": self.limit}
+
+
+class UnsupportedMediaType(ServiceError):
+    """The body's Content-Type is not one this operation reads: says which ones it does."""
+
+    status = 415
+    title = "Unsupported media type"
+
+    def __init__(self, content_type: str, supported: Iterable[str]) -> None:
+        self.supported = list(supported)
+        shown = content_type or "(none)"
+        super().__init__(f"cannot read a body of type {shown}. Send one of: {', '.join(self.supported)}")
+
+    def details(self) -> dict[str, object]:
+        return {"supported": self.supported}
+
+
+class Overloaded(ServiceError):
+    """Every worker is busy and the waiting line is full: come back shortly."""
+
+    status = 503
+    title = "Service busy"
+
+    def __init__(self, message: str, retry_after: int = 1) -> None:
+        super().__init__(message, headers={"Retry-After": str(retry_after)})
+
+
+class QueryTimeout(ServiceError):
+    """The query did not finish within ``ECONSEC_QUERY_TIMEOUT``."""
+
+    status = 504
+    title = "Query timeout"
+
+    def __init__(self, seconds: float) -> None:
+        self.seconds = seconds
+        super().__init__(
+            f"the query did not finish within {seconds:g} s (ECONSEC_QUERY_TIMEOUT). "
+            "Narrow it (more specific patterns, a LIMIT), or run it on a local build "
+            "of the graph where no timeout applies"
+        )
+
+    def details(self) -> dict[str, object]:
+        return {"timeout_seconds": self.seconds}
+
+
+class StoreError(ServiceError):
+    """The store failed while answering (I/O, a corrupt database): not the client's fault."""
+
+    status = 500
+    title = "Store error"

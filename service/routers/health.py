@@ -1,0 +1,63 @@
+"""``/health``: is the service up, what does its store hold, how loaded is it.
+
+For monitors and for people: the store's size, the release it was filled from (the build id of
+``build/void.ttl``, recorded when the store was filled) and the query executor's state.
+"""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Request
+from pydantic import BaseModel, Field
+
+from ..state import service_state
+
+__all__ = ["Health", "QueryLoad", "router"]
+
+router = APIRouter(tags=["Service"])
+
+
+class QueryLoad(BaseModel):
+    """The executor right now."""
+
+    running: int = Field(description="queries being evaluated within their deadline")
+    waiting: int = Field(description="queries waiting for a worker")
+    overrunning: int = Field(description="queries answered 504 whose evaluation is still finishing")
+    max_concurrency: int
+    max_queued: int
+    timeout_seconds: float
+
+
+class Health(BaseModel):
+    status: str = Field("ok", description="always ok when the service answers")
+    store: str = Field(description="which backend, and where")
+    triples: int = Field(description="triples in the default graph (the union of the named graphs)")
+    named_graphs: int
+    build_id: str | None = Field(
+        description="the release the store was filled from (dcterms:identifier in VoID)"
+    )
+    loaded_at: str | None = Field(description="when the store was filled from that release")
+    read_only: bool = Field(description="true when no update token is configured")
+    queries: QueryLoad
+
+
+@router.get("/health", response_model=Health)
+def health(request: Request) -> Health:
+    """Liveness and a summary of the store (a plain ``def``: counting may touch the store, off the event loop)."""
+    state = service_state(request)
+    store, executor = state.backend, state.executor
+    return Health(
+        store=store.description,
+        triples=store.triple_count(),
+        named_graphs=len(store.named_graphs()),
+        build_id=store.build_id,
+        loaded_at=store.loaded_at,
+        read_only=state.settings.read_only,
+        queries=QueryLoad(
+            running=executor.running,
+            waiting=executor.waiting,
+            overrunning=executor.overrunning,
+            max_concurrency=executor.max_concurrency,
+            max_queued=executor.max_queued,
+            timeout_seconds=executor.timeout,
+        ),
+    )

@@ -1,0 +1,176 @@
+"""Service configuration: one :class:`Settings` read from ``ECONSEC_*`` environment variables.
+
+Every knob of ``econsec serve`` lives here, once (DESIGN §8): the environment gives the
+deployment's values, command-line flags override them (:meth:`Settings.from_env` takes the
+overrides), and nothing else in the service reads ``os.environ``. A malformed value stops the
+service at start with a message naming the variable, not with a traceback at the first request.
+
+| variable | default | meaning |
+|---|---|---|
+| ``ECONSEC_DATA_DIR`` | ``./data`` | where the embedded store lives (``oxigraph/`` and ``store.json``) |
+| ``ECONSEC_BUILD_DIR`` | ``./build`` | the release the store is filled from (``econsec.nq``, ``void.ttl``) |
+| ``ECONSEC_HOST`` / ``ECONSEC_PORT`` | ``127.0.0.1`` / ``8000`` | where ``econsec serve`` listens |
+| ``ECONSEC_QUERY_TIMEOUT`` | ``30`` | seconds a query may take before the client gets 504 |
+| ``ECONSEC_RESULT_LIMIT`` | ``100000`` | rows (or triples) one response carries at most |
+| ``ECONSEC_MAX_BODY_BYTES`` | ``10485760`` | request bodies above this get 413 |
+| ``ECONSEC_MAX_CONCURRENCY`` | ``4`` | queries evaluated at once |
+| ``ECONSEC_MAX_QUEUED`` | ``16`` | queries waiting for a worker; more get 503 at once |
+| ``ECONSEC_UPDATE_TOKEN`` | unset | bearer token for writes; unset means read-only |
+| ``ECONSEC_SERVICE_ALLOWLIST`` | empty | comma-separated SERVICE endpoints a query may call |
+| ``ECONSEC_PUBLIC_BASE`` | ``https://w3id.org/econsec/`` | the namespace the service answers for |
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, fields, replace
+from pathlib import Path
+from typing import Any
+
+__all__ = ["ENV_PREFIX", "Settings", "SettingsError"]
+
+ENV_PREFIX = "ECONSEC_"
+
+
+class SettingsError(ValueError):
+    """An ``ECONSEC_*`` variable (or a flag) has a value the service cannot use."""
+
+
+def _positive_int(name: str, raw: str) -> int:
+    try:
+        value = int(raw.strip())
+    except ValueError:
+        raise SettingsError(f"{name} must be a whole number, got {raw!r}") from None
+    if value < 1:
+        raise SettingsError(f"{name} must be at least 1, got {value}")
+    return value
+
+
+def _non_negative_int(name: str, raw: str) -> int:
+    try:
+        value = int(raw.strip())
+    except ValueError:
+        raise SettingsError(f"{name} must be a whole number, got {raw!r}") from None
+    if value < 0:
+        raise SettingsError(f"{name} must not be negative, got {value}")
+    return value
+
+
+def _port(name: str, raw: str) -> int:
+    value = _non_negative_int(name, raw)
+    if value > 65535:
+        raise SettingsError(f"{name} must be a TCP port (0-65535), got {value}")
+    return value
+
+
+def _seconds(name: str, raw: str) -> float:
+    try:
+        value = float(raw.strip())
+    except ValueError:
+        raise SettingsError(f"{name} must be a number of seconds, got {raw!r}") from None
+    if not value > 0:
+        raise SettingsError(f"{name} must be more than 0 seconds, got {raw!r}")
+    return value
+
+
+def _text(_name: str, raw: str) -> str:
+    return raw.strip()
+
+
+def _optional_text(_name: str, raw: str) -> str | None:
+    return raw.strip() or None
+
+
+def _path(_name: str, raw: str) -> Path:
+    return Path(raw.strip())
+
+
+def _csv(_name: str, raw: str) -> tuple[str, ...]:
+    return tuple(item.strip() for item in raw.split(",") if item.strip())
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Everything the service is configured with; immutable once read."""
+
+    data_dir: Path = Path("data")
+    build_dir: Path = Path("build")
+    host: str = "127.0.0.1"
+    port: int = 8000
+    #: seconds from admission until the client is answered 504
+    query_timeout: float = 30.0
+    #: rows of a SELECT, or triples of a CONSTRUCT/DESCRIBE, one response carries at most
+    result_limit: int = 100_000
+    max_body_bytes: int = 10 * 1024 * 1024
+    #: queries evaluated at once (the worker pool holds twice as many threads: see executor.py)
+    max_concurrency: int = 4
+    #: queries allowed to wait for a worker; beyond that the service answers 503 at once
+    max_queued: int = 16
+    #: bearer token that allows writes; None keeps the service read-only
+    update_token: str | None = None
+    #: SERVICE endpoints a federated query may call (checked before any connection is made)
+    service_allowlist: tuple[str, ...] = ()
+    public_base: str = "https://w3id.org/econsec/"
+
+    @property
+    def read_only(self) -> bool:
+        """No update token configured: every write is refused."""
+        return self.update_token is None
+
+    @property
+    def store_dir(self) -> Path:
+        """The embedded store's RocksDB directory."""
+        return self.data_dir / "oxigraph"
+
+    @property
+    def nquads_path(self) -> Path:
+        return self.build_dir / "econsec.nq"
+
+    @property
+    def void_path(self) -> Path:
+        return self.build_dir / "void.ttl"
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str] | None = None, **overrides: Any) -> Settings:
+        """Read ``ECONSEC_*`` variables; keyword ``overrides`` (CLI flags) win when not None."""
+        env = os.environ if environ is None else environ
+        values: dict[str, Any] = {}
+        for field in fields(cls):
+            name = ENV_PREFIX + field.name.upper()
+            if name in env:
+                values[field.name] = _PARSERS[field.name](name, env[name])
+        settings = cls(**values)
+        given = {k: v for k, v in overrides.items() if v is not None}
+        return settings.with_overrides(**given) if given else settings
+
+    def with_overrides(self, **changes: Any) -> Settings:
+        """A copy with ``changes`` applied (paths and numbers checked as the environment is)."""
+        checked = {}
+        for key, value in changes.items():
+            if key not in _PARSERS:
+                raise SettingsError(f"unknown setting {key!r}")
+            flag = "--" + key.replace("_", "-")
+            if isinstance(value, Path):
+                checked[key] = value
+            elif isinstance(value, list | tuple):
+                checked[key] = tuple(str(item) for item in value)
+            else:  # a flag's value: checked exactly as the environment variable would be
+                checked[key] = _PARSERS[key](flag, str(value))
+        return replace(self, **checked)
+
+
+_PARSERS: dict[str, Callable[[str, str], Any]] = {
+    "data_dir": _path,
+    "build_dir": _path,
+    "host": _text,
+    "port": _port,
+    "query_timeout": _seconds,
+    "result_limit": _positive_int,
+    "max_body_bytes": _positive_int,
+    "max_concurrency": _positive_int,
+    "max_queued": _non_negative_int,
+    "update_token": _optional_text,
+    "service_allowlist": _csv,
+    "public_base": _text,
+}

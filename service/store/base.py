@@ -1,0 +1,107 @@
+"""The one interface the service needs from a store, and the result it gets back.
+
+Results are expressed in pyoxigraph's term model (NamedNode, Literal, QuerySolution, Triple)
+whatever the backend: the embedded store produces them natively, a remote store's answers parse
+into them (``pyoxigraph.parse_query_results``, ``pyoxigraph.parse``). So the serialisers in
+``formats.py`` are written once, and a backend only has to evaluate.
+
+Results are lazy where the engine allows: iterating ``solutions`` or ``triples`` may still be
+evaluating the query. The caller iterates inside its deadline (``executor.py``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass
+from enum import StrEnum
+from typing import Protocol, runtime_checkable
+
+from pyoxigraph import BlankNode, Literal, NamedNode, QueryBoolean, QuerySolution, QuerySolutions, Triple
+
+__all__ = ["QueryResult", "ResultKind", "StoreBackend", "Term"]
+
+#: an RDF term as a query binds it
+Term = NamedNode | BlankNode | Literal | Triple
+
+
+class ResultKind(StrEnum):
+    """What a query form returns; it decides which media types can carry the answer."""
+
+    SOLUTIONS = "solutions"  # SELECT
+    BOOLEAN = "boolean"  # ASK
+    GRAPH = "graph"  # CONSTRUCT, DESCRIBE
+
+
+@dataclass
+class QueryResult:
+    """A query's answer: exactly one of ``solutions``, ``boolean``, ``triples`` is set, as ``kind`` says."""
+
+    kind: ResultKind
+    variables: tuple[str, ...] = ()
+    solutions: Iterator[QuerySolution] | None = None
+    boolean: bool | None = None
+    triples: Iterator[Triple] | None = None
+
+    @classmethod
+    def of(cls, result: object) -> QueryResult:
+        """Wrap what ``pyoxigraph.Store.query`` (or ``parse_query_results``) returned."""
+        if isinstance(result, QuerySolutions):
+            names = tuple(v.value for v in result.variables)
+            return cls(ResultKind.SOLUTIONS, variables=names, solutions=iter(result))
+        if isinstance(result, QueryBoolean):
+            return cls(ResultKind.BOOLEAN, boolean=bool(result))
+        return cls(ResultKind.GRAPH, triples=iter(result))  # type: ignore[call-overload]
+
+
+@runtime_checkable
+class StoreBackend(Protocol):
+    """A store the service can query. Implementations must be safe to call from several threads."""
+
+    @property
+    def description(self) -> str:
+        """One line saying what and where the store is, for logs and ``/health``."""
+        ...
+
+    @property
+    def build_id(self) -> str | None:
+        """The id of the release the store was filled from (``dcterms:identifier`` in VoID), if known."""
+        ...
+
+    @property
+    def loaded_at(self) -> str | None:
+        """When the store was filled from that release (ISO 8601), if known."""
+        ...
+
+    def query(
+        self,
+        text: str,
+        *,
+        default_graph_uris: Sequence[str] = (),
+        named_graph_uris: Sequence[str] = (),
+        substitutions: Mapping[str, Term] | None = None,
+    ) -> QueryResult:
+        """Evaluate a SPARQL 1.1 query.
+
+        With no graph URIs the default graph is the union of all named graphs (unless the query
+        has its own FROM / FROM NAMED). Given ``default_graph_uris`` and/or ``named_graph_uris``
+        (the SPARQL Protocol's ``default-graph-uri`` / ``named-graph-uri``), the dataset is exactly
+        those graphs, overriding the query's FROM clauses. ``substitutions`` binds variables to
+        terms without editing the query text.
+
+        Raises ``QuerySyntaxError`` for a malformed query, ``BadRequest`` for an invalid graph
+        URI, ``StoreError`` when the store itself fails.
+        """
+        ...
+
+    def triple_count(self, graph: str | None = None) -> int:
+        """Triples in one named graph, or (``None``) in the default graph: the union of all named
+        graphs, where a triple stated in two graphs counts once."""
+        ...
+
+    def named_graphs(self) -> list[str]:
+        """IRIs of the named graphs, sorted."""
+        ...
+
+    def close(self) -> None:
+        """Release the store (files, locks, connections). Idempotent."""
+        ...

@@ -1,0 +1,314 @@
+"""The embedded backend: a pyoxigraph Store on disk, filled from the build and kept across restarts.
+
+The data directory holds ``oxigraph/`` (the RocksDB database) and ``store.json`` (which release
+filled it, when, and whether anything was loaded on top since). On start:
+
+- an empty store is filled from ``build/econsec.nq`` with the bulk loader;
+- a store filled from the same release is opened as it is: nothing is reloaded;
+- a store filled from an *older* release (or whose fill never finished), with nothing loaded
+  on top, is rebuilt from the current one, so ``make run`` after an edit serves the edit; a
+  store with data loaded on top (``econsec load``) is kept, with a warning that it is behind.
+
+One process owns the store (RocksDB locks the directory; DESIGN §3): a second ``serve`` or a
+``load`` while the service runs fails with :class:`StoreLocked`, which says so.
+
+pyoxigraph's Store is safe to query from many threads at once and releases the GIL while it
+evaluates, which is what the executor's thread pool relies on.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import tempfile
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import asdict, dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from threading import Lock
+
+from pyoxigraph import NamedNode, RdfFormat, Store, Variable, parse
+
+from ..errors import BadRequest, QuerySyntaxError, StoreError
+from ..settings import Settings
+from .base import QueryResult, Term
+from .dataset import declares_dataset
+
+__all__ = ["EmbeddedStore", "StoreLocked", "StoreRecord", "read_build_id"]
+
+_DCTERMS_IDENTIFIER = NamedNode("http://purl.org/dc/terms/identifier")
+_RECORD_NAME = "store.json"
+
+
+class StoreLocked(StoreError):
+    """Another process has the store open (RocksDB holds a lock on the directory)."""
+
+    title = "Store in use"
+
+
+def read_build_id(void_path: Path) -> str | None:
+    """The release id (``dcterms:identifier`` of the dataset) in a build's VoID file, if any."""
+    if not void_path.is_file():
+        return None
+    try:
+        for quad in parse(path=void_path, format=RdfFormat.TURTLE):
+            if quad.predicate == _DCTERMS_IDENTIFIER and hasattr(quad.object, "value"):
+                return str(quad.object.value)
+    except (SyntaxError, OSError):
+        return None
+    return None
+
+
+def _build_fingerprint(settings: Settings) -> str | None:
+    """What identifies the current build: its VoID id, else the N-Quads file's size and mtime."""
+    nquads = settings.nquads_path
+    if not nquads.is_file():
+        return None
+    build_id = read_build_id(settings.void_path)
+    if build_id:
+        return build_id
+    stat = nquads.stat()
+    return f"file:{stat.st_size}:{stat.st_mtime_ns}"
+
+
+@dataclass
+class StoreRecord:
+    """``store.json``: where the store's content came from."""
+
+    build_id: str | None = None
+    source: str | None = None
+    loaded_at: str | None = None
+    #: files ``econsec load`` added on top of the build (so the store is no longer the build)
+    loaded_files: list[str] = field(default_factory=list)
+
+    @property
+    def modified(self) -> bool:
+        return bool(self.loaded_files)
+
+    @classmethod
+    def read(cls, path: Path) -> StoreRecord | None:
+        try:
+            data = json.loads(path.read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            return None
+        known = {k: data[k] for k in ("build_id", "source", "loaded_at", "loaded_files") if k in data}
+        return cls(**known)
+
+    def write(self, path: Path) -> None:
+        """Write atomically (temporary file, then rename): a crash never leaves half a record."""
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(prefix=".store-", suffix=".json", dir=path.parent)
+        with os.fdopen(fd, "w", encoding="utf-8") as out:
+            json.dump(asdict(self), out, indent=2)
+            out.write("\n")
+        os.replace(tmp, path)
+
+
+def _open_rocksdb(path: Path) -> Store:
+    try:
+        return Store(str(path))
+    except OSError as exc:
+        text = str(exc)
+        if "lock" in text.lower():
+            raise StoreLocked(
+                f"the store in {path} is open in another process (is `econsec serve` running?). "
+                "Stop it first: one process owns the store."
+            ) from None
+        raise StoreError(f"cannot open the store in {path}: {text}") from exc
+
+
+class EmbeddedStore:
+    """A pyoxigraph Store in ``settings.data_dir``; implements :class:`~.base.StoreBackend`."""
+
+    def __init__(self, store: Store, settings: Settings, record: StoreRecord, note: str) -> None:
+        self._store: Store | None = store
+        self._settings = settings
+        self._record = record
+        #: what opening did, in one line ("filled from build/econsec.nq", "opened: ...")
+        self.note = note
+        self._counts: dict[str | None, int] = {}
+        self._counts_lock = Lock()
+
+    # --- opening ------------------------------------------------------------------------
+
+    @classmethod
+    def open(cls, settings: Settings, *, warn: Callable[[str], None] | None = None) -> EmbeddedStore:
+        """Open (creating it if needed) the store in ``settings.data_dir``; fill it from the build when empty.
+
+        ``warn`` is told when the store is kept although the build has moved on.
+        """
+        record_path = settings.data_dir / _RECORD_NAME
+        settings.data_dir.mkdir(parents=True, exist_ok=True)
+        record = StoreRecord.read(record_path) or StoreRecord()
+        store = _open_rocksdb(settings.store_dir)
+        current = _build_fingerprint(settings)
+        if current is None:  # no build: serve what the store holds
+            note = f"opened {settings.store_dir} ({'empty' if not store else 'no build to compare with'})"
+            return cls(store, settings, record, note)
+        if not store:
+            record = cls._fill(store, settings, current)
+            return cls(store, settings, record, f"filled from {settings.nquads_path} (build {current})")
+        # a different build, or none recorded (a fill that never finished): reload, unless
+        # files were loaded on top, which a reload would lose
+        if record.build_id != current:
+            if record.modified:
+                if warn is not None:
+                    warn(
+                        f"the store holds build {record.build_id} plus {len(record.loaded_files)} loaded "
+                        f"file(s); {settings.build_dir} now has build {current}. Kept as it is: remove "
+                        f"{settings.data_dir} to start from the new build."
+                    )
+                return cls(store, settings, record, f"opened {settings.store_dir} (behind the build)")
+            del store  # the last reference: RocksDB closes before its files go
+            shutil.rmtree(settings.store_dir)
+            store = _open_rocksdb(settings.store_dir)
+            record = cls._fill(store, settings, current)
+            return cls(store, settings, record, f"reloaded from {settings.nquads_path} (build {current})")
+        return cls(store, settings, record, f"opened {settings.store_dir} (build {record.build_id})")
+
+    @staticmethod
+    def _fill(store: Store, settings: Settings, build_id: str) -> StoreRecord:
+        """Bulk-load the build into an empty store, then record it (a fill cut short records
+        nothing, so the next start sees an unrecorded store and fills it again)."""
+        record_path = settings.data_dir / _RECORD_NAME
+        record_path.unlink(missing_ok=True)
+        try:
+            store.bulk_load(path=str(settings.nquads_path), format=RdfFormat.N_QUADS)
+            store.flush()
+        except (SyntaxError, OSError) as exc:
+            raise StoreError(f"cannot load {settings.nquads_path}: {exc}") from exc
+        record = StoreRecord(
+            build_id=build_id,
+            source=str(settings.nquads_path.resolve()),
+            loaded_at=datetime.now(UTC).isoformat(timespec="seconds"),
+        )
+        record.write(record_path)
+        return record
+
+    # --- StoreBackend ----------------------------------------------------------------------
+
+    @property
+    def store(self) -> Store:
+        if self._store is None:
+            raise StoreError("the store has been closed")
+        return self._store
+
+    @property
+    def description(self) -> str:
+        return f"embedded pyoxigraph store in {self._settings.store_dir}"
+
+    @property
+    def build_id(self) -> str | None:
+        return self._record.build_id
+
+    @property
+    def loaded_at(self) -> str | None:
+        return self._record.loaded_at
+
+    @property
+    def record(self) -> StoreRecord:
+        return self._record
+
+    def query(
+        self,
+        text: str,
+        *,
+        default_graph_uris: Sequence[str] = (),
+        named_graph_uris: Sequence[str] = (),
+        substitutions: Mapping[str, Term] | None = None,
+    ) -> QueryResult:
+        """Evaluate ``text``; see :meth:`StoreBackend.query` for the dataset rules."""
+        options: dict[str, object] = {}
+        if default_graph_uris or named_graph_uris:
+            # the protocol's dataset replaces the query's and the service's: exactly these graphs
+            options["default_graph"] = [_iri(u, "default-graph-uri") for u in default_graph_uris]
+            options["named_graphs"] = [_iri(u, "named-graph-uri") for u in named_graph_uris]
+        elif not declares_dataset(text):
+            options["use_default_graph_as_union"] = True
+        if substitutions:
+            options["substitutions"] = {Variable(name): term for name, term in substitutions.items()}
+        try:
+            result = self.store.query(text, **options)  # type: ignore[arg-type]
+        except SyntaxError as exc:
+            raise QuerySyntaxError.from_parser(exc, text) from None
+        except OSError as exc:
+            raise StoreError(str(exc)) from exc
+        return QueryResult.of(result)
+
+    def triple_count(self, graph: str | None = None) -> int:
+        """Counted once and cached (the store only changes through this object: one owner)."""
+        with self._counts_lock:
+            if graph not in self._counts:
+                if graph is None:  # the union default graph: a triple in two graphs counts once
+                    text = "SELECT (COUNT(*) AS ?n) WHERE { SELECT DISTINCT ?s ?p ?o WHERE { ?s ?p ?o } }"
+                    row = next(iter(self.store.query(text, use_default_graph_as_union=True)))  # type: ignore[call-overload]
+                else:
+                    text = f"SELECT (COUNT(*) AS ?n) WHERE {{ GRAPH {_iri(graph, 'graph')} {{ ?s ?p ?o }} }}"
+                    row = next(iter(self.store.query(text)))  # type: ignore[call-overload]
+                self._counts[graph] = int(row[0].value)
+            return self._counts[graph]
+
+    def named_graphs(self) -> list[str]:
+        return sorted(g.value for g in self.store.named_graphs() if isinstance(g, NamedNode))
+
+    def close(self) -> None:
+        if self._store is not None:
+            self._store.flush()
+            self._store = None  # RocksDB closes (and unlocks) when the last reference goes
+
+    # --- loading (``econsec load``) ------------------------------------------------------
+
+    def load_file(self, path: Path, *, graph: str | None = None) -> int:
+        """Bulk-load one RDF file; return how many quads the store gained.
+
+        Dataset formats (TriG, N-Quads, JSON-LD) keep their graphs; triples outside any graph
+        (and every triple of Turtle, N-Triples, RDF/XML) go into ``graph``, which such files need.
+        The file is parsed once before loading, so a syntax error leaves the store unchanged
+        (the bulk loader itself is not transactional).
+        """
+        fmt = rdf_format_for(path)
+        target = _iri(graph, "--graph") if graph is not None else None
+        if target is None and not fmt.supports_datasets:
+            raise BadRequest(
+                f"{path} holds triples ({fmt.name}): say which named graph they go into with --graph IRI"
+            )
+        try:
+            for _ in parse(path=str(path), format=fmt):
+                pass
+        except SyntaxError as exc:
+            raise BadRequest(f"{path}: {exc}") from None
+        before = len(self.store)
+        try:
+            self.store.bulk_load(path=str(path), format=fmt, to_graph=target)
+            self.store.flush()
+        except (SyntaxError, OSError) as exc:
+            raise StoreError(f"cannot load {path}: {exc}") from exc
+        with self._counts_lock:
+            self._counts.clear()
+        self._record.loaded_files.append(str(path.resolve()))
+        self._record.write(self._settings.data_dir / _RECORD_NAME)
+        return len(self.store) - before
+
+    def load_files(self, paths: Iterable[Path], *, graph: str | None = None) -> dict[Path, int]:
+        """Load several files in order; stops at the first failure (earlier files stay loaded)."""
+        return {path: self.load_file(path, graph=graph) for path in paths}
+
+
+def rdf_format_for(path: Path) -> RdfFormat:
+    """The RDF syntax of a file, from its extension."""
+    extension = path.suffix.lstrip(".").lower()
+    fmt = RdfFormat.RDF_XML if extension == "owl" else RdfFormat.from_extension(extension)
+    if fmt is None:
+        raise BadRequest(
+            f"{path}: unknown RDF file extension {path.suffix or '(none)'}; "
+            "use .ttl, .nt, .nq, .trig, .rdf/.owl/.xml, .jsonld or .n3"
+        )
+    return fmt
+
+
+def _iri(value: str, what: str) -> NamedNode:
+    try:
+        return NamedNode(value)
+    except ValueError as exc:
+        raise BadRequest(f"{what} is not an absolute IRI: {value!r} ({exc})") from None
