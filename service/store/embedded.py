@@ -28,12 +28,11 @@ from datetime import UTC, datetime
 from pathlib import Path
 from threading import Lock
 
-from pyoxigraph import NamedNode, RdfFormat, Store, Variable, parse
+from pyoxigraph import DefaultGraph, NamedNode, Quad, RdfFormat, Store, Variable, parse
 
 from ..errors import BadRequest, QuerySyntaxError, StoreError
 from ..settings import Settings
 from .base import QueryResult, Term
-from .dataset import declares_dataset
 
 __all__ = ["EmbeddedStore", "StoreLocked", "StoreRecord", "read_build_id"]
 
@@ -72,11 +71,17 @@ def _build_fingerprint(settings: Settings) -> str | None:
     return f"file:{stat.st_size}:{stat.st_mtime_ns}"
 
 
+#: 1: named graphs only; 2: the default graph also holds the merge of all named graphs
+STORE_LAYOUT = 2
+
+
 @dataclass
 class StoreRecord:
     """``store.json``: where the store's content came from."""
 
     build_id: str | None = None
+    #: how the store is laid out; a store of another layout is refilled from the build
+    layout: int = STORE_LAYOUT
     source: str | None = None
     loaded_at: str | None = None
     #: files ``econsec load`` added on top of the build (so the store is no longer the build)
@@ -93,7 +98,7 @@ class StoreRecord:
         except (OSError, ValueError):
             return None
         known = {k: data[k] for k in ("build_id", "source", "loaded_at", "loaded_files") if k in data}
-        return cls(**known)
+        return cls(**known, layout=int(data.get("layout", 1)))
 
     def write(self, path: Path) -> None:
         """Write atomically (temporary file, then rename): a crash never leaves half a record."""
@@ -151,7 +156,7 @@ class EmbeddedStore:
             return cls(store, settings, record, f"filled from {settings.nquads_path} (build {current})")
         # a different build, or none recorded (a fill that never finished): reload, unless
         # files were loaded on top, which a reload would lose
-        if record.build_id != current:
+        if record.build_id != current or record.layout != STORE_LAYOUT:
             if record.modified:
                 if warn is not None:
                     warn(
@@ -175,6 +180,8 @@ class EmbeddedStore:
         record_path.unlink(missing_ok=True)
         try:
             store.bulk_load(path=str(settings.nquads_path), format=RdfFormat.N_QUADS)
+            for graph in list(store.named_graphs()):
+                merge_into_default_graph(store, store.quads_for_pattern(None, None, None, graph))
             store.flush()
         except (SyntaxError, OSError) as exc:
             raise StoreError(f"cannot load {settings.nquads_path}: {exc}") from exc
@@ -224,8 +231,8 @@ class EmbeddedStore:
             # the protocol's dataset replaces the query's and the service's: exactly these graphs
             options["default_graph"] = [_iri(u, "default-graph-uri") for u in default_graph_uris]
             options["named_graphs"] = [_iri(u, "named-graph-uri") for u in named_graph_uris]
-        elif not declares_dataset(text):
-            options["use_default_graph_as_union"] = True
+        # otherwise the query's own FROM / FROM NAMED, or the store's default graph, which holds
+        # the merge of every named graph (see merge_into_default_graph)
         if substitutions:
             options["substitutions"] = {Variable(name): term for name, term in substitutions.items()}
         try:
@@ -240,9 +247,8 @@ class EmbeddedStore:
         """Counted once and cached (the store only changes through this object: one owner)."""
         with self._counts_lock:
             if graph not in self._counts:
-                if graph is None:  # the union default graph: a triple in two graphs counts once
-                    text = "SELECT (COUNT(*) AS ?n) WHERE { SELECT DISTINCT ?s ?p ?o WHERE { ?s ?p ?o } }"
-                    row = next(iter(self.store.query(text, use_default_graph_as_union=True)))  # type: ignore[call-overload]
+                if graph is None:  # the default graph: the merge, where a triple in two graphs counts once
+                    row = next(iter(self.store.query("SELECT (COUNT(*) AS ?n) WHERE { ?s ?p ?o }")))  # type: ignore[call-overload]
                 else:
                     text = f"SELECT (COUNT(*) AS ?n) WHERE {{ GRAPH {_iri(graph, 'graph')} {{ ?s ?p ?o }} }}"
                     row = next(iter(self.store.query(text)))  # type: ignore[call-overload]
@@ -281,6 +287,8 @@ class EmbeddedStore:
         before = len(self.store)
         try:
             self.store.bulk_load(path=str(path), format=fmt, to_graph=target)
+            gained = len(self.store) - before
+            merge_into_default_graph(self.store, parse(path=str(path), format=fmt))
             self.store.flush()
         except (SyntaxError, OSError) as exc:
             raise StoreError(f"cannot load {path}: {exc}") from exc
@@ -288,11 +296,30 @@ class EmbeddedStore:
             self._counts.clear()
         self._record.loaded_files.append(str(path.resolve()))
         self._record.write(self._settings.data_dir / _RECORD_NAME)
-        return len(self.store) - before
+        return gained
 
     def load_files(self, paths: Iterable[Path], *, graph: str | None = None) -> dict[Path, int]:
         """Load several files in order; stops at the first failure (earlier files stay loaded)."""
         return {path: self.load_file(path, graph=graph) for path in paths}
+
+
+def merge_into_default_graph(store: Store, quads: Iterable[Quad]) -> None:
+    """Add these quads' triples to the store's default graph, which serves as the RDF merge of all graphs.
+
+    pyoxigraph's ``use_default_graph_as_union`` is a bag: a triple stated in two named graphs comes
+    back twice and counts twice. SPARQL services with a union default graph (Fuseki's
+    ``unionDefaultGraph``) answer with the merge, a set. Keeping the merge as the real default graph
+    gives those answers, lets a query's FROM clauses work unchanged, and costs one more copy of
+    each distinct triple. Quads are copied in chunks so the store is never read and written at once.
+    """
+    chunk: list[Quad] = []
+    for quad in quads:
+        chunk.append(Quad(quad.subject, quad.predicate, quad.object, DefaultGraph()))
+        if len(chunk) >= 100_000:
+            store.bulk_extend(chunk)
+            chunk = []
+    if chunk:
+        store.bulk_extend(chunk)
 
 
 def rdf_format_for(path: Path) -> RdfFormat:
