@@ -23,6 +23,7 @@ from .body_limit import BodyLimitMiddleware
 from .errors import BadRequest, ServiceError
 from .executor import QueryExecutor
 from .formats import parse_accept
+from .guard import FederationGuard
 from .routers import health, sparql
 from .settings import Settings
 from .state import QueryGuard, ServiceState
@@ -83,9 +84,10 @@ def create_app(
 ) -> FastAPI:
     """The service over ``backend`` (default: the embedded store in ``settings.data_dir``).
 
-    ``query_guard`` inspects every query before it runs and raises a ``ServiceError`` to refuse
-    it: the SERVICE/LOAD allowlist plugs in here. A backend passed in is left open at shutdown
-    (its owner closes it); one the app opened itself is closed.
+    ``query_guard`` inspects every query and update before it runs and raises a ``ServiceError``
+    to refuse it; without one the app installs the SERVICE/LOAD allowlist guard built from
+    ``settings`` (never no guard: the engine would fetch any URL a query names). A backend passed
+    in is left open at shutdown (its owner closes it); one the app opened itself is closed.
     """
     settings = settings or Settings.from_env()
     executor = QueryExecutor(
@@ -93,7 +95,8 @@ def create_app(
         max_queued=settings.max_queued,
         timeout=settings.query_timeout,
     )
-    state = ServiceState(settings=settings, executor=executor, query_guard=query_guard, store=backend)
+    guard = query_guard if query_guard is not None else FederationGuard.from_settings(settings)
+    state = ServiceState(settings=settings, executor=executor, query_guard=guard, store=backend)
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:

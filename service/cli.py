@@ -313,12 +313,14 @@ def serve(
     """
     import uvicorn
     from econsec.service.app import create_app
+    from econsec.service.guard import FederationGuard
     from econsec.service.settings import Settings
     from econsec.service.store.embedded import EmbeddedStore
 
     err = _stderr()
     with _report_service_errors():
         settings = Settings.from_env(host=host, port=port, data_dir=data_dir, build_dir=build_dir)
+        guard = FederationGuard.from_settings(settings)  # a bad allowlist entry stops start-up here
         if not settings.nquads_path.is_file() and not settings.store_dir.is_dir():
             err.print(
                 f"[bold red]No graph to serve:[/] {escape(display_path(settings.nquads_path))} does not exist "
@@ -331,9 +333,10 @@ def serve(
     try:
         err.print(f"Store: {escape(store.note)}; {store.triple_count():,} triples.")
         mode = "read-only" if settings.read_only else "updates need the token"
+        err.print(f"SERVICE/LOAD allowed to: {escape(guard.allowlist.describe())}.")
         err.print(f"Serving http://{settings.host}:{settings.port}/sparql ({mode}); Ctrl-C stops.")
         uvicorn.run(
-            create_app(settings, backend=store),
+            create_app(settings, backend=store, query_guard=guard),
             host=settings.host,
             port=settings.port,
             log_level="info",

@@ -22,8 +22,10 @@ __all__ = [
     "QueryTimeout",
     "ReadOnly",
     "ServiceError",
+    "ServiceRefused",
     "StoreError",
     "UnsupportedMediaType",
+    "UpstreamFailed",
 ]
 
 
@@ -93,6 +95,19 @@ class QuerySyntaxError(BadRequest):
         body = super().text()
         excerpt = self.excerpt()
         return f"{body}\n{excerpt}\n" if excerpt else body
+
+
+class ServiceRefused(BadRequest):
+    """A SERVICE or LOAD target off the federation allowlist: refused before any connection."""
+
+    title = "Federation target refused"
+
+    def __init__(self, message: str, *, target: str | None, reason: str, kind: str | None) -> None:
+        super().__init__(message)
+        self.target, self.reason, self.kind = target, reason, kind
+
+    def details(self) -> dict[str, object]:
+        return {"target": self.target, "reason": self.reason, "kind": self.kind}
 
 
 class Forbidden(ServiceError):
@@ -187,3 +202,20 @@ class StoreError(ServiceError):
 
     status = 500
     title = "Store error"
+
+
+class UpstreamFailed(ServiceError):
+    """A federated SERVICE endpoint failed (unreachable, an error, a redirect): not this store."""
+
+    status = 502
+    title = "Federated endpoint failed"
+
+    def __init__(self, endpoints: Iterable[str], cause: str) -> None:
+        self.endpoints = list(endpoints)
+        super().__init__(
+            f"the query calls {', '.join(self.endpoints)} and the call failed: {cause}. "
+            "Use SERVICE SILENT to get the local part of the answer when a remote endpoint fails"
+        )
+
+    def details(self) -> dict[str, object]:
+        return {"endpoints": self.endpoints}

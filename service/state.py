@@ -6,8 +6,8 @@ Handlers get it with :func:`service_state`; nothing reaches for module globals, 
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Protocol
 
 from starlette.requests import Request
 
@@ -17,16 +17,24 @@ from .store.base import StoreBackend
 
 __all__ = ["QueryGuard", "ServiceState", "service_state"]
 
-#: inspects a query before it runs and raises a ``ServiceError`` to refuse it (the SERVICE
-#: allowlist check plugs in here)
-QueryGuard = Callable[[str], None]
+
+class QueryGuard(Protocol):
+    """Inspects a query or update before the engine sees it; raises a ``ServiceError`` to refuse.
+
+    The SERVICE / LOAD allowlist (:class:`~econsec.service.guard.FederationGuard`) is the guard
+    every app gets unless a caller passes a stricter one.
+    """
+
+    def __call__(self, text: str, *, update: bool = False) -> list[str]:
+        """Return the remote endpoints the request will contact (allowed ones), or raise."""
+        ...
 
 
 @dataclass
 class ServiceState:
     settings: Settings
     executor: QueryExecutor
-    query_guard: QueryGuard | None = None
+    query_guard: QueryGuard
     store: StoreBackend | None = None
 
     @property

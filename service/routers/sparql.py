@@ -24,7 +24,7 @@ from fastapi import APIRouter, Query, Request
 from fastapi.responses import Response
 
 from ..description import describe_service
-from ..errors import BadRequest, ReadOnly, UnsupportedMediaType
+from ..errors import BadRequest, ReadOnly, StoreError, UnsupportedMediaType, UpstreamFailed
 from ..executor import Deadline
 from ..formats import FORMATS, Format, check_acceptable, negotiate
 from ..state import ServiceState, service_state
@@ -44,11 +44,15 @@ TRUNCATED_HEADER = "Econsec-Result-Truncated"
 _RESULT_MEDIA_TYPES = {f.media_type: {} for f in FORMATS}
 _RESPONSES: dict[int | str, dict[str, object]] = {
     200: {"description": "Query results or RDF, as negotiated", "content": _RESULT_MEDIA_TYPES},
-    400: {"description": "Malformed query (the parser's message and position) or bad parameter"},
+    400: {
+        "description": "Malformed query (the parser's message and position), bad parameter, "
+        "or a SERVICE / LOAD target off the federation allowlist"
+    },
     403: {"description": "SPARQL Update refused: this endpoint is read-only"},
     406: {"description": "No acceptable result format; the body lists the available ones"},
     413: {"description": "Request body over ECONSEC_MAX_BODY_BYTES"},
     415: {"description": "Body type other than form, sparql-query or sparql-update"},
+    502: {"description": "A SERVICE endpoint of a federated query failed"},
     503: {"description": "Too many queries running and waiting; retry after Retry-After"},
     504: {"description": "The query did not finish within ECONSEC_QUERY_TIMEOUT"},
 }
@@ -92,18 +96,22 @@ def _media_type(content_type: str | None) -> str:
 async def _answer(state: ServiceState, req: QueryRequest) -> Response:
     """Check, evaluate within the deadline, serialise, respond."""
     check_acceptable(req.accept, req.format, ResultKind)  # a 406 costs no query
-    if state.query_guard is not None:
-        state.query_guard(req.query)
-    store = state.backend
+    store, guard = state.backend, state.query_guard
     limit = state.settings.result_limit
 
     def work(deadline: Deadline) -> tuple[Format, Payload]:
         deadline.check()  # it may have waited for a thread past its deadline
-        result = store.query(
-            req.query, default_graph_uris=req.default_graph_uris, named_graph_uris=req.named_graph_uris
-        )
-        fmt = negotiate(result.kind, req.accept, req.format)
-        return fmt, fmt.write(result, deadline, limit)
+        remote = guard(req.query)  # SERVICE/LOAD allowlist, before the engine can connect anywhere
+        try:
+            result = store.query(
+                req.query, default_graph_uris=req.default_graph_uris, named_graph_uris=req.named_graph_uris
+            )
+            fmt = negotiate(result.kind, req.accept, req.format)
+            return fmt, fmt.write(result, deadline, limit)
+        except StoreError as exc:
+            if remote:  # the engine reports a failed SERVICE call as an I/O error
+                raise UpstreamFailed(remote, exc.message) from exc
+            raise
 
     fmt, payload = await state.executor.run(work)
     headers = {"Vary": "Accept"}
