@@ -13,7 +13,7 @@ import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from econsec.graph.errors import (
@@ -31,6 +31,10 @@ from pyoxigraph import Store
 from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
+
+if TYPE_CHECKING:
+    from econsec.service.settings import Settings
+    from econsec.service.store.base import StoreBackend
 
 app = typer.Typer(
     name="econsec",
@@ -295,6 +299,28 @@ def _report_service_errors() -> Iterator[None]:
         raise typer.Exit(1) from None
 
 
+def _open_backend(settings: Settings, err: Console) -> StoreBackend:
+    """The remote store when one is configured, else the embedded store (filled from the build)."""
+    if settings.store_query:
+        from econsec.service.store.remote import RemoteStore
+
+        return RemoteStore.open(
+            settings.store_query,
+            settings.store_update,
+            timeout=settings.query_timeout,
+            public_base=settings.public_base,
+        )
+    from econsec.service.store.embedded import EmbeddedStore
+
+    if not settings.nquads_path.is_file() and not settings.store_dir.is_dir():
+        err.print(
+            f"[bold red]No graph to serve:[/] {escape(display_path(settings.nquads_path))} does not exist "
+            f"and {escape(display_path(settings.store_dir))} holds no store. Run `econsec build` first."
+        )
+        raise typer.Exit(1)
+    return EmbeddedStore.open(settings, warn=lambda text: err.print(f"[yellow]Warning:[/] {escape(text)}"))
+
+
 @app.command()
 def serve(
     host: Annotated[str | None, typer.Option("--host", help="Interface to listen on [ECONSEC_HOST].")] = None,
@@ -305,33 +331,47 @@ def serve(
     build_dir: Annotated[
         Path | None, typer.Option("--build-dir", help="Release to fill the store from [ECONSEC_BUILD_DIR].")
     ] = None,
+    store_query: Annotated[
+        str | None,
+        typer.Option(
+            "--store-query",
+            help="Remote mode: serve this SPARQL 1.1 query endpoint instead of the embedded store "
+            "[ECONSEC_STORE_QUERY].",
+        ),
+    ] = None,
+    store_update: Annotated[
+        str | None,
+        typer.Option(
+            "--store-update", help="Remote mode: the store's update endpoint [ECONSEC_STORE_UPDATE]."
+        ),
+    ] = None,
 ) -> None:
     """Serve the graph over HTTP: SPARQL 1.1 Protocol at /sparql, /health, /docs.
 
     The embedded store in the data directory is filled from the build on first start and kept
-    across restarts. Other settings come from ECONSEC_* environment variables (README).
+    across restarts. With --store-query the same service runs over any SPARQL 1.1 store instead
+    (fill it with `econsec publish`). Other settings come from ECONSEC_* environment variables.
     """
     import uvicorn
     from econsec.service.app import create_app
     from econsec.service.guard import FederationGuard
     from econsec.service.settings import Settings
-    from econsec.service.store.embedded import EmbeddedStore
 
     err = _stderr()
     with _report_service_errors():
-        settings = Settings.from_env(host=host, port=port, data_dir=data_dir, build_dir=build_dir)
-        guard = FederationGuard.from_settings(settings)  # a bad allowlist entry stops start-up here
-        if not settings.nquads_path.is_file() and not settings.store_dir.is_dir():
-            err.print(
-                f"[bold red]No graph to serve:[/] {escape(display_path(settings.nquads_path))} does not exist "
-                f"and {escape(display_path(settings.store_dir))} holds no store. Run `econsec build` first."
-            )
-            raise typer.Exit(1)
-        store = EmbeddedStore.open(
-            settings, warn=lambda text: err.print(f"[yellow]Warning:[/] {escape(text)}")
+        settings = Settings.from_env(
+            host=host,
+            port=port,
+            data_dir=data_dir,
+            build_dir=build_dir,
+            store_query=store_query,
+            store_update=store_update,
         )
+        guard = FederationGuard.from_settings(settings)  # a bad allowlist entry stops start-up here
+        store = _open_backend(settings, err)
     try:
-        err.print(f"Store: {escape(store.note)}; {store.triple_count():,} triples.")
+        note = getattr(store, "note", store.description)  # the embedded store says how it was filled
+        err.print(f"Store: {escape(note)}; {store.triple_count():,} triples.")
         mode = "read-only" if settings.read_only else "updates need the token"
         err.print(f"SERVICE/LOAD allowed to: {escape(guard.allowlist.describe())}.")
         err.print(f"Serving http://{settings.host}:{settings.port}/sparql ({mode}); Ctrl-C stops.")
@@ -394,6 +434,69 @@ def load(
                 _stdout().print(f"Loaded {escape(display_path(path))}: {added:,} new quad(s).")
         finally:
             store.close()
+
+
+@app.command()
+def publish(
+    store_update: Annotated[
+        str | None,
+        typer.Option("--store-update", help="The store's SPARQL 1.1 update endpoint [ECONSEC_STORE_UPDATE]."),
+    ] = None,
+    store_query: Annotated[
+        str | None,
+        typer.Option("--store-query", help="Its query endpoint, to report counts [ECONSEC_STORE_QUERY]."),
+    ] = None,
+    build_dir: Annotated[
+        Path | None, typer.Option("--build-dir", help="The release to publish [ECONSEC_BUILD_DIR].")
+    ] = None,
+    merge_default: Annotated[
+        bool,
+        typer.Option(
+            "--merge-default-graph/--no-merge-default-graph",
+            help="Also write the set union of the named graphs into the store's default graph.",
+        ),
+    ] = True,
+    drop_all: Annotated[
+        bool, typer.Option("--drop-all", help="Empty the whole store first (other graphs too).")
+    ] = False,
+) -> None:
+    """Push the built graph into a remote SPARQL 1.1 store, with SPARQL Update only.
+
+    Each named graph of the build is replaced, and the release's VoID description goes into its
+    own graph so `econsec serve --store-query` can say which release answered. Then serve it
+    with `econsec serve --store-query URL`.
+    """
+    from econsec.service.settings import Settings
+    from econsec.service.store.publish import publish as push
+    from econsec.service.store.remote import RemoteStore
+
+    err = _stderr()
+    with _report_service_errors():
+        settings = Settings.from_env(build_dir=build_dir, store_query=store_query, store_update=store_update)
+        if not settings.store_update:
+            raise typer.BadParameter("say where to publish: --store-update URL", param_hint="--store-update")
+        remote = RemoteStore(
+            settings.store_query or settings.store_update,
+            settings.store_update,
+            timeout=max(settings.query_timeout, 300.0),
+            public_base=settings.public_base,
+        )
+
+        def progress(graph: str, quads: int) -> None:
+            _stdout().print(f"Published {escape(graph)}: {quads:,} quads.")
+
+        report = push(
+            remote,
+            settings.nquads_path,
+            settings.void_path,
+            merge_default=merge_default,
+            drop_all=drop_all,
+            progress=progress,
+        )
+        total = sum(report.graphs.values())
+        err.print(f"{len(report.graphs)} graphs, {total:,} quads in {report.requests} update requests.")
+        if settings.store_query:
+            err.print(f"The store's default graph now holds {remote.triple_count():,} triples.")
 
 
 def main() -> None:  # pragma: no cover - ``python -m econsec.service.cli``

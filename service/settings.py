@@ -18,6 +18,8 @@ service at start with a message naming the variable, not with a traceback at the
 | ``ECONSEC_UPDATE_TOKEN`` | unset | bearer token for writes; unset means read-only |
 | ``ECONSEC_SERVICE_ALLOWLIST`` | empty | comma-separated SERVICE endpoints a query may call |
 | ``ECONSEC_PUBLIC_BASE`` | ``https://w3id.org/econsec/`` | the namespace the service answers for |
+| ``ECONSEC_STORE_QUERY`` | unset | remote mode: serve this SPARQL query endpoint instead of the embedded store |
+| ``ECONSEC_STORE_UPDATE`` | unset | remote mode: the store's update endpoint (``econsec publish``) |
 """
 
 from __future__ import annotations
@@ -112,6 +114,10 @@ class Settings:
     #: SERVICE endpoints a federated query may call (checked before any connection is made)
     service_allowlist: tuple[str, ...] = ()
     public_base: str = "https://w3id.org/econsec/"
+    #: remote mode: a SPARQL 1.1 query endpoint to serve instead of the embedded store
+    store_query: str | None = None
+    #: remote mode: the store's SPARQL 1.1 update endpoint (used by ``econsec publish``)
+    store_update: str | None = None
 
     @property
     def read_only(self) -> bool:
@@ -173,4 +179,6 @@ _PARSERS: dict[str, Callable[[str, str], Any]] = {
     "update_token": _optional_text,
     "service_allowlist": _csv,
     "public_base": _text,
+    "store_query": _optional_text,
+    "store_update": _optional_text,
 }

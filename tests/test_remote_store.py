@@ -1,0 +1,297 @@
+"""Remote mode against a real ``oxigraph serve``: publish the build, serve it, get the same answers.
+
+The fixture starts the Oxigraph server from the ``oxigraph`` package on a loopback port,
+``econsec publish`` fills it with SPARQL Update only, and ``econsec serve --store-query`` puts
+the service in front of it. Answers are compared with the embedded store's, saved query by saved
+query, so the two backends are held to one behaviour.
+"""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx
+import pyoxigraph as ox
+import pytest
+from conftest import BuildResult, RunningService, _free_port, start_service
+from econsec.queries import catalogue
+from econsec.service.errors import BadRequest, QuerySyntaxError, StoreError
+from econsec.service.store.binding import bind_values, outer_group_start
+from econsec.service.store.remote import RemoteStore, void_graph
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from SPARQLWrapper import JSON, SPARQLWrapper
+
+BASE = "https://w3id.org/econsec/"
+OXIGRAPH = shutil.which("oxigraph", path=str(Path(sys.executable).parent)) or shutil.which("oxigraph")
+
+
+@dataclass
+class OxigraphServer:
+    url: str
+    process: subprocess.Popen[bytes]
+
+    @property
+    def query(self) -> str:
+        return self.url + "/query"
+
+    @property
+    def update(self) -> str:
+        return self.url + "/update"
+
+
+@pytest.fixture(scope="module")
+def oxigraph(tmp_path_factory: pytest.TempPathFactory) -> Iterator[OxigraphServer]:
+    if OXIGRAPH is None:
+        pytest.fail("the oxigraph server binary is missing: install the dev extras (pip install -e '.[dev]')")
+    port = _free_port()
+    location = tmp_path_factory.mktemp("oxigraph-server")
+    command = [OXIGRAPH, "serve", "--location", str(location), "--bind", f"127.0.0.1:{port}"]
+    process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    server = OxigraphServer(f"http://127.0.0.1:{port}", process)
+    for _ in range(300):
+        try:
+            if httpx.get(server.query, params={"query": "ASK {}"}, timeout=2).status_code == 200:
+                break
+        except httpx.TransportError:
+            time.sleep(0.1)
+    else:
+        process.kill()
+        pytest.fail("oxigraph serve did not start")
+    yield server
+    process.terminate()
+    process.wait(timeout=20)
+
+
+def _econsec(*args: str) -> subprocess.CompletedProcess[str]:
+    command = [sys.executable, "-m", "econsec.service.cli", *args]
+    return subprocess.run(command, capture_output=True, text=True, timeout=600)
+
+
+@pytest.fixture(scope="module")
+def published(oxigraph: OxigraphServer, built: BuildResult) -> subprocess.CompletedProcess[str]:
+    done = _econsec(
+        "publish",
+        "--store-update",
+        oxigraph.update,
+        "--store-query",
+        oxigraph.query,
+        "--build-dir",
+        str(built.paths.out_dir),
+    )
+    assert done.returncode == 0, done.stderr + done.stdout
+    return done
+
+
+@pytest.fixture(scope="module")
+def remote(oxigraph: OxigraphServer, published: object) -> RemoteStore:
+    return RemoteStore.open(oxigraph.query, oxigraph.update, timeout=60, public_base=BASE)
+
+
+@pytest.fixture(scope="module")
+def remote_service(
+    oxigraph: OxigraphServer, published: object, built: BuildResult, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[RunningService]:
+    env = {"ECONSEC_STORE_QUERY": oxigraph.query, "ECONSEC_STORE_UPDATE": oxigraph.update}
+    service = start_service(tmp_path_factory.mktemp("remote") / "data", built.paths.out_dir, env)
+    yield service
+    service.stop()
+
+
+def _cell(term: ox.NamedNode | ox.BlankNode | ox.Literal | None) -> str | None:
+    """A comparable cell; GROUP_CONCAT lists ("a; b") have no defined order, so they are sorted."""
+    if term is None:
+        return None
+    if isinstance(term, ox.Literal) and "; " in term.value:
+        return "; ".join(sorted(term.value.split("; ")))
+    return str(term)
+
+
+def _rows(solutions: object) -> set[tuple[str | None, ...]]:
+    return {tuple(_cell(term) for term in solution) for solution in solutions}  # type: ignore[attr-defined]
+
+
+# --- publishing ------------------------------------------------------------------------------
+
+
+def test_publish_writes_every_named_graph_and_the_void_graph(remote: RemoteStore, built: BuildResult) -> None:
+    expected = sorted({*built.graphs, void_graph(BASE)})
+    assert remote.named_graphs() == expected
+    for graph in built.graphs:
+        assert remote.triple_count(graph) == built.graphs[graph]
+
+
+def test_the_default_graph_is_the_set_union(remote: RemoteStore, built_store: ox.Store) -> None:
+    distinct = next(
+        iter(
+            built_store.query(
+                "SELECT (COUNT(*) AS ?n) { SELECT DISTINCT ?s ?p ?o { GRAPH ?g { ?s ?p ?o } } }"
+            )
+        )
+    )
+    void_triples = remote.triple_count(void_graph(BASE))
+    assert remote.triple_count() == int(distinct["n"].value) + void_triples
+    # each triple once, even a triple two graphs state (a bag would double it)
+    twice = remote.query(
+        "SELECT (COUNT(*) AS ?n) WHERE { ?s ?p ?o FILTER(?s = <https://w3id.org/econsec/id/country/japan>) }"
+    )
+    once = remote.query(
+        "SELECT (COUNT(*) AS ?n) WHERE { SELECT DISTINCT ?s ?p ?o WHERE "
+        "{ ?s ?p ?o FILTER(?s = <https://w3id.org/econsec/id/country/japan>) } }"
+    )
+    assert next(twice.solutions)["n"] == next(once.solutions)["n"]  # type: ignore[arg-type, index]
+
+
+def test_the_release_id_comes_from_the_store(remote: RemoteStore, built: BuildResult) -> None:
+    assert remote.build_id == built.build_id
+    assert remote.loaded_at is not None
+
+
+def test_publishing_again_replaces_rather_than_duplicates(
+    oxigraph: OxigraphServer, built: BuildResult, remote: RemoteStore
+) -> None:
+    before = remote.triple_count()
+    done = _econsec("publish", "--store-update", oxigraph.update, "--build-dir", str(built.paths.out_dir))
+    assert done.returncode == 0, done.stderr
+    fresh = RemoteStore(oxigraph.query, timeout=60, public_base=BASE)
+    assert fresh.triple_count() == before
+
+
+# --- same answers as the embedded store ------------------------------------------------------
+
+SAVED = sorted(catalogue.load().values(), key=lambda q: q.name)
+
+
+@pytest.mark.parametrize("query", SAVED, ids=[q.name for q in SAVED])
+def test_every_saved_query_answers_the_same_remotely(
+    query: catalogue.SavedQuery, remote: RemoteStore, built_store: ox.Store
+) -> None:
+    bound = query.substitutions()
+    local = built_store.query(query.text, substitutions=bound, use_default_graph_as_union=True)
+    answer = remote.query(query.text, substitutions={v.value: t for v, t in bound.items()})
+    assert answer.solutions is not None
+    expected = _rows(local)
+    assert expected, f"{query.name} has no answer on the embedded store"
+    assert _rows(answer.solutions) == expected
+
+
+def test_protocol_dataset_parameters_reach_the_store(remote: RemoteStore) -> None:
+    ask = "ASK { <https://w3id.org/econsec/id/country/japan> ?p ?o }"
+    assert remote.query(ask, default_graph_uris=[BASE + "graph/reference"]).boolean is True
+    assert remote.query(ask, default_graph_uris=[BASE + "graph/ontology"]).boolean is False
+
+
+def test_construct_comes_back_as_triples(remote: RemoteStore) -> None:
+    result = remote.query(
+        "CONSTRUCT { ?s a ?t } WHERE { GRAPH <https://w3id.org/econsec/graph/reference> { ?s a ?t } } LIMIT 5"
+    )
+    assert result.triples is not None
+    assert len(list(result.triples)) == 5
+
+
+def test_a_malformed_query_is_the_clients_fault(remote: RemoteStore) -> None:
+    with pytest.raises(QuerySyntaxError) as info:
+        remote.query("SELECT ?x WHERE { ?x }")
+    assert "1:" in info.value.message
+
+
+def test_an_unreachable_store_stops_start_up(built: BuildResult, tmp_path: Path) -> None:
+    done = _econsec(
+        "serve",
+        "--port",
+        str(_free_port()),
+        "--store-query",
+        f"http://127.0.0.1:{_free_port()}/query",
+        "--data-dir",
+        str(tmp_path / "data"),
+        "--build-dir",
+        str(built.paths.out_dir),
+    )
+    assert done.returncode == 1
+    assert "does not answer SPARQL" in " ".join(done.stderr.split())
+
+
+def test_an_unreachable_store_at_query_time_is_a_store_error() -> None:
+    store = RemoteStore(f"http://127.0.0.1:{_free_port()}/query", timeout=5)
+    with pytest.raises(StoreError):
+        store.query("ASK {}")
+
+
+# --- parameters bound as terms, never as syntax --------------------------------------------
+
+
+def test_the_outer_group_is_found_past_braces_in_strings_iris_and_comments() -> None:
+    text = 'PREFIX a: <http://x/#a> # { not here\nSELECT ("{" AS ?b) (1 < 2 AS ?c) WHERE { ?s ?p ?o }'
+    assert text[outer_group_start(text) :].startswith(" ?s ?p ?o }")
+    with pytest.raises(BadRequest):
+        outer_group_start("ASK")
+
+
+def _count(remote: RemoteStore) -> int:
+    """Quads in the whole store, asked afresh (``triple_count`` caches)."""
+    result = remote.query("SELECT (COUNT(*) AS ?n) WHERE { { ?s ?p ?o } UNION { GRAPH ?g { ?s ?p ?o } } }")
+    return int(next(result.solutions)["n"].value)  # type: ignore[arg-type, index, union-attr]
+
+
+HOSTILE = st.lists(
+    st.sampled_from([*"\"'{}<>\\#;.\n\r\t ", "DROP ALL", "} ;", "\u00e9", "\u3042", "x"]),
+    max_size=20,
+).map("".join)
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(value=HOSTILE)
+def test_a_bound_literal_comes_back_exactly_and_changes_nothing(value: str, remote: RemoteStore) -> None:
+    before = _count(remote)
+    text = bind_values("SELECT ?v WHERE { }", {"v": ox.Literal(value)})
+    result = remote.query(text)
+    assert [s["v"].value for s in result.solutions] == [value]  # type: ignore[index, union-attr]
+    assert _count(remote) == before
+
+
+def test_only_iris_and_literals_can_be_bound() -> None:
+    with pytest.raises(BadRequest):
+        bind_values("SELECT * WHERE { }", {"v": ox.BlankNode()})
+    with pytest.raises(BadRequest):
+        bind_values("SELECT * WHERE { }", {"v } ; DROP ALL": ox.Literal("x")})
+
+
+# --- the service in remote mode, driven by real clients -----------------------------------
+
+
+def test_the_service_runs_over_the_remote_store(remote_service: RunningService, built: BuildResult) -> None:
+    health = remote_service.health()
+    assert health["store"].startswith("remote SPARQL store")
+    assert health["build_id"] == built.build_id
+    client = SPARQLWrapper(remote_service.sparql)
+    client.setQuery(
+        "SELECT ?label WHERE { <https://w3id.org/econsec/id/country/japan> "
+        "<http://www.w3.org/2000/01/rdf-schema#label> ?label FILTER(lang(?label) = 'en') }"
+    )
+    client.setReturnFormat(JSON)
+    bindings = client.queryAndConvert()["results"]["bindings"]  # type: ignore[index]
+    assert [b["label"]["value"] for b in bindings] == ["Japan"]
+
+
+def test_remote_mode_reports_a_malformed_query_with_its_position(remote_service: RunningService) -> None:
+    response = httpx.post(remote_service.sparql, data={"query": "SELECT ?x WHERE { ?x }"}, timeout=30)
+    assert response.status_code == 400
+    assert "1:" in response.text
+
+
+def test_remote_mode_negotiates_rdf(remote_service: RunningService) -> None:
+    response = httpx.get(
+        remote_service.sparql,
+        params={"query": "DESCRIBE <https://w3id.org/econsec/id/country/japan>"},
+        headers={"Accept": "text/turtle"},
+        timeout=30,
+    )
+    assert response.status_code == 200
+    graph = ox.parse(response.content, format=ox.RdfFormat.TURTLE)
+    assert any(q.subject.value == "https://w3id.org/econsec/id/country/japan" for q in graph)
