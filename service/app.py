@@ -24,7 +24,7 @@ from .errors import BadRequest, ServiceError
 from .executor import QueryExecutor
 from .formats import parse_accept
 from .guard import FederationGuard
-from .routers import health, queries, sparql
+from .routers import health, linked_data, queries, sparql
 from .settings import Settings
 from .state import QueryGuard, ServiceState
 from .store.base import StoreBackend
@@ -124,6 +124,7 @@ def create_app(
     app.state.service = state
     app.include_router(sparql.router)
     app.include_router(health.router)
+    app.include_router(linked_data.router)
     app.include_router(queries.build_router())
     app.add_exception_handler(ServiceError, _service_error)
     app.add_exception_handler(RequestValidationError, _validation_error)
