@@ -18,6 +18,7 @@ __all__ = [
     "NotAcceptable",
     "Overloaded",
     "PayloadTooLarge",
+    "QueryResourcesExceeded",
     "QuerySyntaxError",
     "QueryTimeout",
     "ReadOnly",
@@ -195,6 +196,24 @@ class QueryTimeout(ServiceError):
 
     def details(self) -> dict[str, object]:
         return {"timeout_seconds": self.seconds}
+
+
+class QueryResourcesExceeded(ServiceError):
+    """The query needed more memory than one query may have (``ECONSEC_QUERY_MEMORY_MB``)."""
+
+    status = 503
+    title = "Query too expensive"
+
+    def __init__(self, memory_mb: int) -> None:
+        self.memory_mb = memory_mb
+        super().__init__(
+            f"the query needed more than {memory_mb} MB of memory (ECONSEC_QUERY_MEMORY_MB) and was "
+            "stopped. Narrow it: join on shared variables instead of forming a cross product, "
+            "bound property paths, and add a LIMIT to sorted results"
+        )
+
+    def details(self) -> dict[str, object]:
+        return {"memory_mb": self.memory_mb}
 
 
 class StoreError(ServiceError):

@@ -1,0 +1,99 @@
+"""A query worker process: evaluates user SPARQL over a read-only store snapshot and serialises it.
+
+Started by :mod:`econsec.service.isolation`, never by hand. It exists because pyoxigraph cannot
+cancel a running query: a query the service has given up on is stopped by killing the process
+it runs in, and a query that would take the machine's memory hits this process's address-space
+limit instead. The worker only ever opens snapshots (RocksDB checkpoints the service makes after
+each write), so opening them read-only is safe while the service keeps writing its own store.
+
+Protocol on stdin/stdout, one request at a time: the request is one JSON line; the answer is one
+JSON header line followed by exactly ``length`` bytes of body when the header says ``ok``.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import resource
+import sys
+from dataclasses import dataclass
+from time import monotonic
+from typing import Any, BinaryIO
+
+from pyoxigraph import Store
+
+from .errors import ServiceError, StoreError
+from .executor import Deadline
+from .formats import negotiate
+from .store.evaluate import evaluate
+
+#: far enough that the worker never stops itself: the parent owns the deadline and kills
+_NO_DEADLINE = Deadline(float("inf"), float("inf"))
+
+
+@dataclass
+class _Snapshot:
+    path: str | None = None
+    store: Store | None = None
+
+    def open(self, path: str) -> Store:
+        if self.path != path or self.store is None:
+            self.store = None  # release the old snapshot's files first
+            self.store = Store.read_only(path)
+            self.path = path
+        return self.store
+
+
+def _answer(snapshot: _Snapshot, request: dict[str, Any]) -> tuple[dict[str, Any], bytes]:
+    try:
+        store = snapshot.open(request["snapshot"])
+        result = evaluate(
+            store,
+            request["query"],
+            default_graph_uris=request.get("default_graph_uris", ()),
+            named_graph_uris=request.get("named_graph_uris", ()),
+        )
+        fmt = negotiate(result.kind, request.get("accept"), request.get("format"))
+        payload = fmt.write(result, _NO_DEADLINE, int(request["limit"]))
+    except ServiceError as exc:
+        error = {"status": exc.status, "title": exc.title, "message": exc.message}
+        return {
+            "ok": False,
+            **error,
+            "details": exc.details(),
+            "text": exc.text(),
+            "headers": exc.headers,
+        }, b""
+    except (OSError, RuntimeError, ValueError) as exc:  # the engine failing, not the client
+        failure = StoreError(str(exc))
+        error = {"status": failure.status, "title": failure.title, "message": failure.message}
+        return {"ok": False, **error, "details": {}, "text": failure.text(), "headers": {}}, b""
+    header = {"ok": True, "content_type": fmt.content_type, "truncated": payload.truncated}
+    return header, payload.body
+
+
+def serve(requests: BinaryIO, answers: BinaryIO) -> None:
+    """Answer requests until stdin closes."""
+    snapshot = _Snapshot()
+    for line in requests:
+        started = monotonic()
+        header, body = _answer(snapshot, json.loads(line))
+        header["length"] = len(body)
+        header["seconds"] = round(monotonic() - started, 6)
+        answers.write(json.dumps(header).encode() + b"\n")
+        answers.write(body)
+        answers.flush()
+
+
+def main() -> None:
+    memory = int(sys.argv[1]) if len(sys.argv) > 1 else 0
+    if memory > 0:  # bytes of address space; an allocation past it aborts this process only
+        resource.setrlimit(resource.RLIMIT_AS, (memory, memory))
+    answers = os.fdopen(os.dup(1), "wb")
+    os.dup2(2, 1)  # anything a library prints goes to stderr, never into the answer stream
+    sys.stdout = sys.stderr
+    serve(sys.stdin.buffer, answers)
+
+
+if __name__ == "__main__":
+    main()
