@@ -48,6 +48,8 @@ def describe_service(
     yield Triple(service, _sd("endpoint"), service)
     yield Triple(service, NamedNode(_DCTERMS + "title"), Literal("econsec-kg SPARQL endpoint", language="en"))
     yield Triple(service, _sd("supportedLanguage"), _sd("SPARQL11Query"))
+    if not settings.read_only:  # writes enabled (ECONSEC_UPDATE_TOKEN): see routers/update.py
+        yield Triple(service, _sd("supportedLanguage"), _sd("SPARQL11Update"))
     for fmt in formats:
         yield Triple(service, _sd("resultFormat"), NamedNode(fmt.iri))
     yield Triple(service, _sd("feature"), _sd("UnionDefaultGraph"))

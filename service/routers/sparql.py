@@ -6,8 +6,9 @@
   default graph is the union of all named graphs;
 - the answer's format comes from Accept or ``format=`` (the table in ``formats.py``);
 - a plain ``GET /sparql`` (no query) returns the service description;
-- SPARQL Update (``application/sparql-update`` or ``update=``) is refused with 403 and never
-  parsed or executed: this version of the service is read-only.
+- SPARQL Update (``application/sparql-update`` or ``update=``, with ``using-graph-uri`` /
+  ``using-named-graph-uri``) is handed to ``routers/update.py`` (token, validation, commit);
+  an update by GET or alongside ``query=`` is refused with 400.
 
 The handler only translates HTTP into a :class:`QueryRequest` and back; evaluation and
 serialisation happen on the executor's worker threads, within the deadline.
@@ -24,12 +25,13 @@ from fastapi import APIRouter, Query, Request
 from fastapi.responses import Response
 
 from ..description import describe_service
-from ..errors import BadRequest, ReadOnly, StoreError, UnsupportedMediaType, UpstreamFailed
+from ..errors import BadRequest, StoreError, UnsupportedMediaType, UpstreamFailed
 from ..executor import Deadline
 from ..formats import FORMATS, Format, check_acceptable, negotiate
 from ..state import ServiceState, service_state
 from ..store.base import QueryResult, ResultKind
 from ..writers import Payload
+from . import graph_store, update
 
 __all__ = ["TRUNCATED_HEADER", "QueryRequest", "router"]
 
@@ -48,7 +50,9 @@ _RESPONSES: dict[int | str, dict[str, object]] = {
         "description": "Malformed query (the parser's message and position), bad parameter, "
         "or a SERVICE / LOAD target off the federation allowlist"
     },
-    403: {"description": "SPARQL Update refused: this endpoint is read-only"},
+    401: {"description": "Update without a valid 'Authorization: Bearer' token"},
+    403: {"description": "Update refused: the service is read-only, or the graph is maintained by the build"},
+    422: {"description": "Update refused: it would violate the SHACL shapes (the report says where)"},
     406: {"description": "No acceptable result format; the body lists the available ones"},
     413: {"description": "Request body over ECONSEC_MAX_BODY_BYTES"},
     415: {"description": "Body type other than form, sparql-query or sparql-update"},
@@ -67,18 +71,6 @@ class QueryRequest:
     named_graph_uris: tuple[str, ...] = ()
     format: str | None = None
     accept: str | None = None
-
-
-def _refuse_update(state: ServiceState) -> ReadOnly:
-    if state.settings.read_only:
-        return ReadOnly(
-            "this endpoint is read-only: no update token is configured (ECONSEC_UPDATE_TOKEN), "
-            "so SPARQL Update is refused. The update was not executed."
-        )
-    return ReadOnly(
-        "SPARQL Update is not available in this version of the service (read-only). "
-        "The update was not executed."
-    )
 
 
 def _one(values: Sequence[str] | None, name: str) -> str | None:
@@ -185,7 +177,7 @@ _POST_BODY = {
                 }
             },
             QUERY_BODY: {"schema": {"type": "string"}},
-            UPDATE_BODY: {"schema": {"type": "string", "description": "Refused: read-only"}},
+            UPDATE_BODY: {"schema": {"type": "string", "description": "SPARQL 1.1 Update (bearer token)"}},
         },
     }
 }
@@ -198,7 +190,20 @@ async def sparql_post(request: Request) -> Response:
     media_type = _media_type(request.headers.get("content-type"))
     url_params = parse_qs(request.url.query, keep_blank_values=True)
     if media_type == UPDATE_BODY:
-        raise _refuse_update(state)
+        update.check_writer(request, state)  # before the body is read
+        if "query" in url_params:
+            raise BadRequest("send either a query or an update, not both")
+        try:
+            text = (await request.body()).decode("utf-8")
+        except UnicodeDecodeError:
+            raise BadRequest("the update is not UTF-8") from None
+        return await update.handle_update(
+            request,
+            state,
+            text,
+            tuple(url_params.get("using-graph-uri", [])),
+            tuple(url_params.get("using-named-graph-uri", [])),
+        )
     if media_type == FORM:
         try:
             text = (await request.body()).decode("utf-8")
@@ -209,11 +214,22 @@ async def sparql_post(request: Request) -> Response:
         if "update" in form and "query" in form:
             raise BadRequest("send either query= or update=, not both")
         if "update" in form:
-            raise _refuse_update(state)
+            update.check_writer(request, state)
+            return await update.handle_update(
+                request,
+                state,
+                _one(form.get("update"), "update") or "",
+                tuple(params.get("using-graph-uri", [])),
+                tuple(params.get("using-named-graph-uri", [])),
+            )
+        if "update" in url_params:
+            raise BadRequest("update= goes in the form body of a POST, not in the URL of a query request")
         query = _one(form.get("query"), "query")
         if query is None:
             raise BadRequest("the form has no query= field")
     elif media_type == QUERY_BODY:
+        if "update" in url_params:
+            raise BadRequest("update= cannot ride on a query request; POST the update on its own")
         try:
             query = (await request.body()).decode("utf-8")
         except UnicodeDecodeError:
@@ -229,3 +245,7 @@ async def sparql_post(request: Request) -> Response:
         request.headers.get("accept"),
     )
     return await _answer(state, req)
+
+
+# the Graph Store Protocol lives beside the SPARQL endpoint (``/rdf-graphs``)
+router.include_router(graph_store.router)

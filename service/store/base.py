@@ -12,13 +12,22 @@ evaluating the query. The caller iterates inside its deadline (``executor.py``).
 from __future__ import annotations
 
 from collections.abc import Iterator, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Protocol, runtime_checkable
 
-from pyoxigraph import BlankNode, Literal, NamedNode, QueryBoolean, QuerySolution, QuerySolutions, Triple
+from pyoxigraph import (
+    BlankNode,
+    Literal,
+    NamedNode,
+    Quad,
+    QueryBoolean,
+    QuerySolution,
+    QuerySolutions,
+    Triple,
+)
 
-__all__ = ["QueryResult", "ResultKind", "StoreBackend", "Term"]
+__all__ = ["QueryResult", "ResultKind", "StoreBackend", "Term", "WriteDelta"]
 
 #: an RDF term as a query binds it
 Term = NamedNode | BlankNode | Literal | Triple
@@ -51,6 +60,26 @@ class QueryResult:
         if isinstance(result, QueryBoolean):
             return cls(ResultKind.BOOLEAN, boolean=bool(result))
         return cls(ResultKind.GRAPH, triples=iter(result))  # type: ignore[call-overload]
+
+
+@dataclass
+class WriteDelta:
+    """One write, as the exact change it makes to the named graphs; what a backend commits at once.
+
+    Only named-graph quads appear here: keeping the default graph the merge of the named graphs
+    is the backend's business (the embedded store materialises it, a remote store may have a
+    union default graph of its own). ``inserts`` are quads not yet in the store and ``deletes``
+    quads that are, so the delta is exactly what changes. Graphs can exist empty (SPARQL
+    ``CREATE GRAPH``), hence ``created_graphs`` and ``dropped_graphs``.
+    """
+
+    inserts: set[Quad] = field(default_factory=set)
+    deletes: set[Quad] = field(default_factory=set)
+    created_graphs: set[NamedNode] = field(default_factory=set)
+    dropped_graphs: set[NamedNode] = field(default_factory=set)
+
+    def __bool__(self) -> bool:
+        return bool(self.inserts or self.deletes or self.created_graphs or self.dropped_graphs)
 
 
 @runtime_checkable
@@ -100,6 +129,28 @@ class StoreBackend(Protocol):
 
     def named_graphs(self) -> list[str]:
         """IRIs of the named graphs, sorted."""
+        ...
+
+    def quads(
+        self,
+        subject: NamedNode | BlankNode | None = None,
+        predicate: NamedNode | None = None,
+        object: Term | None = None,
+        graph: NamedNode | None = None,
+    ) -> Iterator[Quad]:
+        """Named-graph quads matching the pattern (``None`` matches anything); never the default graph.
+
+        The write path reads through this: it computes deltas and validation neighbourhoods.
+        """
+        ...
+
+    def has_graph(self, graph: NamedNode) -> bool:
+        """Whether the named graph exists (it may be empty after ``CREATE GRAPH``)."""
+        ...
+
+    def apply(self, delta: WriteDelta) -> None:
+        """Commit ``delta`` atomically and durably: all of it or none, and once this returns it
+        survives a crash of the process. The default graph stays the merge of the named graphs."""
         ...
 
     def close(self) -> None:

@@ -7,7 +7,17 @@ filled it, when, and whether anything was loaded on top since). On start:
 - a store filled from the same release is opened as it is: nothing is reloaded;
 - a store filled from an *older* release (or whose fill never finished), with nothing loaded
   on top, is rebuilt from the current one, so ``make run`` after an edit serves the edit; a
-  store with data loaded on top (``econsec load``) is kept, with a warning that it is behind.
+  store with data loaded on top (``econsec load``) or written through the service (SPARQL
+  Update, Graph Store Protocol) is kept, with a warning that it is behind: written data is never
+  thrown away by publishing a new build. To move such a store to the new build, export what was
+  written, remove the data directory, restart, and write it again.
+
+Writes (:meth:`EmbeddedStore.apply`) commit as one pyoxigraph ``Store.update`` (``DELETE DATA``
+then ``INSERT DATA``), which is one RocksDB transaction: readers see all of a write or none of
+it, and since the transaction is in RocksDB's write-ahead log before ``apply`` returns, an
+acknowledged write survives the process being killed. ``store.json`` records that the store has
+been written to *before* the first write commits, so a restart can never mistake a written store
+for a pristine copy of the build.
 
 One process owns the store (RocksDB locks the directory; DESIGN §3): a second ``serve`` or a
 ``load`` while the service runs fails with :class:`StoreLocked`, which says so.
@@ -22,17 +32,17 @@ import json
 import os
 import shutil
 import tempfile
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from threading import Lock
 
-from pyoxigraph import DefaultGraph, NamedNode, Quad, RdfFormat, Store, Variable, parse
+from pyoxigraph import BlankNode, DefaultGraph, NamedNode, Quad, RdfFormat, Store, Triple, Variable, parse
 
 from ..errors import BadRequest, QuerySyntaxError, StoreError
 from ..settings import Settings
-from .base import QueryResult, Term
+from .base import QueryResult, Term, WriteDelta
 
 __all__ = ["EmbeddedStore", "StoreLocked", "StoreRecord", "read_build_id"]
 
@@ -86,10 +96,12 @@ class StoreRecord:
     loaded_at: str | None = None
     #: files ``econsec load`` added on top of the build (so the store is no longer the build)
     loaded_files: list[str] = field(default_factory=list)
+    #: when the first write through the service (SPARQL Update, Graph Store Protocol) was accepted
+    written_since: str | None = None
 
     @property
     def modified(self) -> bool:
-        return bool(self.loaded_files)
+        return bool(self.loaded_files) or self.written_since is not None
 
     @classmethod
     def read(cls, path: Path) -> StoreRecord | None:
@@ -97,7 +109,8 @@ class StoreRecord:
             data = json.loads(path.read_text(encoding="utf-8"))
         except (OSError, ValueError):
             return None
-        known = {k: data[k] for k in ("build_id", "source", "loaded_at", "loaded_files") if k in data}
+        keys = ("build_id", "source", "loaded_at", "loaded_files", "written_since")
+        known = {k: data[k] for k in keys if k in data}
         return cls(**known, layout=int(data.get("layout", 1)))
 
     def write(self, path: Path) -> None:
@@ -159,10 +172,11 @@ class EmbeddedStore:
         if record.build_id != current or record.layout != STORE_LAYOUT:
             if record.modified:
                 if warn is not None:
+                    written = f", and writes since {record.written_since}" if record.written_since else ""
                     warn(
                         f"the store holds build {record.build_id} plus {len(record.loaded_files)} loaded "
-                        f"file(s); {settings.build_dir} now has build {current}. Kept as it is: remove "
-                        f"{settings.data_dir} to start from the new build."
+                        f"file(s){written}; {settings.build_dir} now has build {current}. Kept as it is: "
+                        f"remove {settings.data_dir} to start from the new build."
                     )
                 return cls(store, settings, record, f"opened {settings.store_dir} (behind the build)")
             del store  # the last reference: RocksDB closes before its files go
@@ -258,6 +272,65 @@ class EmbeddedStore:
     def named_graphs(self) -> list[str]:
         return sorted(g.value for g in self.store.named_graphs() if isinstance(g, NamedNode))
 
+    # --- writes (the write path in ``service/write`` computes and validates the delta) ----
+
+    def quads(
+        self,
+        subject: NamedNode | BlankNode | None = None,
+        predicate: NamedNode | None = None,
+        object: Term | None = None,
+        graph: NamedNode | None = None,
+    ) -> Iterator[Quad]:
+        """Named-graph quads matching the pattern; the materialised default graph is left out."""
+        for quad in self.store.quads_for_pattern(subject, predicate, object, graph):
+            if not isinstance(quad.graph_name, DefaultGraph):
+                yield quad
+
+    def has_graph(self, graph: NamedNode) -> bool:
+        return self.store.contains_named_graph(graph)
+
+    def apply(self, delta: WriteDelta) -> None:
+        """Commit ``delta`` in one transaction, with the default graph kept the merge of the named graphs.
+
+        A triple inserted into any named graph goes into the default graph; a triple deleted from
+        a named graph leaves the default graph only when no named graph holds it afterwards.
+        """
+        if not delta:
+            return
+        for quad in (*delta.inserts, *delta.deletes):
+            if any(isinstance(t, BlankNode) for t in (quad.subject, quad.object)):
+                raise ValueError("blank nodes cannot be committed: skolemise them first")
+        store = self.store
+        default_inserts: set[Triple] = set()
+        for quad in delta.inserts:
+            triple = quad.triple
+            if triple not in default_inserts and not _in_default_graph(store, triple):
+                default_inserts.add(triple)
+        inserted = {q.triple for q in delta.inserts}
+        default_deletes: set[Triple] = set()
+        for quad in delta.deletes:
+            triple = quad.triple
+            if triple in inserted or triple in default_deletes:
+                continue
+            holders = {
+                q.graph_name
+                for q in store.quads_for_pattern(triple.subject, triple.predicate, triple.object, None)
+                if not isinstance(q.graph_name, DefaultGraph)
+                and Quad(triple.subject, triple.predicate, triple.object, q.graph_name) not in delta.deletes
+            }
+            if not holders:
+                default_deletes.add(triple)
+        if self._record.written_since is None:  # recorded before the first write can land
+            self._record.written_since = datetime.now(UTC).isoformat(timespec="seconds")
+            self._record.write(self._settings.data_dir / _RECORD_NAME)
+        text = update_text(delta, default_inserts, default_deletes)
+        try:
+            store.update(text)
+        except (SyntaxError, OSError, RuntimeError) as exc:
+            raise StoreError(f"the write could not be committed: {exc}") from exc
+        with self._counts_lock:
+            self._counts.clear()
+
     def close(self) -> None:
         if self._store is not None:
             self._store.flush()
@@ -320,6 +393,43 @@ def merge_into_default_graph(store: Store, quads: Iterable[Quad]) -> None:
             chunk = []
     if chunk:
         store.bulk_extend(chunk)
+
+
+def _in_default_graph(store: Store, triple: Triple) -> bool:
+    return any(
+        True for _ in store.quads_for_pattern(triple.subject, triple.predicate, triple.object, DefaultGraph())
+    )
+
+
+def _statements(triples: Iterable[Triple]) -> str:
+    return "".join(f"  {t.subject} {t.predicate} {t.object} .\n" for t in triples)
+
+
+def _data_block(quads: Iterable[Quad], default: Iterable[Triple]) -> str:
+    """The body of a DELETE DATA / INSERT DATA: named-graph quads grouped by graph, then default triples."""
+    by_graph: dict[NamedNode, list[Triple]] = {}
+    for quad in quads:
+        by_graph.setdefault(quad.graph_name, []).append(quad.triple)  # type: ignore[arg-type]
+    parts = [f" GRAPH {g} {{\n{_statements(ts)} }}\n" for g, ts in by_graph.items()]
+    parts.append(_statements(default))
+    return "".join(parts)
+
+
+def update_text(
+    delta: WriteDelta, default_inserts: Iterable[Triple], default_deletes: Iterable[Triple]
+) -> str:
+    """``delta`` as one SPARQL Update, terms written by pyoxigraph itself (their N-Triples form).
+
+    pyoxigraph runs a whole update string as one transaction, so this one string is the commit.
+    """
+    operations = [f"CREATE SILENT GRAPH {g}" for g in delta.created_graphs]
+    operations += [f"DROP SILENT GRAPH {g}" for g in delta.dropped_graphs]
+    default_deletes, default_inserts = list(default_deletes), list(default_inserts)
+    if delta.deletes or default_deletes:
+        operations.append(f"DELETE DATA {{\n{_data_block(delta.deletes, default_deletes)}}}")
+    if delta.inserts or default_inserts:
+        operations.append(f"INSERT DATA {{\n{_data_block(delta.inserts, default_inserts)}}}")
+    return " ;\n".join(operations)
 
 
 def rdf_format_for(path: Path) -> RdfFormat:

@@ -1,0 +1,92 @@
+"""The failures a write can meet, as types the app's one error handler turns into answers."""
+
+from __future__ import annotations
+
+from typing import ClassVar
+
+from ..errors import BadRequest, Forbidden, QuerySyntaxError, ServiceError
+
+__all__ = [
+    "DefaultGraphWrite",
+    "GraphNotFound",
+    "MalformedRDF",
+    "ProtectedGraph",
+    "ShapeViolation",
+    "UnsupportedUpdate",
+    "UpdateSyntaxError",
+    "WriteTimeout",
+]
+
+
+class UpdateSyntaxError(QuerySyntaxError):
+    """The update does not parse: pyoxigraph's own message and position."""
+
+    title = "Malformed update"
+
+
+class UnsupportedUpdate(BadRequest):
+    """A well-formed update this service will not run (LOAD, for one); says what to do instead."""
+
+    title = "Update not supported"
+
+
+class DefaultGraphWrite(BadRequest):
+    """A write that names no graph. The default graph is the merge of the named graphs, kept by the service."""
+
+    title = "Name the graph"
+
+
+class ProtectedGraph(Forbidden):
+    """A write into a graph the build owns (the ontology, the inferred graph)."""
+
+    title = "Graph maintained by the build"
+
+
+class GraphNotFound(ServiceError):
+    """Graph Store Protocol GET or DELETE of a graph the store does not have."""
+
+    status = 404
+    title = "No such graph"
+
+
+class MalformedRDF(BadRequest):
+    """A Graph Store Protocol body that does not parse; the parser names the line and column."""
+
+    title = "Malformed RDF"
+
+
+class ShapeViolation(ServiceError):
+    """The write would leave the graph violating the SHACL shapes; nothing was changed."""
+
+    status: ClassVar[int] = 422
+    title: ClassVar[str] = "Write violates the shapes"
+
+    def __init__(self, message: str, results: list[dict[str, str | None]], focus_nodes: int) -> None:
+        super().__init__(message)
+        self.results = results
+        self.focus_nodes = focus_nodes
+
+    def details(self) -> dict[str, object]:
+        return {"focus_nodes": self.focus_nodes, "results": self.results}
+
+    def text(self) -> str:
+        lines = [super().text().rstrip("\n")]
+        for r in self.results:
+            path = f" {r['path']}" if r.get("path") else ""
+            value = f" = {r['value']}" if r.get("value") else ""
+            lines.append(f"  {r['focus']}{path}{value}: {r['message']}")
+        return "\n".join(lines) + "\n"
+
+
+class WriteTimeout(ServiceError):
+    """The write could not be computed and validated within ``ECONSEC_QUERY_TIMEOUT``; nothing changed."""
+
+    status = 504
+    title = "Write timeout"
+
+    def __init__(self, seconds: float) -> None:
+        self.seconds = seconds
+        super().__init__(
+            f"the write was not ready to commit within {seconds:g} s (ECONSEC_QUERY_TIMEOUT). "
+            "Nothing was changed: split it into smaller writes"
+        )

@@ -1,0 +1,139 @@
+"""One writer at a time: compute the delta, validate it, commit it, within a deadline.
+
+Every write (SPARQL Update, Graph Store Protocol) is a function that fills an
+:class:`~.overlay.Overlay` with its change. :meth:`WriteService.write` runs it on a worker thread
+under the single writer lock:
+
+1. compute the delta into the overlay (the store is only read);
+2. validate the nodes it touches (:mod:`.validation`); a violation is 422 with the report;
+3. check the deadline (``ECONSEC_QUERY_TIMEOUT``, counted from arrival, waiting for the lock
+   included); past it the write is dropped with 504, so a client told "timeout" knows nothing
+   changed;
+4. commit: ``backend.apply(delta)``, one transaction.
+
+Only step 4 changes the store, so a refusal at any earlier step leaves it exactly as it was.
+Queries do not take the lock: they keep running during a write and see it all or not at all.
+Writes do not use the query executor's pool: a query's deadline ends the *wait* for it, which
+for a write would mean answering 504 for a change that still commits afterwards.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from econsec.graph.paths import G_INFERRED, G_ONTOLOGY
+from pyoxigraph import NamedNode
+from starlette.concurrency import run_in_threadpool
+
+from ..errors import Overloaded
+from ..executor import Deadline
+from ..settings import Settings
+from ..store.base import StoreBackend, WriteDelta
+from .errors import ProtectedGraph, ShapeViolation, WriteTimeout
+from .overlay import Overlay
+from .validation import WriteReport, WriteValidator
+
+__all__ = ["PROTECTED_GRAPHS", "WriteOutcome", "WriteService"]
+
+#: graphs the build writes; the service refuses to write into them
+PROTECTED_GRAPHS = frozenset({G_ONTOLOGY, G_INFERRED})
+
+#: fills the overlay with a write's change; may call the deadline's check between steps
+Change = Callable[[Overlay, Deadline], object]
+
+
+@dataclass(frozen=True)
+class WriteOutcome:
+    """What a committed write did."""
+
+    inserted: int
+    deleted: int
+    graphs_created: int
+    graphs_dropped: int
+    report: WriteReport
+    result: object = None
+
+    def summary(self) -> dict[str, object]:
+        return {
+            "inserted": self.inserted,
+            "deleted": self.deleted,
+            "graphs_created": self.graphs_created,
+            "graphs_dropped": self.graphs_dropped,
+            "validated_focus_nodes": self.report.focus_nodes,
+            "validated_neighbourhood_triples": self.report.neighbourhood_triples,
+            "warnings": self.report.warnings,
+        }
+
+
+def refuse_protected(graph: NamedNode) -> None:
+    """Raise :class:`ProtectedGraph` for a graph the build owns."""
+    if graph in PROTECTED_GRAPHS:
+        raise ProtectedGraph(
+            f"the graph {graph.value} is produced by `econsec build` (the ontology, or the reasoner's "
+            "inferences) and cannot be written through the service: edit ontology/econsec.ttl or the "
+            "source files and rebuild. Nothing was changed."
+        )
+
+
+class WriteService:
+    """The write path of one app: its lock, its validator, its backend."""
+
+    def __init__(self, backend: StoreBackend, settings: Settings) -> None:
+        self.backend = backend
+        self.settings = settings
+        self._lock = threading.Lock()
+        self._validator: WriteValidator | None = None
+
+    @property
+    def validator(self) -> WriteValidator:
+        if self._validator is None:
+            self._validator = WriteValidator.for_store(self.backend)
+        return self._validator
+
+    async def write(self, change: Change) -> WriteOutcome:
+        """Run ``change`` under the writer lock, validate, commit (see the module docstring)."""
+        deadline = Deadline.after(self.settings.query_timeout)
+        return await run_in_threadpool(self._write, change, deadline)
+
+    def _write(self, change: Change, deadline: Deadline) -> WriteOutcome:
+        if not self._lock.acquire(timeout=max(deadline.remaining(), 0.0)):
+            raise Overloaded(
+                f"another write held the store for the whole {self.settings.query_timeout:g} s "
+                "(ECONSEC_QUERY_TIMEOUT); nothing was changed, try again shortly"
+            )
+        try:
+            overlay = Overlay(self.backend)
+            result = change(overlay, deadline)
+            self._check(deadline)
+            delta = overlay.delta
+            report = self.validator.validate(overlay, delta)
+            if not report.conforms:
+                raise ShapeViolation(
+                    f"the write would break {len(report.violations)} SHACL constraint(s) "
+                    f"(ontology/shapes.ttl) on the {report.focus_nodes} node(s) it touches. "
+                    "Nothing was changed.",
+                    report.violations,
+                    report.focus_nodes,
+                )
+            self._check(deadline)
+            self.backend.apply(delta)
+            return _outcome(delta, report, result)
+        finally:
+            self._lock.release()
+
+    def _check(self, deadline: Deadline) -> None:
+        if deadline.expired():
+            raise WriteTimeout(deadline.seconds)
+
+
+def _outcome(delta: WriteDelta, report: WriteReport, result: object) -> WriteOutcome:
+    return WriteOutcome(
+        inserted=len(delta.inserts),
+        deleted=len(delta.deletes),
+        graphs_created=len(delta.created_graphs),
+        graphs_dropped=len(delta.dropped_graphs),
+        report=report,
+        result=result,
+    )

@@ -1,0 +1,510 @@
+"""SPARQL 1.1 Update turned into a delta, without executing it against the store.
+
+pyoxigraph can run an update but cannot say what it *would* change, and a write must be
+validated before it commits. So each operation is analysed and its effect computed, with
+pyoxigraph doing every piece of SPARQL on the way (parsing, IRI and prefix resolution,
+evaluating WHERE, instantiating templates), never a second SPARQL implementation:
+
+- the whole request is first parsed by pyoxigraph (run against an empty in-memory store), so a
+  malformed update gets the engine's own message and position;
+- the text is split into operations with the federation guard's lexer (spargebra's lexical
+  rules), and each operation's clauses (WITH, DELETE/INSERT templates, USING, WHERE, graph
+  names) are sliced out of the original text;
+- ``INSERT DATA`` / ``DELETE DATA``: the data block is run as ``INSERT DATA`` on an empty
+  in-memory store, which then holds exactly the quads it names;
+- ``DELETE/INSERT ... WHERE`` (and ``DELETE WHERE``): the WHERE clause is evaluated on the store
+  as a ``SELECT *`` with the operation's dataset (WITH, USING, USING NAMED, or the protocol's
+  ``using-graph-uri`` / ``using-named-graph-uri``); the solutions are written into an in-memory
+  store and each template is run there as ``INSERT { template } WHERE { <the solutions> }``, so
+  pyoxigraph instantiates it, with GRAPH blocks, WITH, unbound variables skipped and fresh blank
+  nodes per solution exactly as the standard says;
+- ``CLEAR``, ``DROP``, ``CREATE``, ``ADD``, ``MOVE``, ``COPY`` read the graphs they name;
+- ``LOAD`` is refused (see :data:`LOAD_REFUSAL`).
+
+Operations apply one after the other to an :class:`~.overlay.Overlay`, so later operations see
+the quads earlier ones wrote. A WHERE clause is evaluated by the engine on the store itself,
+which cannot see the overlay: a ``DELETE/INSERT ... WHERE`` that follows another operation that
+changed something in the same request is therefore refused (400, send it as its own request)
+rather than evaluated against data that is not what the standard says it should see.
+
+Rules of this service (documented in the README):
+
+- **Writes name their graph.** The default graph is the merge of all named graphs, maintained
+  by the service; a quad written without GRAPH (and without WITH), or CLEAR / DROP / COPY / MOVE /
+  ADD into DEFAULT, is refused with 400 asking for a graph. Reading the default graph (WHERE
+  without GRAPH, ``ADD DEFAULT TO <g>``) is fine.
+- **Blank nodes are skolemised.** A blank node written into the store becomes the IRI
+  ``{public base}.well-known/genid/{id}`` (RDF 1.1 §3.5), so that a later write can name it to
+  delete it: SPARQL has no way to name an existing blank node.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+
+from pyoxigraph import BlankNode, DefaultGraph, Literal, NamedNode, Quad, Store
+
+from ..errors import BadRequest
+from ..federation import _lex, _Token
+from ..store.base import StoreBackend
+from .errors import DefaultGraphWrite, UnsupportedUpdate, UpdateSyntaxError
+from .overlay import Overlay
+
+__all__ = ["LOAD_REFUSAL", "UpdateDataset", "apply_update", "check_syntax", "skolemise"]
+
+LOAD_REFUSAL = (
+    "LOAD is not supported by this service's write path: a loaded document could not be validated "
+    "before it commits without the service fetching it itself. Fetch the document, then send it "
+    "with the Graph Store Protocol (PUT or POST /rdf-graphs?graph=IRI), where it is validated "
+    "like any other write. Nothing was changed."
+)
+
+_DEFAULT_GRAPH_RULE = (
+    "name the graph the data goes into: GRAPH <iri> { ... } in the data or template, or WITH <iri>. "
+    "The default graph of this service is the merge of all named graphs and is kept by the service "
+    "itself. Nothing was changed."
+)
+
+_SOLUTIONS = NamedNode("urn:econsec:update:solutions")
+_ROW = NamedNode("urn:econsec:update:row")
+_VAR = "urn:econsec:update:var:"
+_ROW_VAR = "econsec_update_row_7f3a"
+
+
+def skolemise(term: object, base: str) -> object:
+    """A blank node as the IRI ``{base}.well-known/genid/{id}``; other terms unchanged."""
+    if isinstance(term, BlankNode):
+        return NamedNode(f"{base}.well-known/genid/{term.value}")
+    return term
+
+
+@dataclass(frozen=True)
+class UpdateDataset:
+    """The protocol's ``using-graph-uri`` / ``using-named-graph-uri``: the WHERE dataset of every operation."""
+
+    default_graphs: tuple[str, ...] = ()
+    named_graphs: tuple[str, ...] = ()
+
+    def __bool__(self) -> bool:
+        return bool(self.default_graphs or self.named_graphs)
+
+
+@dataclass
+class _Operation:
+    tokens: list[_Token]  # significant tokens
+    prologue: str  # BASE / PREFIX declarations in force
+    text: str  # the whole request
+
+    def word(self, i: int) -> str:
+        if i < len(self.tokens) and self.tokens[i].kind == "word":
+            return self.tokens[i].text.upper()
+        return ""
+
+    def slice(self, start: int, end: int) -> str:
+        """Text from token ``start`` to token ``end`` (inclusive)."""
+        return self.text[self.tokens[start].start : self.tokens[end].end]
+
+    def matching_brace(self, i: int) -> int:
+        depth = 0
+        for j in range(i, len(self.tokens)):
+            tok = self.tokens[j]
+            if tok.kind == "punct" and tok.text == "{":
+                depth += 1
+            elif tok.kind == "punct" and tok.text == "}":
+                depth -= 1
+                if depth == 0:
+                    return j
+        raise _Unanalysable("unbalanced braces")
+
+
+class _Unanalysable(ValueError):
+    pass
+
+
+def check_syntax(text: str, *, base_iri: str | None = None) -> None:
+    """Parse with pyoxigraph (on an empty in-memory store: nothing of ours is touched); 400 if malformed."""
+    try:
+        Store().update(text, base_iri=base_iri)
+    except SyntaxError as exc:
+        raise UpdateSyntaxError(str(exc), text) from None
+    except (OSError, RuntimeError, ValueError):
+        pass  # it parsed; what fails on an empty store (CLEAR of a missing graph...) is judged later
+
+
+def _split(text: str) -> list[_Operation]:
+    try:
+        run = _lex(text, frozenset())
+    except ValueError as exc:
+        raise _Unanalysable(str(exc)) from None
+    tokens = [t for t in run.tokens if t.kind not in ("ws", "comment")]
+    operations: list[_Operation] = []
+    prologue: list[str] = []
+    current: list[_Token] = []
+    depth = 0
+    i = 0
+    while i < len(tokens):
+        tok = tokens[i]
+        upper = tok.text.upper() if tok.kind == "word" else ""
+        if depth == 0 and not current and upper == "BASE" and i + 1 < len(tokens):
+            prologue.append(text[tok.start : tokens[i + 1].end])
+            i += 2
+            continue
+        if depth == 0 and not current and upper == "PREFIX" and i + 2 < len(tokens):
+            prologue.append(text[tok.start : tokens[i + 2].end])
+            i += 3
+            continue
+        if tok.kind == "punct" and tok.text == "{":
+            depth += 1
+        elif tok.kind == "punct" and tok.text == "}":
+            depth -= 1
+        if depth == 0 and tok.kind == "punct" and tok.text == ";":
+            if current:
+                operations.append(_Operation(current, "\n".join(prologue), text))
+            current = []
+        else:
+            current.append(tok)
+        i += 1
+    if current:
+        operations.append(_Operation(current, "\n".join(prologue), text))
+    return operations
+
+
+def _resolve_iri(op: _Operation, token: _Token, base_iri: str | None) -> NamedNode:
+    """An IRI or prefixed name as the engine resolves it, with the operation's prologue."""
+    if token.kind not in ("iri", "pname"):
+        raise _Unanalysable(f"expected an IRI, found {token.text!r}")
+    query = f"{op.prologue}\nSELECT ?g WHERE {{ BIND({token.text} AS ?g) }}"
+    try:
+        row = next(iter(Store().query(query, base_iri=base_iri)))  # type: ignore[call-overload]
+    except (SyntaxError, StopIteration) as exc:
+        raise _Unanalysable(f"cannot resolve {token.text}: {exc}") from None
+    value = row["g"]
+    if not isinstance(value, NamedNode):
+        raise _Unanalysable(f"{token.text} is not an IRI")
+    return value
+
+
+@dataclass
+class _Context:
+    overlay: Overlay
+    backend: StoreBackend
+    skolem_base: str
+    base_iri: str | None
+    dataset: UpdateDataset
+    check_deadline: Callable[[], None]
+    protected: Callable[[NamedNode], None]
+    changed: bool = False
+    graphs_written: set[NamedNode] = field(default_factory=set)
+
+    def skolemise(self, term: object) -> object:
+        return skolemise(term, self.skolem_base)
+
+    def target(self, quad: Quad) -> Quad:
+        if isinstance(quad.graph_name, DefaultGraph):
+            raise DefaultGraphWrite(_DEFAULT_GRAPH_RULE)
+        self.protected(quad.graph_name)  # type: ignore[arg-type]
+        return Quad(
+            self.skolemise(quad.subject), quad.predicate, self.skolemise(quad.object), quad.graph_name
+        )  # type: ignore[arg-type]
+
+    def insert(self, quads: Sequence[Quad]) -> None:
+        for quad in quads:
+            self.overlay.insert(self.target(quad))
+            self.changed = True
+
+    def delete(self, quads: Sequence[Quad]) -> None:
+        for quad in quads:
+            if isinstance(quad.graph_name, DefaultGraph):
+                raise DefaultGraphWrite(_DEFAULT_GRAPH_RULE)
+            self.protected(quad.graph_name)  # type: ignore[arg-type]
+            if any(isinstance(t, BlankNode) for t in (quad.subject, quad.object)):
+                continue  # a blank node can only match one that is in a protected graph
+            self.overlay.delete(quad)
+            self.changed = True
+
+
+def _run_on_scratch(
+    op: _Operation, update: str, base_iri: str | None, scratch: Store | None = None
+) -> list[Quad]:
+    """Run ``update`` (with the operation's prologue) on an in-memory store; return what it wrote."""
+    store = scratch if scratch is not None else Store()
+    try:
+        store.update(f"{op.prologue}\n{update}", base_iri=base_iri)
+    except SyntaxError as exc:
+        raise _Unanalysable(f"{exc}") from None
+    return [q for q in store if q.graph_name != _SOLUTIONS]
+
+
+def _data_quads(op: _Operation, ctx: _Context) -> list[Quad]:
+    """The quads of an INSERT DATA / DELETE DATA block."""
+    close = op.matching_brace(2)
+    block = op.slice(2, close)
+    return _run_on_scratch(op, f"INSERT DATA {block}", ctx.base_iri)
+
+
+def _graph_ref(op: _Operation, i: int, ctx: _Context) -> tuple[NamedNode | None, int]:
+    """``GRAPH iri`` / ``iri`` / ``DEFAULT`` at token ``i``: (graph or None for DEFAULT, next index)."""
+    word = op.word(i)
+    if word == "DEFAULT":
+        return None, i + 1
+    if word == "GRAPH":
+        i += 1
+    return _resolve_iri(op, op.tokens[i], ctx.base_iri), i + 1
+
+
+def _graph_quads(ctx: _Context, graph: NamedNode | None) -> list[Quad]:
+    """A graph's quads as the overlay has them; the default graph is the merge of all named graphs."""
+    if graph is not None:
+        return list(ctx.overlay.quads(graph=graph))
+    seen = {q.triple for q in ctx.overlay.quads()}
+    return [Quad(t.subject, t.predicate, t.object, DefaultGraph()) for t in seen]
+
+
+def _require_graph(ctx: _Context, graph: NamedNode, silent: bool, verb: str) -> bool:
+    if ctx.overlay.has_graph(graph):
+        return True
+    if silent:
+        return False
+    raise BadRequest(
+        f"{verb}: the graph {graph} does not exist (add SILENT to ignore that). Nothing was changed."
+    )
+
+
+def _clear_or_drop(op: _Operation, ctx: _Context, verb: str) -> None:
+    i = 1
+    silent = op.word(i) == "SILENT"
+    i += silent
+    which = op.word(i)
+    if which in ("DEFAULT", "ALL", "NAMED"):
+        if which == "DEFAULT":
+            raise DefaultGraphWrite(f"{verb} DEFAULT is refused: " + _DEFAULT_GRAPH_RULE)
+        raise BadRequest(
+            f"{verb} {which} is refused: it would empty every graph, the build's included. "
+            f"{verb} the graphs you mean one at a time ({verb} GRAPH <iri>). Nothing was changed."
+        )
+    graph, _ = _graph_ref(op, i, ctx)
+    assert graph is not None
+    ctx.protected(graph)
+    if not _require_graph(ctx, graph, silent, verb):
+        return
+    if verb == "DROP":
+        ctx.overlay.drop_graph(graph)
+    else:
+        for quad in list(ctx.overlay.quads(graph=graph)):
+            ctx.overlay.delete(quad)
+    ctx.changed = True
+
+
+def _create(op: _Operation, ctx: _Context) -> None:
+    silent = op.word(1) == "SILENT"
+    graph, _ = _graph_ref(op, 1 + silent, ctx)
+    assert graph is not None
+    ctx.protected(graph)
+    if ctx.overlay.has_graph(graph):
+        if silent:
+            return
+        raise BadRequest(
+            f"CREATE: the graph {graph} already exists (add SILENT to ignore that). Nothing was changed."
+        )
+    ctx.overlay.create_graph(graph)
+    ctx.changed = True
+
+
+def _add_move_copy(op: _Operation, ctx: _Context, verb: str) -> None:
+    i = 1
+    silent = op.word(i) == "SILENT"
+    i += silent
+    source, i = _graph_ref(op, i, ctx)
+    if op.word(i) != "TO":
+        raise _Unanalysable("expected TO")
+    destination, _ = _graph_ref(op, i + 1, ctx)
+    if destination is None:
+        raise DefaultGraphWrite(f"{verb} ... TO DEFAULT is refused: " + _DEFAULT_GRAPH_RULE)
+    ctx.protected(destination)
+    if verb == "MOVE" and source is None:
+        raise DefaultGraphWrite("MOVE DEFAULT would empty the default graph: " + _DEFAULT_GRAPH_RULE)
+    if source is not None and source == destination:
+        return
+    if source is not None:
+        if verb == "MOVE":
+            ctx.protected(source)
+        if not _require_graph(ctx, source, silent, verb):
+            return
+    quads = _graph_quads(ctx, source)
+    if verb in ("MOVE", "COPY"):
+        for quad in list(ctx.overlay.quads(graph=destination)):
+            ctx.overlay.delete(quad)
+    ctx.overlay.create_graph(destination)
+    for quad in quads:
+        ctx.overlay.insert(Quad(quad.subject, quad.predicate, quad.object, destination))
+    if verb == "MOVE" and source is not None:
+        ctx.overlay.drop_graph(source)
+    ctx.changed = True
+
+
+@dataclass
+class _Modify:
+    with_graph: _Token | None = None
+    delete_template: str | None = None
+    insert_template: str | None = None
+    using: list[_Token] = field(default_factory=list)
+    using_named: list[_Token] = field(default_factory=list)
+    where: str = "{}"
+    variables: set[str] = field(default_factory=set)
+
+
+def _template_variables(op: _Operation, start: int, end: int) -> set[str]:
+    return {t.text[1:] for t in op.tokens[start:end] if t.kind == "var"}
+
+
+def _parse_modify(op: _Operation) -> _Modify:
+    m = _Modify()
+    i = 0
+    if op.word(0) == "DELETE" and op.word(1) == "WHERE":
+        close = op.matching_brace(2)
+        m.delete_template = op.slice(2, close)
+        m.where = m.delete_template
+        m.variables = _template_variables(op, 2, close)
+        return m
+    if op.word(i) == "WITH":
+        m.with_graph = op.tokens[i + 1]
+        i += 2
+    if op.word(i) == "DELETE":
+        close = op.matching_brace(i + 1)
+        m.delete_template = op.slice(i + 1, close)
+        m.variables |= _template_variables(op, i + 1, close)
+        i = close + 1
+    if op.word(i) == "INSERT":
+        close = op.matching_brace(i + 1)
+        m.insert_template = op.slice(i + 1, close)
+        m.variables |= _template_variables(op, i + 1, close)
+        i = close + 1
+    while op.word(i) == "USING":
+        if op.word(i + 1) == "NAMED":
+            m.using_named.append(op.tokens[i + 2])
+            i += 3
+        else:
+            m.using.append(op.tokens[i + 1])
+            i += 2
+    if op.word(i) != "WHERE":
+        raise _Unanalysable("expected WHERE")
+    close = op.matching_brace(i + 1)
+    if close != len(op.tokens) - 1:
+        raise _Unanalysable("text after the WHERE clause")
+    m.where = op.slice(i + 1, close)
+    return m
+
+
+def _modify(op: _Operation, ctx: _Context) -> None:
+    m = _parse_modify(op)
+    if ctx.changed:
+        raise UnsupportedUpdate(
+            "a DELETE/INSERT ... WHERE cannot follow another operation that changed data in the same "
+            "request: its WHERE clause is evaluated on the stored data, which does not include the "
+            "earlier operation's changes yet. Send it as a separate request. Nothing was changed."
+        )
+    if ctx.dataset and (m.with_graph is not None or m.using or m.using_named):
+        raise BadRequest(
+            "using-graph-uri / using-named-graph-uri cannot be combined with WITH or USING in the update "
+            "(SPARQL 1.1 Protocol §2.2.3). Nothing was changed."
+        )
+    options: dict[str, object] = {}
+    if ctx.dataset:
+        options = {
+            "default_graph_uris": ctx.dataset.default_graphs,
+            "named_graph_uris": ctx.dataset.named_graphs,
+        }
+    elif m.using or m.using_named:
+        options = {
+            "default_graph_uris": [_resolve_iri(op, t, ctx.base_iri).value for t in m.using],
+            "named_graph_uris": [_resolve_iri(op, t, ctx.base_iri).value for t in m.using_named],
+        }
+    elif m.with_graph is not None:  # WITH sets the WHERE's default graph; named graphs stay all
+        options = {
+            "default_graph_uris": [_resolve_iri(op, m.with_graph, ctx.base_iri).value],
+            "named_graph_uris": ctx.backend.named_graphs(),
+        }
+    names = sorted(m.variables)
+    projection = " ".join(f"?{n}" for n in names) if names else "*"
+    query = f"{op.prologue}\nSELECT {projection} WHERE {m.where}"
+    result = ctx.backend.query(query, **options)  # type: ignore[arg-type]
+    scratch_rows: list[Quad] = []
+    count = 0
+    for solution in result.solutions or ():
+        row = BlankNode()
+        scratch_rows.append(Quad(row, _ROW, Literal("1"), _SOLUTIONS))
+        for name in names:
+            value = solution[name]
+            if value is not None:
+                scratch_rows.append(Quad(row, NamedNode(_VAR + name), value, _SOLUTIONS))
+        count += 1
+        if count % 1000 == 0:
+            ctx.check_deadline()
+    if count == 0:
+        return
+    bindings = " ".join(f"OPTIONAL {{ ?{_ROW_VAR} <{_VAR}{n}> ?{n} }}" for n in names)
+    where = f"WHERE {{ GRAPH {_SOLUTIONS} {{ ?{_ROW_VAR} {_ROW} ?any_{_ROW_VAR} {bindings} }} }}"
+    with_clause = f"WITH {m.with_graph.text}\n" if m.with_graph is not None else ""
+
+    def instantiate(template: str) -> list[Quad]:
+        scratch = Store()
+        scratch.extend(scratch_rows)
+        return _run_on_scratch(op, f"{with_clause}INSERT {template}\n{where}", ctx.base_iri, scratch)
+
+    if m.delete_template is not None:
+        ctx.delete(instantiate(m.delete_template))
+    if m.insert_template is not None:
+        ctx.insert(instantiate(m.insert_template))
+    ctx.changed = True
+
+
+def _operation(op: _Operation, ctx: _Context) -> None:
+    first, second = op.word(0), op.word(1)
+    if first == "LOAD":
+        raise UnsupportedUpdate(LOAD_REFUSAL)
+    if first == "INSERT" and second == "DATA":
+        ctx.insert(_data_quads(op, ctx))
+    elif first == "DELETE" and second == "DATA":
+        ctx.delete(_data_quads(op, ctx))
+    elif first in ("INSERT", "DELETE", "WITH"):
+        _modify(op, ctx)
+    elif first in ("CLEAR", "DROP"):
+        _clear_or_drop(op, ctx, first)
+    elif first == "CREATE":
+        _create(op, ctx)
+    elif first in ("ADD", "MOVE", "COPY"):
+        _add_move_copy(op, ctx, first)
+    else:
+        raise _Unanalysable(f"unknown operation {first or op.tokens[0].text!r}")
+
+
+def apply_update(
+    text: str,
+    overlay: Overlay,
+    backend: StoreBackend,
+    *,
+    skolem_base: str,
+    dataset: UpdateDataset = UpdateDataset(),
+    base_iri: str | None = None,
+    check_deadline: Callable[[], None] = lambda: None,
+    protected: Callable[[NamedNode], None] = lambda _g: None,
+) -> int:
+    """Compute the effect of the update ``text`` into ``overlay``; return how many operations it had.
+
+    Raises :class:`UpdateSyntaxError` for a malformed update, :class:`UnsupportedUpdate` /
+    :class:`DefaultGraphWrite` / ``BadRequest`` for updates this service refuses.
+    """
+    check_syntax(text, base_iri=base_iri)
+    try:
+        operations = _split(text)
+        ctx = _Context(overlay, backend, skolem_base, base_iri, dataset, check_deadline, protected)
+        for op in operations:
+            _operation(op, ctx)
+            check_deadline()
+    except _Unanalysable as exc:
+        raise UnsupportedUpdate(
+            f"the update parses, but this service could not analyse it ({exc}); write it with its "
+            "keywords separated by spaces, one operation per clause. Nothing was changed."
+        ) from None
+    return len(operations)

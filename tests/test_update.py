@@ -1,0 +1,368 @@
+"""SPARQL 1.1 Update at /sparql: who may write, what an update changes, and that refusals change nothing.
+
+Every test talks to a real ``econsec serve`` on loopback, started with an update token, over the
+session build. Each test writes into graphs of its own (``https://example.org/test/<name>``), so
+tests do not see each other's data; the "nothing changed" checks compare a sorted dump of every
+quad (named graphs and the materialised default graph) before and after.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+import rdflib
+from conftest import RunningService, start_service
+from econsec.graph.build import BuildResult
+from rdflib.plugins.stores.sparqlstore import SPARQLUpdateStore
+
+TOKEN = "test-update-token-Zq81"
+AUTH = {"Authorization": f"Bearer {TOKEN}"}
+EX = "https://example.org/test/"
+G = "https://w3id.org/econsec/graph/"
+COMMENT = "http://www.w3.org/2000/01/rdf-schema#comment"
+UPDATE = "application/sparql-update"
+
+
+@pytest.fixture(scope="module")
+def writable(built: BuildResult, tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningService]:
+    """The session build served with writes enabled."""
+    data_dir = tmp_path_factory.mktemp("writable") / "data"
+    service = start_service(data_dir, built.paths.out_dir, {"ECONSEC_UPDATE_TOKEN": TOKEN})
+    yield service
+    service.stop()
+
+
+# --- helpers (also used by the other write tests) ------------------------------------------
+
+
+def post_update(
+    service: RunningService, text: str, *, headers: dict[str, str] | None = None, params: dict | None = None
+) -> httpx.Response:
+    sent = {"Content-Type": UPDATE, **AUTH, **(headers or {})}
+    return httpx.post(service.sparql, content=text.encode(), headers=sent, params=params, timeout=60)
+
+
+def select(service: RunningService, query: str) -> list[dict[str, str]]:
+    response = httpx.post(
+        service.sparql,
+        data={"query": query},
+        headers={"Accept": "application/sparql-results+json"},
+        timeout=60,
+    )
+    assert response.status_code == 200, response.text
+    return [{k: v["value"] for k, v in row.items()} for row in response.json()["results"]["bindings"]]
+
+
+def ask(service: RunningService, query: str) -> bool:
+    response = httpx.post(
+        service.sparql,
+        data={"query": query},
+        headers={"Accept": "application/sparql-results+json"},
+        timeout=60,
+    )
+    assert response.status_code == 200, response.text
+    return bool(response.json()["boolean"])
+
+
+def dump(service: RunningService) -> list[str]:
+    """Every quad the store serves, named graphs and default graph, as sorted TSV lines."""
+    response = httpx.post(
+        service.sparql,
+        data={"query": "SELECT ?g ?s ?p ?o WHERE { { GRAPH ?g { ?s ?p ?o } } UNION { ?s ?p ?o } }"},
+        headers={"Accept": "text/tab-separated-values"},
+        timeout=120,
+    )
+    assert response.status_code == 200, response.text
+    assert "Econsec-Result-Truncated" not in response.headers
+    return sorted(response.text.splitlines()[1:])
+
+
+def in_graph(service: RunningService, graph: str, s: str, p: str, o: str) -> bool:
+    return ask(service, f"ASK {{ GRAPH <{graph}> {{ {s} {p} {o} }} }}")
+
+
+def in_default(service: RunningService, s: str, p: str, o: str) -> bool:
+    return ask(service, f"ASK {{ {s} {p} {o} }}")
+
+
+# --- who may write --------------------------------------------------------------------------
+
+
+def test_a_read_only_service_refuses_updates_with_403_saying_how_to_enable_writes(
+    sparql_service: RunningService,
+) -> None:
+    response = post_update(sparql_service, f'INSERT DATA {{ GRAPH <{EX}ro> {{ <{EX}a> <{COMMENT}> "x" }} }}')
+    assert response.status_code == 403
+    assert "read-only" in response.text and "ECONSEC_UPDATE_TOKEN" in response.text
+    assert not ask(sparql_service, f"ASK {{ <{EX}a> ?p ?o }}")
+
+
+def test_updates_without_or_with_a_wrong_token_are_401_and_change_nothing(writable: RunningService) -> None:
+    before = dump(writable)
+    text = f'INSERT DATA {{ GRAPH <{EX}auth> {{ <{EX}a> <{COMMENT}> "x" }} }}'
+    for headers in ({}, {"Authorization": "Bearer wrong"}, {"Authorization": f"Basic {TOKEN}"}):
+        response = httpx.post(
+            writable.sparql, content=text.encode(), headers={"Content-Type": UPDATE, **headers}, timeout=30
+        )
+        assert response.status_code == 401, headers
+        assert response.headers["WWW-Authenticate"].startswith("Bearer")
+    response = httpx.post(
+        writable.sparql,
+        data={"update": text},
+        headers={"Authorization": "Bearer " + TOKEN[:-1]},
+        timeout=30,
+    )
+    assert response.status_code == 401
+    assert dump(writable) == before
+
+
+def test_a_token_in_the_query_string_is_refused_even_when_right(writable: RunningService) -> None:
+    before = dump(writable)
+    text = f'INSERT DATA {{ GRAPH <{EX}qs> {{ <{EX}a> <{COMMENT}> "x" }} }}'
+    for name in ("access_token", "token"):
+        response = httpx.post(
+            writable.sparql,
+            content=text.encode(),
+            params={name: TOKEN},
+            headers={"Content-Type": UPDATE},
+            timeout=30,
+        )
+        assert response.status_code == 400
+        assert "Authorization: Bearer" in response.text
+    assert dump(writable) == before
+
+
+def test_updates_by_get_or_riding_on_a_query_are_refused(writable: RunningService) -> None:
+    before = dump(writable)
+    text = f'INSERT DATA {{ GRAPH <{EX}get> {{ <{EX}a> <{COMMENT}> "x" }} }}'
+    by_get = httpx.get(writable.sparql, params={"update": text}, headers=AUTH, timeout=30)
+    assert by_get.status_code == 400 and "POST" in by_get.text
+    on_query = httpx.post(
+        writable.sparql, data={"query": "ASK {}"}, params={"update": text}, headers=AUTH, timeout=30
+    )
+    assert on_query.status_code == 400
+    on_query_body = httpx.post(
+        writable.sparql,
+        content=b"ASK {}",
+        params={"update": text},
+        headers={"Content-Type": "application/sparql-query", **AUTH},
+        timeout=30,
+    )
+    assert on_query_body.status_code == 400
+    both = httpx.post(writable.sparql, data={"query": "ASK {}", "update": text}, headers=AUTH, timeout=30)
+    assert both.status_code == 400
+    assert dump(writable) == before
+
+
+def test_the_service_description_lists_sparql_update_only_when_writes_are_enabled(
+    writable: RunningService, sparql_service: RunningService
+) -> None:
+    update_language = "http://www.w3.org/ns/sparql-service-description#SPARQL11Update"
+    for service, expected in ((writable, True), (sparql_service, False)):
+        graph = rdflib.Graph()
+        graph.parse(data=httpx.get(service.sparql, headers={"Accept": "text/turtle"}, timeout=30).text)
+        assert (rdflib.URIRef(update_language) in set(graph.objects())) is expected
+
+
+# --- what updates do ------------------------------------------------------------------------
+
+
+def test_insert_data_is_visible_in_its_graph_and_in_the_default_graph(writable: RunningService) -> None:
+    graph = EX + "insert"
+    response = post_update(writable, f'INSERT DATA {{ GRAPH <{graph}> {{ <{EX}i1> <{COMMENT}> "one" }} }}')
+    assert response.status_code == 200, response.text
+    assert response.json()["inserted"] == 1
+    assert in_graph(writable, graph, f"<{EX}i1>", f"<{COMMENT}>", '"one"')
+    assert in_default(writable, f"<{EX}i1>", f"<{COMMENT}>", '"one"')
+    form = httpx.post(
+        writable.sparql,
+        data={"update": f'INSERT DATA {{ GRAPH <{graph}> {{ <{EX}i2> <{COMMENT}> "two" }} }}'},
+        headers=AUTH,
+        timeout=30,
+    )
+    assert form.status_code == 200, form.text
+    assert in_default(writable, f"<{EX}i2>", f"<{COMMENT}>", '"two"')
+
+
+def test_a_triple_in_two_graphs_deleted_from_one_stays_in_the_default_graph(writable: RunningService) -> None:
+    a, b = EX + "two-a", EX + "two-b"
+    triple = f'<{EX}shared> <{COMMENT}> "both"'
+    assert post_update(
+        writable, f"INSERT DATA {{ GRAPH <{a}> {{ {triple} }} GRAPH <{b}> {{ {triple} }} }}"
+    ).is_success
+    assert post_update(writable, f"DELETE DATA {{ GRAPH <{a}> {{ {triple} }} }}").is_success
+    assert not in_graph(writable, a, f"<{EX}shared>", f"<{COMMENT}>", '"both"')
+    assert in_graph(writable, b, f"<{EX}shared>", f"<{COMMENT}>", '"both"')
+    assert in_default(writable, f"<{EX}shared>", f"<{COMMENT}>", '"both"')
+    count = select(writable, f'SELECT (COUNT(*) AS ?n) WHERE {{ <{EX}shared> <{COMMENT}> "both" }}')
+    assert count == [{"n": "1"}]  # the default graph is a set
+    assert post_update(writable, f"DELETE DATA {{ GRAPH <{b}> {{ {triple} }} }}").is_success
+    assert not in_default(writable, f"<{EX}shared>", f"<{COMMENT}>", '"both"')
+
+
+def test_delete_insert_where_honours_with_and_fresh_blank_nodes_per_solution(
+    writable: RunningService,
+) -> None:
+    graph = EX + "modify"
+    setup = f"""PREFIX ex: <{EX}>
+        INSERT DATA {{ GRAPH <{graph}> {{ ex:m1 ex:status "draft" . ex:m2 ex:status "draft" . ex:m3 ex:status "final" }} }}"""
+    assert post_update(writable, setup).is_success
+    change = f"""PREFIX ex: <{EX}>
+        WITH <{graph}>
+        DELETE {{ ?x ex:status "draft" }}
+        INSERT {{ ?x ex:status "reviewed" ; ex:review [ ex:by "bot" ] }}
+        WHERE {{ ?x ex:status "draft" }}"""
+    response = post_update(writable, change)
+    assert response.status_code == 200, response.text
+    assert response.json()["deleted"] == 2
+    rows = select(writable, f"SELECT ?x ?s WHERE {{ GRAPH <{graph}> {{ ?x <{EX}status> ?s }} }} ORDER BY ?x")
+    assert [(r["x"].rsplit("/", 1)[1], r["s"]) for r in rows] == [
+        ("m1", "reviewed"),
+        ("m2", "reviewed"),
+        ("m3", "final"),
+    ]
+    reviews = select(writable, f"SELECT DISTINCT ?r WHERE {{ GRAPH <{graph}> {{ ?x <{EX}review> ?r }} }}")
+    assert len(reviews) == 2  # one fresh node per solution, skolemised
+    assert all("/.well-known/genid/" in r["r"] for r in reviews)
+
+
+def test_using_and_graph_templates_move_data_between_graphs(writable: RunningService) -> None:
+    src, dst = EX + "using-src", EX + "using-dst"
+    assert post_update(writable, f'INSERT DATA {{ GRAPH <{src}> {{ <{EX}u1> <{COMMENT}> "u" }} }}').is_success
+    change = f"""INSERT {{ GRAPH <{dst}> {{ ?s ?p ?o }} }} USING <{src}> WHERE {{ ?s ?p ?o }}"""
+    assert post_update(writable, change).is_success
+    assert in_graph(writable, dst, f"<{EX}u1>", f"<{COMMENT}>", '"u"')
+    by_protocol = post_update(
+        writable,
+        f"DELETE {{ GRAPH <{dst}> {{ ?s ?p ?o }} }} WHERE {{ ?s ?p ?o }}",
+        params={"using-graph-uri": dst},
+    )
+    assert by_protocol.status_code == 200, by_protocol.text
+    assert not in_graph(writable, dst, f"<{EX}u1>", f"<{COMMENT}>", '"u"')
+    assert in_graph(writable, src, f"<{EX}u1>", f"<{COMMENT}>", '"u"')
+
+
+def test_later_operations_see_earlier_ones_and_graph_management_works(writable: RunningService) -> None:
+    a, b, c = EX + "ops-a", EX + "ops-b", EX + "ops-c"
+    text = f"""
+        INSERT DATA {{ GRAPH <{a}> {{ <{EX}o1> <{COMMENT}> "1" . <{EX}o2> <{COMMENT}> "2" }} }} ;
+        COPY <{a}> TO <{b}> ;
+        DELETE DATA {{ GRAPH <{b}> {{ <{EX}o2> <{COMMENT}> "2" }} }} ;
+        CREATE GRAPH <{c}> ;
+        MOVE <{b}> TO <{c}> ;
+        DROP GRAPH <{a}>"""
+    response = post_update(writable, text)
+    assert response.status_code == 200, response.text
+    assert response.json()["operations"] == 6
+    assert select(writable, f"SELECT ?s WHERE {{ GRAPH <{c}> {{ ?s ?p ?o }} }}") == [{"s": EX + "o1"}]
+    assert not ask(writable, f"ASK {{ GRAPH <{a}> {{ ?s ?p ?o }} }}")
+    assert not ask(writable, f"ASK {{ GRAPH <{b}> {{ ?s ?p ?o }} }}")
+    assert in_default(writable, f"<{EX}o1>", f"<{COMMENT}>", '"1"')
+    assert not in_default(writable, f"<{EX}o2>", f"<{COMMENT}>", '"2"')
+
+
+# --- refusals change nothing --------------------------------------------------------------
+
+
+def test_a_malformed_update_is_400_with_the_parsers_position(writable: RunningService) -> None:
+    before = dump(writable)
+    text = f'INSERT DATA {{ GRAPH <{EX}bad> {{\n  <{EX}a> <{COMMENT}> "x" \n}}'
+    response = post_update(writable, text, headers={"Accept": "application/json"})
+    assert response.status_code == 400
+    body = response.json()
+    assert body["error"] == "Malformed update"
+    assert body["line"] == 3 and body["column"] is not None and "expected" in body["message"]
+    assert dump(writable) == before
+
+
+@pytest.mark.parametrize(
+    ("text", "status", "words"),
+    [
+        (f'INSERT DATA {{ <{EX}a> <{COMMENT}> "x" }}', 400, "GRAPH"),
+        ("DELETE WHERE { ?s ?p ?o }", 400, "GRAPH"),
+        ("CLEAR ALL", 400, "one at a time"),
+        ("CLEAR DEFAULT", 400, "GRAPH"),
+        (f"CLEAR GRAPH <{G}ontology>", 403, "econsec build"),
+        (f"DROP GRAPH <{G}inferred>", 403, "econsec build"),
+        (f"DROP GRAPH <{EX}never-existed>", 400, "SILENT"),
+        (f"LOAD <{EX}data.ttl> INTO GRAPH <{EX}load>", 400, "allowlist"),
+        (
+            f"INSERT DATA {{ GRAPH <{EX}x> {{ <{EX}a> <{COMMENT}> 1 }} }} ; DELETE {{ GRAPH <{EX}x> {{ ?s ?p ?o }} }} WHERE {{ GRAPH <{EX}x> {{ ?s ?p ?o }} }}",
+            400,
+            "separate request",
+        ),
+    ],
+)
+def test_refused_updates_say_why_and_change_nothing(
+    writable: RunningService, text: str, status: int, words: str
+) -> None:
+    before = dump(writable)
+    response = post_update(writable, text)
+    assert response.status_code == status, response.text
+    assert words in response.text
+    assert dump(writable) == before
+
+
+def test_load_is_refused_even_for_an_allowlisted_source(built: BuildResult, tmp_path: Path) -> None:
+    service = start_service(
+        tmp_path / "data",
+        built.paths.out_dir,
+        {"ECONSEC_UPDATE_TOKEN": TOKEN, "ECONSEC_SERVICE_ALLOWLIST": "http://127.0.0.1:9/"},
+    )
+    try:
+        response = post_update(
+            service, "LOAD <http://127.0.0.1:9/data.ttl> INTO GRAPH <https://example.org/l>"
+        )
+        assert response.status_code == 400
+        assert "LOAD is not supported" in response.text and "Graph Store Protocol" in response.text
+    finally:
+        service.stop()
+
+
+# --- real clients ---------------------------------------------------------------------------
+
+
+def test_rdflib_sparql_update_store_inserts_and_reads_back_with_the_token(writable: RunningService) -> None:
+    store = SPARQLUpdateStore(
+        query_endpoint=writable.sparql,
+        update_endpoint=writable.sparql,
+        headers=dict(AUTH),
+    )
+    graph = rdflib.Graph(store=store, identifier=rdflib.URIRef(EX + "rdflib"))
+    subject = rdflib.URIRef(EX + "from-rdflib")
+    graph.add((subject, rdflib.RDFS.comment, rdflib.Literal("written by rdflib")))
+    assert (subject, rdflib.RDFS.comment, rdflib.Literal("written by rdflib")) in graph
+    assert in_default(writable, f"<{EX}from-rdflib>", f"<{COMMENT}>", '"written by rdflib"')
+    graph.remove((subject, None, None))
+    assert not in_default(writable, f"<{EX}from-rdflib>", f"<{COMMENT}>", '"written by rdflib"')
+    store.close()
+
+
+def test_curl_posts_an_update_with_the_bearer_token(writable: RunningService) -> None:
+    text = f'INSERT DATA {{ GRAPH <{EX}curl> {{ <{EX}from-curl> <{COMMENT}> "curl" }} }}'
+    result = subprocess.run(
+        [
+            "curl",
+            "-sS",
+            "-X",
+            "POST",
+            writable.sparql,
+            "-H",
+            f"Authorization: Bearer {TOKEN}",
+            "-H",
+            "Content-Type: application/sparql-update",
+            "--data-binary",
+            text,
+        ],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=True,
+    )
+    assert json.loads(result.stdout)["inserted"] == 1
+    assert in_graph(writable, EX + "curl", f"<{EX}from-curl>", f"<{COMMENT}>", '"curl"')
