@@ -135,7 +135,7 @@ def create_app(
         allow_origins=["*"],
         allow_methods=["GET", "POST", "OPTIONS"],
         allow_headers=["*"],
-        expose_headers=[sparql.TRUNCATED_HEADER, "Retry-After"],
+        expose_headers=[sparql.TRUNCATED_HEADER, "Retry-After", *queries.EXPOSED_HEADERS],
         max_age=600,
     )
     return app

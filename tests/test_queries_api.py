@@ -116,6 +116,8 @@ def test_listing_describes_every_query_with_typed_parameters(sparql_service: Run
     assert response.status_code == 200 and response.headers["content-type"].startswith("application/json")
     listing = response.json()
     assert listing["build"] == sparql_service.health()["build_id"]
+    assert listing["iri_namespaces"][0] == "https://w3id.org/econsec/"
+    assert "http://qudt.org/vocab/currency/" in listing["iri_namespaces"]
     entries = {e["name"]: e for e in listing["queries"]}
     assert set(entries) == set(SAVED)
     actor = entries["cq19-actor-profile"]
@@ -215,6 +217,16 @@ def test_every_answer_names_the_build(sparql_service: RunningService, built: Bui
     assert response.status_code == 200
     assert response.headers[BUILD_HEADER] == built.build_id
     assert response.headers[LOADED_HEADER] == sparql_service.health()["loaded_at"]
+
+
+def test_browser_scripts_on_other_origins_can_read_the_headers(sparql_service: RunningService) -> None:
+    response = httpx.get(
+        sparql_service.base + "/queries/cq03-retaliation",
+        headers={"Origin": "https://example.org"},
+        timeout=60,
+    )
+    exposed = {h.strip().lower() for h in response.headers["access-control-expose-headers"].split(",")}
+    assert {"link", BUILD_HEADER.lower(), TOTAL_HEADER.lower()} <= exposed
 
 
 # --- Pagination ------------------------------------------------------------------------------

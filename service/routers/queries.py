@@ -54,6 +54,7 @@ __all__ = [
     "ANSWER_FORMATS",
     "BUILD_HEADER",
     "DEFAULT_PER_PAGE",
+    "EXPOSED_HEADERS",
     "LOADED_HEADER",
     "MAX_PER_PAGE",
     "RESERVED_PARAMETERS",
@@ -73,6 +74,8 @@ MAX_PER_PAGE = 1000
 BUILD_HEADER = "Econsec-Build"
 LOADED_HEADER = "Econsec-Loaded-At"
 TOTAL_HEADER = "Econsec-Total-Count"
+#: headers a browser script on another origin may read (CORS ``Access-Control-Expose-Headers``)
+EXPOSED_HEADERS = ("Link", BUILD_HEADER, LOADED_HEADER, TOTAL_HEADER)
 
 #: Where an IRI parameter may point: the graph's own namespace, plus the vocabularies the graph
 #: actually uses (the prefixes every export is written with: QUDT currencies and units, RDF,
@@ -608,7 +611,12 @@ def build_router(saved: Mapping[str, SavedQuery] | None = None) -> APIRouter:
             )
         else:
             body = _dumps(
-                {"build": state.backend.build_id, "loaded_at": state.backend.loaded_at, "queries": entries}
+                {
+                    "build": state.backend.build_id,
+                    "loaded_at": state.backend.loaded_at,
+                    "iri_namespaces": list(ALLOWED_IRI_NAMESPACES),
+                    "queries": entries,
+                }
             )
         return Response(body, media_type=fmt.content_type, headers=headers)
 
