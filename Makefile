@@ -34,5 +34,13 @@ test: setup
 	$(BIN)/ruff check .
 	$(BIN)/pytest -n 2
 
+.PHONY: bench
+# Benchmarks (bench/README.md): minutes of load on this machine; never part of `make test`.
+bench: build
+	$(BIN)/python -m pip install --quiet -e '.[dev,bench]'
+	$(BIN)/python -m bench.http_overhead
+	$(BIN)/python -m bench.analytical
+	$(BIN)/python -m bench.bulk_load
+
 clean:
 	rm -rf build .pytest_cache
