@@ -51,6 +51,7 @@ __all__ = [
     "graph_counts",
     "graph_quads",
     "iri_ref",
+    "is_ontology_version",
     "local_href",
 ]
 
@@ -207,6 +208,15 @@ def graph_counts(store: StoreBackend) -> dict[str, int]:
     result = store.query(_GRAPH_COUNTS)
     assert result.solutions is not None
     return {row["g"].value: int(row["n"].value) for row in result.solutions}
+
+
+def is_ontology_version(store: StoreBackend, public_base: str, version_iri: str) -> bool:
+    """Whether ``version_iri`` is the ``owl:versionIRI`` of the ontology the store holds."""
+    query = (
+        f"ASK {{ GRAPH {iri_ref(public_base + 'graph/ontology')} {{ "
+        f"{iri_ref(public_base + 'ontology')} <{OWL_NS}versionIRI> {iri_ref(version_iri)} }} }}"
+    )
+    return bool(store.query(query).boolean)
 
 
 # --- Links: our IRIs resolve here, others link out -------------------------------------------

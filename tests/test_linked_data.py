@@ -17,6 +17,7 @@ from urllib.parse import urlsplit
 import httpx
 import pytest
 import rdflib
+import test_remote_store as remote_mode
 from conftest import RunningService
 from rdflib import OWL, RDF, RDFS, Literal, URIRef
 from rdflib.namespace import DCTERMS, PROV
@@ -435,6 +436,67 @@ def test_lookup_redirects_an_iri_to_where_it_is_answered(sparql_service: Running
     assert ontology_term.headers["location"] == "/ontology#State"
     foreign = httpx.get(f"{sparql_service.base}/lookup", params={"uri": "http://example.org/x"}, timeout=30)
     assert foreign.status_code == 400
+
+
+def test_every_kind_of_iri_in_the_graph_dereferences(sparql_service: RunningService) -> None:
+    """One IRI of each kind under the public base (id/{kind}/, ontology#, the version IRI...) resolves."""
+    rows = select(
+        sparql_service,
+        f"""SELECT ?kind (MIN(STR(?x)) AS ?example) WHERE {{
+            {{ ?x ?p ?o }} UNION {{ ?s ?x ?o }} UNION {{ ?s ?p ?x }}
+            FILTER (isIRI(?x) && STRSTARTS(STR(?x), "{BASE}"))
+            BIND (STRAFTER(STR(?x), "{BASE}") AS ?rest)
+            BIND (IF(STRSTARTS(?rest, "id/"), STRBEFORE(SUBSTR(?rest, 4), "/"),
+                  IF(CONTAINS(?rest, "#"), STRBEFORE(?rest, "#"), ?rest)) AS ?kind)
+        }} GROUP BY ?kind""",
+    )
+    kinds = {row["kind"]: row["example"] for row in rows}
+    assert {"country", "instrument", "statement", "passage", "work", "ontology"} <= set(kinds)
+    for kind, example in sorted(kinds.items()):
+        response = httpx.get(
+            f"{sparql_service.base}/lookup",
+            params={"uri": example},
+            headers={"Accept": "application/n-triples"},
+            follow_redirects=True,
+            timeout=60,
+        )
+        assert response.status_code == 200, f"{kind}: {example} does not dereference ({response.status_code})"
+        graph = parse(response, "nt", False)
+        assert (URIRef(example), None, None) in graph or (None, None, URIRef(example)) in graph, example
+
+
+# --- Remote-store mode: the same answers over SPARQL to another store --------------------------
+
+# the remote-mode fixtures (a real `oxigraph serve`, filled by `econsec publish`, served by
+# `econsec serve --store-query`): started once for this module
+oxigraph = remote_mode.oxigraph
+published = remote_mode.published
+remote_service = remote_mode.remote_service
+
+
+def test_remote_store_mode_serves_the_same_descriptions(
+    remote_service: RunningService, sparql_service: RunningService
+) -> None:
+    path = "id/instrument/us-advanced-computing-export-controls-2022"
+    iri = URIRef(BASE + path)
+    local = parse(get(f"{sparql_service.base}/{path}", "text/turtle"), "turtle", False)
+    remote = parse(get(f"{remote_service.base}/{path}", "text/turtle"), "turtle", False)
+    assert set(local.predicate_objects(iri)) == set(remote.predicate_objects(iri))
+    assert cited_sources(remote, iri) == cited_sources(local, iri)
+    assert get(f"{remote_service.base}/{path}", BROWSER).status_code == 200
+    assert get(f"{remote_service.base}/id/country/atlantis", "text/turtle").status_code == 404
+
+    void = parse(get(f"{remote_service.base}/.well-known/void"), "turtle", False)
+    dataset = URIRef(BASE + "dataset")
+    assert void.value(dataset, VOID.sparqlEndpoint) == URIRef(remote_service.base + "/sparql")
+    for subset in void.objects(dataset, VOID.subset):
+        assert int(void.value(subset, VOID.triples)) == graph_size(remote_service, str(subset)), subset
+    reference = get(f"{remote_service.base}/graph/reference", "application/n-quads")
+    ds = rdflib.Dataset()
+    ds.parse(data=reference.content, format="nquads")
+    assert sum(1 for _ in ds.quads((None, None, None, None))) == graph_size(
+        sparql_service, BASE + "graph/reference"
+    )
 
 
 # --- Real clients, and the routes that were there before -----------------------------------

@@ -40,6 +40,7 @@ from ..describe import (
     graph_counts,
     graph_quads,
     iri_ref,
+    is_ontology_version,
     local_href,
 )
 from ..errors import BadRequest, NotAcceptable, ServiceError, StoreError
@@ -279,6 +280,23 @@ async def ontology(request: Request, format: FormatParam = None) -> Response:
     return await _serve(request, base + "ontology", fmt, _GRAPH_FORMATS, gather, None, "ontology graph")
 
 
+@router.get("/ontology/{version}", responses=_RESPONSES, response_class=Response)
+async def ontology_version(request: Request, version: str, format: FormatParam = None) -> Response:
+    """The ontology's version IRI (``owl:versionIRI``), answered while it is the version served here."""
+    state = service_state(request)
+    base = state.settings.public_base
+    iri = base + "ontology/" + version
+    fmt = choose(request.headers.get("accept"), format, _GRAPH_FORMATS)
+    try:
+        iri_ref(iri)
+    except ValueError:
+        return _not_found(request, iri, fmt is None, "ontology version")
+    current = await state.executor.run(lambda _deadline: is_ontology_version(state.backend, base, iri))
+    if not current:
+        return _not_found(request, iri, fmt is None, "ontology version")
+    return await ontology(request, format)
+
+
 # --- /graph/{name} -------------------------------------------------------------------------
 
 
@@ -295,7 +313,12 @@ async def named_graph(request: Request, name: str, format: FormatParam = None) -
     links = alternates(request.url.path, _DATASET_FORMATS)
 
     if fmt is None:
-        count = (await state.executor.run(lambda _deadline: graph_counts(state.backend))).get(iri, 0)
+
+        def summary(deadline: Deadline) -> tuple[int, str | None]:
+            titles = _void_titles(void_source(state, deadline))
+            return graph_counts(state.backend).get(iri, 0), titles.get(iri)
+
+        count, title = await state.executor.run(summary)
         if not count:
             return _not_found(request, iri, True, "named graph")
         downloads = [a for a in links if a.media_type != "text/html"]
@@ -305,7 +328,7 @@ async def named_graph(request: Request, name: str, format: FormatParam = None) -
             name=name,
             iri=iri,
             count=count,
-            title=_void_titles(state).get(iri),
+            title=title,
             root=_root(request),
             alternates=downloads,
         )
@@ -342,19 +365,26 @@ def _read_void(path: Path, mtime_ns: int) -> tuple[Triple, ...]:
     )
 
 
-def _build_void(state: ServiceState) -> tuple[Triple, ...]:
+def void_source(state: ServiceState, deadline: Deadline) -> tuple[Triple, ...]:
+    """The build's VoID: the store's ``graph/void`` (where ``econsec publish`` puts it for a remote
+    store), else ``void.ttl`` in the build directory, else nothing."""
+    stored = graph_quads(state.backend, state.settings.public_base + "graph/void", deadline, 100_000)
+    if stored.quads:
+        return tuple(Triple(q.subject, q.predicate, q.object) for q in stored.quads)
     path = state.settings.void_path
     if not path.is_file():
         return ()
     return _read_void(path, path.stat().st_mtime_ns)
 
 
-def _void_titles(state: ServiceState) -> dict[str, str]:
+def _void_titles(built: Sequence[Triple]) -> dict[str, str]:
     title = _n(DCTERMS_NS + "title")
-    return {t.subject.value: t.object.value for t in _build_void(state) if t.predicate == title}
+    return {t.subject.value: t.object.value for t in built if t.predicate == title}
 
 
-def void_description(state: ServiceState, service: str, counts: dict[str, int]) -> list[Triple]:
+def void_description(
+    state: ServiceState, service: str, counts: dict[str, int], built: Sequence[Triple]
+) -> list[Triple]:
     """The VoID description: the build's (deployment-independent) plus what only this service knows.
 
     From the build: title, licence, modified, class partitions, vocabularies, examples. Here:
@@ -365,7 +395,6 @@ def void_description(state: ServiceState, service: str, counts: dict[str, int]) 
     base = state.settings.public_base
     dataset = _n(base + "dataset")
     subsets = {_n(g) for g in counts}
-    built = _build_void(state)
     old_subsets = {
         t.object for t in built if t.subject == dataset and t.predicate.value == VOID_NS + "subset"
     }
@@ -378,10 +407,10 @@ def void_description(state: ServiceState, service: str, counts: dict[str, int]) 
             t.subject == dataset and t.predicate.value == DCTERMS_NS + "identifier" and state.backend.build_id
         )
     ]
-    title = _void_titles(state)
+    title = _void_titles(built)
     a, void, dct = _n(RDF_NS + "type"), VOID_NS, DCTERMS_NS
     out = list(kept)
-    if not built:  # no build directory (e.g. a remote store): say what is known without it
+    if not built:  # no VoID in the store or the build directory: say what is known without it
         out += [
             Triple(dataset, a, _n(void + "Dataset")),
             Triple(dataset, _n(dct + "license"), _n(LICENSE)),
@@ -426,7 +455,7 @@ async def void(request: Request, format: FormatParam = None) -> Response:
 
     def work(deadline: Deadline) -> Payload:
         deadline.check()
-        triples = void_description(state, service, graph_counts(state.backend))
+        triples = void_description(state, service, graph_counts(state.backend), void_source(state, deadline))
         quads = [Quad(t.subject, t.predicate, t.object) for t in triples]
         return write_rdf(
             Description(state.settings.public_base + "dataset", quads),
