@@ -509,7 +509,7 @@ def _endpoint(query: SavedQuery) -> Callable[..., Any]:
         ),
     ]
     endpoint.__signature__ = inspect.Signature(signature)  # type: ignore[attr-defined]
-    endpoint.__name__ = "saved_query_" + re.sub(r"\W", "_", query.name)
+    endpoint.__name__ = "saved_query_" + _operation_id(query.name)
     return endpoint
 
 
@@ -523,6 +523,12 @@ def _describe(query: SavedQuery) -> str:
         + ". Paged with `page` and `per_page`; `Link` headers point to the other pages."
     )
     return "\n\n".join(parts)
+
+
+def _operation_id(name: str) -> str:
+    """``cq01-us-technology-controls-on-china`` -> ``cq01_us_technology_controls_on_china``: an
+    identifier every client generator can turn into a method name."""
+    return re.sub(r"\W", "_", name)
 
 
 def register_saved_queries(router: APIRouter, saved: Mapping[str, SavedQuery]) -> None:
@@ -540,7 +546,7 @@ def register_saved_queries(router: APIRouter, saved: Mapping[str, SavedQuery]) -
             _endpoint(query),
             methods=[query.method if query.method in ("GET", "POST") else "GET"],
             name=f"saved-query:{name}",
-            operation_id=name,
+            operation_id=_operation_id(name),
             summary=query.summary,
             description=_describe(query),
             tags=list(query.tags) or ["saved queries"],
