@@ -24,6 +24,7 @@ from .errors import BadRequest, ServiceError
 from .executor import QueryExecutor
 from .formats import parse_accept
 from .guard import FederationGuard
+from .isolation import QueryWorkers, Snapshots
 from .routers import health, linked_data, queries, sparql
 from .settings import Settings
 from .state import QueryGuard, ServiceState
@@ -76,6 +77,18 @@ async def _validation_error(request: Request, exc: Exception) -> Response:
     return error_response(BadRequest(problems or "invalid request"), request.headers.get("accept"))
 
 
+def _start_workers(settings: Settings, backend: StoreBackend) -> QueryWorkers | None:
+    """Query worker processes over snapshots of the embedded store (remote stores have their own
+    timeouts and are queried over HTTP, so they need none)."""
+    from .store.embedded import EmbeddedStore
+
+    if not settings.isolate_queries or not isinstance(backend, EmbeddedStore):
+        return None
+    snapshots = Snapshots(backend.store, settings.data_dir / "snapshots")
+    size = settings.max_concurrency + settings.reserve_concurrency
+    return QueryWorkers(size, memory_mb=settings.query_memory_mb, snapshots=snapshots)
+
+
 def create_app(
     settings: Settings | None = None,
     *,
@@ -94,6 +107,7 @@ def create_app(
         max_concurrency=settings.max_concurrency,
         max_queued=settings.max_queued,
         timeout=settings.query_timeout,
+        reserve=settings.reserve_concurrency,
     )
     guard = query_guard if query_guard is not None else FederationGuard.from_settings(settings)
     state = ServiceState(settings=settings, executor=executor, query_guard=guard, store=backend)
@@ -107,9 +121,13 @@ def create_app(
             store = await run_in_threadpool(EmbeddedStore.open, settings, warn=log.warning)
             log.info("store %s", store.note)
             state.store = store
+        state.workers = await run_in_threadpool(_start_workers, settings, state.backend)
         try:
             yield
         finally:
+            if state.workers is not None:
+                state.workers.shutdown()
+                state.workers = None
             executor.shutdown()
             if owned and state.store is not None:
                 state.store.close()

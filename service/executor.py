@@ -12,6 +12,11 @@ can only stop *waiting* for it. The design around that:
   within their deadline at once. Up to ``ECONSEC_MAX_QUEUED`` more wait for a slot (their
   waiting counts against their deadline); any further query is refused with 503 and
   ``Retry-After`` at once, without queueing.
+- **A reserve for cheap queries.** ``ECONSEC_RESERVE_CONCURRENCY`` (R) more slots open to a
+  query that has waited ``EXPRESS_AFTER`` seconds for a normal one: when every slot is held by
+  long queries, a cheap one still starts within half a second instead of waiting for one of
+  them to end. The reserve does not admit more queries (admission counts N + queue only); it
+  lets waiting ones start, so an attack has to hold N + R slots at once to make anyone wait.
 - **Overrunning queries do not hold a slot.** A query past its deadline gives its slot back
   when the client gets its 504, so cheap queries keep being served while it finishes. The pool
   has 2N threads: N for queries within their deadline and N spare for overrunning ones. Only
@@ -36,7 +41,10 @@ from typing import TypeVar
 
 from .errors import Overloaded, QueryTimeout
 
-__all__ = ["Deadline", "QueryExecutor"]
+__all__ = ["EXPRESS_AFTER", "Deadline", "QueryExecutor"]
+
+#: seconds a query waits for a normal slot before a reserve slot may take it
+EXPRESS_AFTER = 0.5
 
 T = TypeVar("T")
 
@@ -101,12 +109,14 @@ class _DaemonPool:
 class QueryExecutor:
     """Admission control, a bounded pool and per-query deadlines (see the module docstring)."""
 
-    def __init__(self, *, max_concurrency: int, max_queued: int, timeout: float) -> None:
+    def __init__(self, *, max_concurrency: int, max_queued: int, timeout: float, reserve: int = 0) -> None:
         self.max_concurrency = max_concurrency
         self.max_queued = max_queued
         self.timeout = timeout
-        self._pool = _DaemonPool(2 * max_concurrency, "econsec-query")
+        self.reserve = reserve
+        self._pool = _DaemonPool(2 * (max_concurrency + reserve), "econsec-query")
         self._slots = asyncio.Semaphore(max_concurrency)
+        self._express = asyncio.Semaphore(reserve)
         self._admitted = 0  # running within deadline + waiting; touched only on the event loop
         self._running = 0
         self._overrunning: set[Future] = set()
@@ -136,11 +146,7 @@ class QueryExecutor:
             )
         self._admitted += 1
         try:
-            try:
-                async with asyncio.timeout(max(deadline.remaining(), 0)):
-                    await self._slots.acquire()
-            except TimeoutError:
-                raise self._never_started() from None
+            slot = await self._slot(deadline)
             self._running += 1
             try:
                 future = self._pool.submit(lambda: work(deadline))
@@ -156,9 +162,32 @@ class QueryExecutor:
                     raise QueryTimeout(self.timeout) from None
             finally:
                 self._running -= 1
-                self._slots.release()
+                slot.release()
         finally:
             self._admitted -= 1
+
+    async def _slot(self, deadline: Deadline) -> asyncio.Semaphore:
+        """A normal slot; after ``EXPRESS_AFTER`` s of waiting, a normal or a reserve one."""
+        try:
+            async with asyncio.timeout(max(min(EXPRESS_AFTER, deadline.remaining()), 0)):
+                await self._slots.acquire()
+                return self._slots
+        except TimeoutError:
+            pass
+        candidates = {asyncio.ensure_future(self._slots.acquire()): self._slots}
+        if self.reserve:
+            candidates[asyncio.ensure_future(self._express.acquire())] = self._express
+        done, pending = await asyncio.wait(
+            candidates, timeout=max(deadline.remaining(), 0), return_when=asyncio.FIRST_COMPLETED
+        )
+        for task in pending:
+            task.cancel()
+        granted = [candidates[task] for task in done if not task.cancelled() and task.exception() is None]
+        if not granted:
+            raise self._never_started()
+        for extra in granted[1:]:  # both became free at once: keep one
+            extra.release()
+        return granted[0]
 
     def _never_started(self) -> Overloaded:
         """The deadline passed before the query got a worker: the service is busy, not the query slow."""

@@ -39,7 +39,7 @@ from typing import Any
 
 from pyoxigraph import Store
 
-from .errors import QueryResourcesExceeded, QueryTimeout, ServiceError, StoreError
+from .errors import Overloaded, QueryResourcesExceeded, QueryTimeout, ServiceError, StoreError
 from .executor import Deadline
 
 __all__ = ["ForwardedError", "IsolatedAnswer", "QueryWorkers", "Snapshots"]
@@ -196,22 +196,33 @@ class QueryWorkers:
         self.memory_mb = memory_mb
         self.snapshots = snapshots
         self._idle: queue.Queue[_Worker] = queue.Queue()
+        self._spares: queue.Queue[_Worker] = queue.Queue()
         self._closed = False
         self.kills = 0  # queries stopped at their deadline (for /health and the tests)
         self.memory_failures = 0
         for _ in range(size):
             self._idle.put(self._spawn())
+        self._spares.put(self._spawn())
 
     def _spawn(self) -> _Worker:
         return _Worker(self.memory_mb * 1024 * 1024)
 
     def _replace(self, worker: _Worker) -> None:
-        """Kill ``worker`` and put a fresh one in the pool (on a thread: spawning takes a moment)."""
-        worker.kill()
-        if self._closed:
-            return
-        fresh = self._spawn()
-        self._idle.put(fresh)
+        """Put the warm spare in ``worker``'s place at once; kill it and warm a new spare in the
+        background, so a kill never leaves the next query waiting for a process to start."""
+        try:
+            self._idle.put(self._spares.get_nowait())
+            spare_taken = True
+        except queue.Empty:
+            spare_taken = False
+
+        def renew() -> None:
+            worker.kill()
+            if self._closed:
+                return
+            (self._spares if spare_taken else self._idle).put(self._spawn())
+
+        threading.Thread(target=renew, daemon=True).start()
 
     def run(
         self,
@@ -227,8 +238,11 @@ class QueryWorkers:
         """Evaluate and serialise ``query`` in a worker; 504 at the deadline, 503 past the memory cap."""
         try:
             worker = self._idle.get(timeout=max(deadline.remaining(), 0.001))
-        except queue.Empty:
-            raise QueryTimeout(deadline.seconds) from None
+        except queue.Empty:  # the query never started: the service is busy, not the query slow
+            raise Overloaded(
+                f"no query worker became free within {deadline.seconds:g} s (ECONSEC_QUERY_TIMEOUT); "
+                "the query was not run, try again shortly"
+            ) from None
         with self.snapshots.use() as snapshot:
             request = {
                 "snapshot": str(snapshot),
@@ -243,10 +257,10 @@ class QueryWorkers:
                 header, body = worker.ask(request, deadline)
             except TimeoutError:
                 self.kills += 1
-                threading.Thread(target=self._replace, args=(worker,), daemon=True).start()
+                self._replace(worker)
                 raise QueryTimeout(deadline.seconds) from None
             except _WorkerDied as died:
-                threading.Thread(target=self._replace, args=(worker,), daemon=True).start()
+                self._replace(worker)
                 if (died.returncode is not None and died.returncode < 0) or "memory" in died.stderr.lower():
                     self.memory_failures += 1
                     raise QueryResourcesExceeded(self.memory_mb) from None
@@ -258,10 +272,11 @@ class QueryWorkers:
 
     def shutdown(self) -> None:
         self._closed = True
-        while True:
-            try:
-                worker = self._idle.get_nowait()
-            except queue.Empty:
-                break
-            worker.kill()
+        for pool in (self._idle, self._spares):
+            while True:
+                try:
+                    worker = pool.get_nowait()
+                except queue.Empty:
+                    break
+                worker.kill()
         self.snapshots.close()

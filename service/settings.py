@@ -15,9 +15,12 @@ service at start with a message naming the variable, not with a traceback at the
 | ``ECONSEC_MAX_BODY_BYTES`` | ``10485760`` | request bodies above this get 413 |
 | ``ECONSEC_MAX_CONCURRENCY`` | ``4`` | queries evaluated at once |
 | ``ECONSEC_MAX_QUEUED`` | ``16`` | queries waiting for a worker; more get 503 at once |
+| ``ECONSEC_RESERVE_CONCURRENCY`` | ``1`` | extra slots for queries kept waiting 0.5 s by long ones |
 | ``ECONSEC_UPDATE_TOKEN`` | unset | bearer token for writes; unset means read-only |
 | ``ECONSEC_SERVICE_ALLOWLIST`` | empty | comma-separated SERVICE endpoints a query may call |
 | ``ECONSEC_PUBLIC_BASE`` | ``https://w3id.org/econsec/`` | the namespace the service answers for |
+| ``ECONSEC_ISOLATE_QUERIES`` | ``true`` | run /sparql queries in killable worker processes |
+| ``ECONSEC_QUERY_MEMORY_MB`` | ``2048`` | memory one isolated query may use before it gets 503 |
 | ``ECONSEC_STORE_QUERY`` | unset | remote mode: serve this SPARQL query endpoint instead of the embedded store |
 | ``ECONSEC_STORE_UPDATE`` | unset | remote mode: the store's update endpoint (``econsec publish``) |
 """
@@ -84,6 +87,15 @@ def _optional_text(_name: str, raw: str) -> str | None:
     return raw.strip() or None
 
 
+def _flag(name: str, raw: str) -> bool:
+    value = raw.strip().lower()
+    if value in {"1", "true", "yes", "on"}:
+        return True
+    if value in {"0", "false", "no", "off"}:
+        return False
+    raise SettingsError(f"{name} must be true or false, got {raw!r}")
+
+
 def _path(_name: str, raw: str) -> Path:
     return Path(raw.strip())
 
@@ -109,11 +121,17 @@ class Settings:
     max_concurrency: int = 4
     #: queries allowed to wait for a worker; beyond that the service answers 503 at once
     max_queued: int = 16
+    #: extra slots for queries that waited half a second while long ones hold every normal slot
+    reserve_concurrency: int = 1
     #: bearer token that allows writes; None keeps the service read-only
     update_token: str | None = None
     #: SERVICE endpoints a federated query may call (checked before any connection is made)
     service_allowlist: tuple[str, ...] = ()
     public_base: str = "https://w3id.org/econsec/"
+    #: evaluate /sparql queries in worker processes that can be killed at the deadline (embedded store)
+    isolate_queries: bool = True
+    #: address space one isolated query may use before it is stopped (503)
+    query_memory_mb: int = 2048
     #: remote mode: a SPARQL 1.1 query endpoint to serve instead of the embedded store
     store_query: str | None = None
     #: remote mode: the store's SPARQL 1.1 update endpoint (used by ``econsec publish``)
@@ -176,9 +194,12 @@ _PARSERS: dict[str, Callable[[str, str], Any]] = {
     "max_body_bytes": _positive_int,
     "max_concurrency": _positive_int,
     "max_queued": _non_negative_int,
+    "reserve_concurrency": _non_negative_int,
     "update_token": _optional_text,
     "service_allowlist": _csv,
     "public_base": _text,
+    "isolate_queries": _flag,
+    "query_memory_mb": _positive_int,
     "store_query": _optional_text,
     "store_update": _optional_text,
 }

@@ -12,6 +12,7 @@ from typing import Protocol
 from starlette.requests import Request
 
 from .executor import QueryExecutor
+from .isolation import QueryWorkers
 from .settings import Settings
 from .store.base import StoreBackend
 
@@ -36,6 +37,13 @@ class ServiceState:
     executor: QueryExecutor
     query_guard: QueryGuard
     store: StoreBackend | None = None
+    #: worker processes for client queries (embedded store, ``ECONSEC_ISOLATE_QUERIES``)
+    workers: QueryWorkers | None = None
+
+    def committed(self) -> None:
+        """A write has committed: queries started from now on must see it."""
+        if self.workers is not None:
+            self.workers.snapshots.refresh()
 
     @property
     def backend(self) -> StoreBackend:

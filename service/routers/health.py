@@ -25,6 +25,9 @@ class QueryLoad(BaseModel):
     max_concurrency: int
     max_queued: int
     timeout_seconds: float
+    isolated: bool = Field(description="queries run in worker processes killed at their deadline")
+    killed_at_deadline: int = Field(0, description="isolated queries stopped at their deadline so far")
+    memory_failures: int = Field(0, description="isolated queries stopped at the memory cap so far")
 
 
 class Health(BaseModel):
@@ -44,7 +47,7 @@ class Health(BaseModel):
 def health(request: Request) -> Health:
     """Liveness and a summary of the store (a plain ``def``: counting may touch the store, off the event loop)."""
     state = service_state(request)
-    store, executor = state.backend, state.executor
+    store, executor, workers = state.backend, state.executor, state.workers
     return Health(
         store=store.description,
         triples=store.triple_count(),
@@ -59,5 +62,8 @@ def health(request: Request) -> Health:
             max_concurrency=executor.max_concurrency,
             max_queued=executor.max_queued,
             timeout_seconds=executor.timeout,
+            isolated=workers is not None,
+            killed_at_deadline=workers.kills if workers else 0,
+            memory_failures=workers.memory_failures if workers else 0,
         ),
     )

@@ -28,6 +28,7 @@ from ..description import describe_service
 from ..errors import BadRequest, StoreError, UnsupportedMediaType, UpstreamFailed
 from ..executor import Deadline
 from ..formats import FORMATS, Format, check_acceptable, negotiate
+from ..isolation import ForwardedError, IsolatedAnswer
 from ..state import ServiceState, service_state
 from ..store.base import QueryResult, ResultKind
 from ..writers import Payload
@@ -88,8 +89,34 @@ def _media_type(content_type: str | None) -> str:
 async def _answer(state: ServiceState, req: QueryRequest) -> Response:
     """Check, evaluate within the deadline, serialise, respond."""
     check_acceptable(req.accept, req.format, ResultKind)  # a 406 costs no query
-    store, guard = state.backend, state.query_guard
+    store, guard, workers = state.backend, state.query_guard, state.workers
     limit = state.settings.result_limit
+
+    if workers is not None:  # a worker process that is killed at the deadline (isolation.py)
+
+        def isolated(deadline: Deadline) -> IsolatedAnswer:
+            deadline.check()
+            remote = guard(req.query)
+            try:
+                return workers.run(
+                    req.query,
+                    default_graph_uris=req.default_graph_uris,
+                    named_graph_uris=req.named_graph_uris,
+                    accept=req.accept,
+                    format_key=req.format,
+                    limit=limit,
+                    deadline=deadline,
+                )
+            except ForwardedError as exc:
+                if remote and exc.status >= 500:  # a failed SERVICE call, as in the in-process path
+                    raise UpstreamFailed(remote, exc.message) from exc
+                raise
+
+        answer = await state.executor.run(isolated)
+        headers = {"Vary": "Accept"}
+        if answer.truncated:
+            headers[TRUNCATED_HEADER] = str(limit)
+        return Response(answer.body, headers={"Content-Type": answer.content_type, **headers})
 
     def work(deadline: Deadline) -> tuple[Format, Payload]:
         deadline.check()  # it may have waited for a thread past its deadline

@@ -14,24 +14,43 @@ from __future__ import annotations
 
 from fastapi import Request
 from fastapi.responses import JSONResponse, Response
+from starlette.concurrency import run_in_threadpool
 
 from ..auth import require_writer
 from ..errors import BadRequest
 from ..guard import FederationGuard
 from ..state import ServiceState
 from ..write.overlay import Overlay
-from ..write.service import WriteService, refuse_protected
+from ..write.service import Change, WriteOutcome, WriteService, refuse_protected
 from ..write.sparql_update import UpdateDataset, apply_update
 
 __all__ = ["handle_update", "write_service"]
 
 
-def write_service(request: Request, state: ServiceState) -> WriteService:
-    """The app's one :class:`WriteService` (one lock per store), made on first use."""
+class CommittingWrites:
+    """The app's :class:`WriteService`, and after each commit the app is told (``state.committed``):
+    isolated query workers read snapshots, and a write must be visible to the next query."""
+
+    def __init__(self, service: WriteService, state: ServiceState) -> None:
+        self.service = service
+        self.state = state
+
+    @property
+    def backend(self) -> object:
+        return self.service.backend
+
+    async def write(self, change: Change) -> WriteOutcome:
+        outcome = await self.service.write(change)
+        await run_in_threadpool(self.state.committed)
+        return outcome
+
+
+def write_service(request: Request, state: ServiceState) -> CommittingWrites:
+    """The app's one write service (one lock per store), made on first use."""
     app_state = request.app.state
     service = getattr(app_state, "econsec_writes", None)
     if service is None or service.backend is not state.backend:
-        service = WriteService(state.backend, state.settings)
+        service = CommittingWrites(WriteService(state.backend, state.settings), state)
         app_state.econsec_writes = service
     return service
 
