@@ -25,7 +25,7 @@ from .executor import QueryExecutor
 from .formats import parse_accept
 from .guard import FederationGuard
 from .isolation import QueryWorkers, Snapshots
-from .routers import health, linked_data, queries, sparql
+from .routers import health, linked_data, pages, queries, search, sparql
 from .settings import Settings
 from .state import QueryGuard, ServiceState
 from .store.base import StoreBackend
@@ -89,6 +89,41 @@ def _start_workers(settings: Settings, backend: StoreBackend) -> QueryWorkers | 
     return QueryWorkers(size, memory_mb=settings.query_memory_mb, snapshots=snapshots)
 
 
+_BAD_REQUEST = {
+    "description": "Bad request: a parameter or the body is missing or malformed; the message says which",
+    "content": {
+        "text/plain": {"schema": {"type": "string"}},
+        "application/json": {"schema": {"type": "object"}},
+    },
+}
+
+
+def _document_bad_requests(app: FastAPI) -> None:
+    """Say 400 where FastAPI would say 422: ``_validation_error`` answers 400 for a parameter that
+    fails validation, and the schema must promise what the service does (client generators and
+    contract tests read it). A 422 a route declares itself (a SHACL violation) is kept."""
+    generate = app.openapi
+
+    def openapi() -> dict[str, object]:
+        if app.openapi_schema is not None:
+            return app.openapi_schema
+        schema = generate()
+        for path in schema.get("paths", {}).values():
+            for operation in path.values():
+                responses = operation.get("responses") if isinstance(operation, dict) else None
+                if not isinstance(responses, dict):
+                    continue
+                generated = responses.get("422", {}).get("description") == "Validation Error"
+                if generated:
+                    del responses["422"]
+                if generated or operation.get("parameters") or operation.get("requestBody"):
+                    responses.setdefault("400", _BAD_REQUEST)
+        app.openapi_schema = schema
+        return schema
+
+    app.openapi = openapi  # type: ignore[method-assign]
+
+
 def create_app(
     settings: Settings | None = None,
     *,
@@ -144,6 +179,8 @@ def create_app(
     app.include_router(health.router)
     app.include_router(linked_data.router)
     app.include_router(queries.build_router())
+    app.include_router(pages.router)
+    app.include_router(search.router)
     app.add_exception_handler(ServiceError, _service_error)
     app.add_exception_handler(RequestValidationError, _validation_error)
     # added last = outermost: CORS headers go on every answer, refusals included
@@ -156,4 +193,5 @@ def create_app(
         expose_headers=[sparql.TRUNCATED_HEADER, "Retry-After", *queries.EXPOSED_HEADERS],
         max_age=600,
     )
+    _document_bad_requests(app)
     return app
