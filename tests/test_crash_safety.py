@@ -19,6 +19,10 @@ from pathlib import Path
 import httpx
 from conftest import RunningService, start_service
 from econsec.graph.build import BuildResult
+from econsec.service.settings import Settings
+from econsec.service.store.embedded import EmbeddedStore
+from econsec.service.write.overlay import Overlay
+from pyoxigraph import Literal, NamedNode, Quad
 from test_update import AUTH, TOKEN, select
 
 GRAPH = "https://example.org/test/crash"
@@ -120,3 +124,30 @@ def test_a_new_build_does_not_wipe_written_data(built: BuildResult, tmp_path: Pa
         assert "a-newer-build" in service.output() and "Kept as it is" in service.output()
     finally:
         service.stop()
+
+
+def test_a_staged_write_cut_short_is_rolled_back_at_the_next_start(tmp_path: Path) -> None:
+    """The undo journal: steps of a write that never completed are reverted when the store opens."""
+    settings = Settings(data_dir=tmp_path / "data", build_dir=tmp_path / "no-build")
+    store = EmbeddedStore.open(settings)
+    graph = NamedNode(GRAPH)
+    kept = Quad(NamedNode(EX + "kept"), NamedNode(EX + "p"), Literal("kept"), graph)
+    overlay = Overlay(store)
+    overlay.insert(kept)
+    store.apply(overlay.delta)  # an earlier, completed write
+    step = Overlay(store)
+    step.delete(kept)
+    step.insert(Quad(NamedNode(EX + "staged"), NamedNode(EX + "p"), Literal("staged"), graph))
+    store.record_undo(step.delta)
+    store.apply(step.delta)  # staged, then the process "dies": no forget_undo()
+    store.close()
+    del store
+    warnings: list[str] = []
+    reopened = EmbeddedStore.open(settings, warn=warnings.append)
+    try:
+        assert [q.object for q in reopened.quads(graph=graph)] == [Literal("kept")]
+        assert reopened.triple_count() == 1
+        assert any("rolled back" in w for w in warnings)
+        assert not reopened.journal_path.exists()
+    finally:
+        reopened.close()

@@ -10,7 +10,10 @@ from __future__ import annotations
 
 import json
 import subprocess
+import threading
+import time
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import httpx
@@ -247,6 +250,21 @@ def test_using_and_graph_templates_move_data_between_graphs(writable: RunningSer
     assert in_graph(writable, src, f"<{EX}u1>", f"<{COMMENT}>", '"u"')
 
 
+def test_a_where_clause_sees_the_operations_before_it(writable: RunningService) -> None:
+    graph = EX + "staged"
+    text = f"""PREFIX ex: <{EX}>
+        INSERT DATA {{ GRAPH <{graph}> {{ ex:t1 ex:state "draft" . ex:t2 ex:state "draft" }} }} ;
+        DELETE {{ GRAPH <{graph}> {{ ?t ex:state "draft" }} }} INSERT {{ GRAPH <{graph}> {{ ?t ex:state "done" }} }}
+            WHERE {{ GRAPH <{graph}> {{ ?t ex:state "draft" }} }} ;
+        INSERT DATA {{ GRAPH <{graph}> {{ ex:t3 ex:state "draft" }} }} ;
+        DELETE WHERE {{ GRAPH <{graph}> {{ ex:t1 ?p ?o }} }}"""
+    response = post_update(writable, text)
+    assert response.status_code == 200, response.text
+    rows = select(writable, f"SELECT ?t ?s WHERE {{ GRAPH <{graph}> {{ ?t <{EX}state> ?s }} }} ORDER BY ?t")
+    assert [(r["t"].rsplit("/", 1)[1], r["s"]) for r in rows] == [("t2", "done"), ("t3", "draft")]
+    assert not in_default(writable, f"<{EX}t1>", "?p", "?o")
+
+
 def test_later_operations_see_earlier_ones_and_graph_management_works(writable: RunningService) -> None:
     a, b, c = EX + "ops-a", EX + "ops-b", EX + "ops-c"
     text = f"""
@@ -291,10 +309,21 @@ def test_a_malformed_update_is_400_with_the_parsers_position(writable: RunningSe
         (f"DROP GRAPH <{G}inferred>", 403, "econsec build"),
         (f"DROP GRAPH <{EX}never-existed>", 400, "SILENT"),
         (f"LOAD <{EX}data.ttl> INTO GRAPH <{EX}load>", 400, "allowlist"),
+        # staged writes (a WHERE after an earlier change) are reverted when a later step fails
         (
-            f"INSERT DATA {{ GRAPH <{EX}x> {{ <{EX}a> <{COMMENT}> 1 }} }} ; DELETE {{ GRAPH <{EX}x> {{ ?s ?p ?o }} }} WHERE {{ GRAPH <{EX}x> {{ ?s ?p ?o }} }}",
+            f"INSERT DATA {{ GRAPH <{EX}st> {{ <https://w3id.org/econsec/id/org/staged> a "
+            f"<https://w3id.org/econsec/ontology#Company> }} }} ; INSERT {{ GRAPH <{EX}st> {{ ?s <{COMMENT}> "
+            f'"c" }} }} WHERE {{ GRAPH <{EX}st> {{ ?s ?p ?o }} }}',
+            422,
+            "Nothing was changed",
+        ),
+        (
+            f"INSERT DATA {{ GRAPH <{EX}st2> {{ <{EX}a> <{COMMENT}> 1 }} }} ; DELETE {{ GRAPH <{EX}st2> "
+            f"{{ ?s ?p ?o }} }} WHERE {{ GRAPH <{EX}st2> {{ ?s ?p ?o }} }} ; INSERT DATA {{ GRAPH <{EX}st2> "
+            f"{{ <{EX}b> <{COMMENT}> 2 }} }} ; DELETE WHERE {{ GRAPH <{EX}st2> {{ ?s ?p 2 }} }} ; "
+            f"DROP GRAPH <{EX}never-existed-2>",
             400,
-            "separate request",
+            "SILENT",
         ),
     ],
 )
@@ -366,3 +395,62 @@ def test_curl_posts_an_update_with_the_bearer_token(writable: RunningService) ->
     )
     assert json.loads(result.stdout)["inserted"] == 1
     assert in_graph(writable, EX + "curl", f"<{EX}from-curl>", f"<{COMMENT}>", '"curl"')
+
+
+# --- one writer at a time, readers never wait ------------------------------------------------
+
+
+def test_concurrent_writes_all_land_one_at_a_time(writable: RunningService) -> None:
+    graph = EX + "concurrent"
+
+    def write(i: int) -> httpx.Response:
+        return post_update(writable, f'INSERT DATA {{ GRAPH <{graph}> {{ <{EX}c{i}> <{COMMENT}> "{i}" }} }}')
+
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        responses = list(pool.map(write, range(16)))
+    assert [r.status_code for r in responses] == [200] * 16
+    rows = select(writable, f"SELECT (COUNT(*) AS ?n) WHERE {{ GRAPH <{graph}> {{ ?s ?p ?o }} }}")
+    assert rows == [{"n": "16"}]
+
+
+def test_queries_are_answered_while_a_long_write_is_validated(writable: RunningService) -> None:
+    body = "".join(f'<{EX}long{i}> <{COMMENT}> "comment {i}" .\n' for i in range(20_000))
+    outcome: dict[str, object] = {}
+
+    def long_write() -> None:
+        started = time.monotonic()
+        outcome["response"] = httpx.put(
+            writable.base + "/rdf-graphs",
+            params={"graph": EX + "long"},
+            content=body.encode(),
+            headers={"Content-Type": "application/n-triples", **AUTH},
+            timeout=120,
+        )
+        outcome["seconds"] = time.monotonic() - started
+
+    writer = threading.Thread(target=long_write)
+    writer.start()
+    latencies: list[float] = []
+    while writer.is_alive():
+        started = time.monotonic()
+        assert ask(writable, "ASK { ?s ?p ?o }")
+        if writer.is_alive():  # answered while the write was still running
+            latencies.append(time.monotonic() - started)
+    writer.join()
+    assert outcome["response"].status_code == 201  # type: ignore[attr-defined]
+    assert len(latencies) >= 3, f"the write took {outcome['seconds']:.1f} s; too short to overlap queries"
+    assert max(latencies) < float(outcome["seconds"]) / 2  # type: ignore[arg-type]
+
+
+def test_copying_a_graph_with_blank_nodes_skolemises_them(writable: RunningService) -> None:
+    copy = EX + "ontology-copy"
+    response = post_update(writable, f"COPY <{G}ontology> TO <{copy}>")
+    assert response.status_code == 200, response.text
+    rows = select(writable, f"SELECT (COUNT(*) AS ?n) WHERE {{ GRAPH <{copy}> {{ ?s ?p ?o }} }}")
+    original = select(writable, f"SELECT (COUNT(*) AS ?n) WHERE {{ GRAPH <{G}ontology> {{ ?s ?p ?o }} }}")
+    assert rows == original
+    assert not ask(writable, f"ASK {{ GRAPH <{copy}> {{ ?s ?p ?o FILTER(isBlank(?s) || isBlank(?o)) }} }}")
+    assert ask(
+        writable, f'ASK {{ GRAPH <{copy}> {{ ?s ?p ?o FILTER(CONTAINS(STR(?s), "/.well-known/genid/")) }} }}'
+    )
+    assert post_update(writable, f"DROP GRAPH <{copy}>").status_code == 200

@@ -20,6 +20,7 @@ import re
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
 from pyoxigraph import NamedNode, Quad
+from starlette.concurrency import run_in_threadpool
 
 from ..errors import BadRequest
 from ..executor import Deadline
@@ -131,9 +132,18 @@ async def _write_target(request: Request, state: ServiceState) -> NamedNode:
 
 
 async def _body_quads(request: Request, state: ServiceState, graph: NamedNode) -> set[Quad]:
-    triples = parse_body(await request.body(), request.headers.get("content-type"), graph.value)
+    """The body's triples in ``graph``, blank nodes skolemised; parsed off the event loop."""
+    body = await request.body()
     base = state.settings.public_base
-    return {Quad(skolemise(q.subject, base), q.predicate, skolemise(q.object, base), graph) for q in triples}  # type: ignore[arg-type]
+
+    def read() -> set[Quad]:
+        triples = parse_body(body, request.headers.get("content-type"), graph.value)
+        return {
+            Quad(skolemise(q.subject, base), q.predicate, skolemise(q.object, base), graph)  # type: ignore[arg-type]
+            for q in triples
+        }
+
+    return await run_in_threadpool(read)
 
 
 def _created(existed: object) -> Response:

@@ -38,7 +38,18 @@ from datetime import UTC, datetime
 from pathlib import Path
 from threading import Lock
 
-from pyoxigraph import BlankNode, DefaultGraph, NamedNode, Quad, RdfFormat, Store, Triple, Variable, parse
+from pyoxigraph import (
+    BlankNode,
+    DefaultGraph,
+    NamedNode,
+    Quad,
+    RdfFormat,
+    Store,
+    Triple,
+    Variable,
+    parse,
+    serialize,
+)
 
 from ..errors import BadRequest, QuerySyntaxError, StoreError
 from ..settings import Settings
@@ -48,6 +59,7 @@ __all__ = ["EmbeddedStore", "StoreLocked", "StoreRecord", "read_build_id"]
 
 _DCTERMS_IDENTIFIER = NamedNode("http://purl.org/dc/terms/identifier")
 _RECORD_NAME = "store.json"
+_JOURNAL_NAME = "write-undo.jsonl"
 
 
 class StoreLocked(StoreError):
@@ -154,8 +166,17 @@ class EmbeddedStore:
     def open(cls, settings: Settings, *, warn: Callable[[str], None] | None = None) -> EmbeddedStore:
         """Open (creating it if needed) the store in ``settings.data_dir``; fill it from the build when empty.
 
-        ``warn`` is told when the store is kept although the build has moved on.
+        ``warn`` is told when the store is kept although the build has moved on, and when a write
+        that was cut short is rolled back (see :meth:`record_undo`).
         """
+        opened = cls._open(settings, warn=warn)
+        reverted = opened.undo()
+        if reverted and warn is not None:
+            warn(f"rolled back a write that was cut short before it was acknowledged ({reverted} step(s))")
+        return opened
+
+    @classmethod
+    def _open(cls, settings: Settings, *, warn: Callable[[str], None] | None = None) -> EmbeddedStore:
         record_path = settings.data_dir / _RECORD_NAME
         settings.data_dir.mkdir(parents=True, exist_ok=True)
         record = StoreRecord.read(record_path) or StoreRecord()
@@ -330,6 +351,60 @@ class EmbeddedStore:
             raise StoreError(f"the write could not be committed: {exc}") from exc
         with self._counts_lock:
             self._counts.clear()
+
+    # --- the undo journal: writes that must commit in steps --------------------------------
+    #
+    # A multi-operation update whose later WHERE must see earlier operations is committed in
+    # steps (``write/service.py``). Before each step the inverse of its delta is appended to
+    # ``write-undo.jsonl`` and synced; once the whole write is accepted the journal is removed,
+    # and only then is the client answered. A journal found at start-up belongs to a write that
+    # was never acknowledged: it is replayed, newest step first, so the store is as before that
+    # write. Replaying is idempotent (DELETE DATA / INSERT DATA / SILENT graph operations), so a
+    # crash during the replay is repaired by the next start.
+
+    @property
+    def journal_path(self) -> Path:
+        return self._settings.data_dir / _JOURNAL_NAME
+
+    def record_undo(self, delta: WriteDelta) -> None:
+        """Append the inverse of ``delta`` to the undo journal, durably, before ``delta`` is applied."""
+        entry = {
+            "inserts": serialize(delta.deletes, format=RdfFormat.N_QUADS).decode("utf-8"),  # type: ignore[union-attr]
+            "deletes": serialize(delta.inserts, format=RdfFormat.N_QUADS).decode("utf-8"),  # type: ignore[union-attr]
+            "created": sorted(g.value for g in delta.dropped_graphs),
+            "dropped": sorted(g.value for g in delta.created_graphs),
+        }
+        with self.journal_path.open("a", encoding="utf-8") as out:
+            out.write(json.dumps(entry) + "\n")
+            out.flush()
+            os.fsync(out.fileno())
+
+    def forget_undo(self) -> None:
+        """The write is complete: drop the journal (this is its commit point)."""
+        self.journal_path.unlink(missing_ok=True)
+
+    def undo(self) -> int:
+        """Revert the steps the journal records, newest first, then remove it; return how many."""
+        if not self.journal_path.is_file():
+            return 0
+        entries = []
+        for line in self.journal_path.read_text(encoding="utf-8").splitlines():
+            try:
+                entries.append(json.loads(line))
+            except ValueError:
+                break  # a line cut short by the crash: its step was never applied
+        for entry in reversed(entries):
+            self.apply(
+                WriteDelta(
+                    inserts=set(parse(entry["inserts"].encode(), format=RdfFormat.N_QUADS)),
+                    deletes=set(parse(entry["deletes"].encode(), format=RdfFormat.N_QUADS)),
+                    created_graphs={NamedNode(g) for g in entry["created"]},
+                    dropped_graphs={NamedNode(g) for g in entry["dropped"]},
+                )
+            )
+        self.store.flush()
+        self.forget_undo()
+        return len(entries)
 
     def close(self) -> None:
         if self._store is not None:

@@ -10,7 +10,7 @@ exact: only quads that really appear or disappear are recorded.
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from typing import Protocol
 
 from pyoxigraph import BlankNode, NamedNode, Quad
@@ -46,14 +46,36 @@ def _matches(quad: Quad, s: object, p: object, o: object, g: object) -> bool:
 class Overlay:
     """``base`` with ``delta`` applied, readable like a backend; implements :class:`QuadSource`."""
 
-    def __init__(self, base: QuadSource, delta: WriteDelta | None = None) -> None:
+    def __init__(
+        self,
+        base: QuadSource,
+        delta: WriteDelta | None = None,
+        *,
+        stage: Callable[[Overlay], None] | None = None,
+    ) -> None:
         self.base = base
+        self._stage = stage
+        self.reset()
+        if delta is not None:
+            self.replay(delta)
+
+    def reset(self) -> None:
+        """Forget the pending delta (after it has been written to ``base``)."""
         self.delta = WriteDelta()
         self._by_subject: dict[object, set[Quad]] = defaultdict(set)
         self._by_object: dict[object, set[Quad]] = defaultdict(set)
         self._by_graph: dict[object, set[Quad]] = defaultdict(set)
-        if delta is not None:
-            self.replay(delta)
+
+    @property
+    def can_stage(self) -> bool:
+        return self._stage is not None
+
+    def stage(self) -> None:
+        """Write the pending delta to the store now, so the engine itself sees it (``write/service.py``)."""
+        if self._stage is None:
+            raise RuntimeError("this overlay cannot stage its changes")
+        if self.delta:
+            self._stage(self)
 
     def replay(self, delta: WriteDelta) -> None:
         for graph in delta.created_graphs:

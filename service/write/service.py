@@ -13,6 +13,18 @@ under the single writer lock:
 
 Only step 4 changes the store, so a refusal at any earlier step leaves it exactly as it was.
 Queries do not take the lock: they keep running during a write and see it all or not at all.
+
+One exception to "the store is only read until step 4": a multi-operation update whose later
+``DELETE/INSERT ... WHERE`` must see what earlier operations did (the WHERE is evaluated by the
+engine, on the store). Such a write is *staged*: before that operation the pending delta is
+applied, after its inverse has been appended to the backend's undo journal
+(:meth:`EmbeddedStore.record_undo`). If anything later fails (a violation, a timeout, an error)
+the staged steps are reverted from the journal; if the server dies, the next start reverts
+them. The journal is removed only once the whole write has committed, and the client is
+answered after that, so an acknowledged write is whole and an unacknowledged one is gone. While a
+staged write is in progress, queries can see its intermediate steps; single-step writes (all
+others) are never visible before they commit. Backends without an undo journal refuse such
+updates (400, send the operations separately).
 Writes do not use the query executor's pool: a query's deadline ends the *wait* for it, which
 for a write would mean answering 504 for a change that still commits afterwards.
 """
@@ -103,12 +115,24 @@ class WriteService:
                 f"another write held the store for the whole {self.settings.query_timeout:g} s "
                 "(ECONSEC_QUERY_TIMEOUT); nothing was changed, try again shortly"
             )
+        staged: list[WriteDelta] = []
+        backend = self.backend
+        journal = hasattr(backend, "record_undo") and hasattr(backend, "undo")
+
+        def stage(overlay: Overlay) -> None:
+            self._check(deadline)
+            backend.record_undo(overlay.delta)  # type: ignore[attr-defined]
+            staged.append(overlay.delta)
+            backend.apply(overlay.delta)
+            overlay.reset()
+
         try:
-            overlay = Overlay(self.backend)
+            overlay = Overlay(backend, stage=stage if journal else None)
             result = change(overlay, deadline)
             self._check(deadline)
             delta = overlay.delta
-            report = self.validator.validate(overlay, delta)
+            checked = _union([*staged, delta]) if staged else delta
+            report = self.validator.validate(overlay, checked)
             if not report.conforms:
                 raise ShapeViolation(
                     f"the write would break {len(report.violations)} SHACL constraint(s) "
@@ -118,14 +142,34 @@ class WriteService:
                     report.focus_nodes,
                 )
             self._check(deadline)
-            self.backend.apply(delta)
-            return _outcome(delta, report, result)
+            if staged:
+                backend.record_undo(delta)  # type: ignore[attr-defined]
+                backend.apply(delta)
+                backend.forget_undo()  # type: ignore[attr-defined]
+            else:
+                backend.apply(delta)
+            return _outcome(checked, report, result)
+        except BaseException:
+            if staged:
+                backend.undo()  # type: ignore[attr-defined]
+            raise
         finally:
             self._lock.release()
 
     def _check(self, deadline: Deadline) -> None:
         if deadline.expired():
             raise WriteTimeout(deadline.seconds)
+
+
+def _union(deltas: list[WriteDelta]) -> WriteDelta:
+    """Every quad and graph the steps of a staged write touched (for validation and the summary)."""
+    union = WriteDelta()
+    for delta in deltas:
+        union.inserts |= delta.inserts
+        union.deletes |= delta.deletes
+        union.created_graphs |= delta.created_graphs
+        union.dropped_graphs |= delta.dropped_graphs
+    return union
 
 
 def _outcome(delta: WriteDelta, report: WriteReport, result: object) -> WriteOutcome:

@@ -6,7 +6,9 @@ pyoxigraph doing every piece of SPARQL on the way (parsing, IRI and prefix resol
 evaluating WHERE, instantiating templates), never a second SPARQL implementation:
 
 - the whole request is first parsed by pyoxigraph (run against an empty in-memory store), so a
-  malformed update gets the engine's own message and position;
+  malformed update gets the engine's own message and position. (LOAD is refused before that, so
+  nothing is fetched; a SERVICE the federation allowlist admits may be called during this dry
+  run as well as during the real evaluation of the WHERE clause.)
 - the text is split into operations with the federation guard's lexer (spargebra's lexical
   rules), and each operation's clauses (WITH, DELETE/INSERT templates, USING, WHERE, graph
   names) are sliced out of the original text;
@@ -23,9 +25,9 @@ evaluating WHERE, instantiating templates), never a second SPARQL implementation
 
 Operations apply one after the other to an :class:`~.overlay.Overlay`, so later operations see
 the quads earlier ones wrote. A WHERE clause is evaluated by the engine on the store itself,
-which cannot see the overlay: a ``DELETE/INSERT ... WHERE`` that follows another operation that
-changed something in the same request is therefore refused (400, send it as its own request)
-rather than evaluated against data that is not what the standard says it should see.
+which cannot see the overlay: before a ``DELETE/INSERT ... WHERE`` that follows operations that
+changed something, the pending changes are *staged* (written to the store under the undo
+journal, see ``write/service.py``), so the WHERE sees them as the standard requires.
 
 Rules of this service (documented in the README):
 
@@ -132,6 +134,24 @@ def check_syntax(text: str, *, base_iri: str | None = None) -> None:
         pass  # it parsed; what fails on an empty store (CLEAR of a missing graph...) is judged later
 
 
+def refuse_load(text: str) -> None:
+    """Refuse LOAD before the text goes anywhere near the engine (which would fetch the URL itself).
+
+    Any word at the top level that contains LOAD counts: spargebra reads keywords without a word
+    boundary (``LOADSILENT<u>`` is LOAD SILENT), and no other update keyword contains it.
+    """
+    try:
+        tokens = _lex(text, frozenset()).tokens
+    except ValueError:
+        return  # the engine's parser reports it
+    depth = 0
+    for tok in tokens:
+        if tok.kind == "punct" and tok.text in "{}":
+            depth += 1 if tok.text == "{" else -1
+        elif depth == 0 and tok.kind == "word" and "LOAD" in tok.text.upper():
+            raise UnsupportedUpdate(LOAD_REFUSAL)
+
+
 def _split(text: str) -> list[_Operation]:
     try:
         run = _lex(text, frozenset())
@@ -194,7 +214,6 @@ class _Context:
     dataset: UpdateDataset
     check_deadline: Callable[[], None]
     protected: Callable[[NamedNode], None]
-    changed: bool = False
     graphs_written: set[NamedNode] = field(default_factory=set)
 
     def skolemise(self, term: object) -> object:
@@ -211,7 +230,6 @@ class _Context:
     def insert(self, quads: Sequence[Quad]) -> None:
         for quad in quads:
             self.overlay.insert(self.target(quad))
-            self.changed = True
 
     def delete(self, quads: Sequence[Quad]) -> None:
         for quad in quads:
@@ -221,7 +239,6 @@ class _Context:
             if any(isinstance(t, BlankNode) for t in (quad.subject, quad.object)):
                 continue  # a blank node can only match one that is in a protected graph
             self.overlay.delete(quad)
-            self.changed = True
 
 
 def _run_on_scratch(
@@ -293,7 +310,6 @@ def _clear_or_drop(op: _Operation, ctx: _Context, verb: str) -> None:
     else:
         for quad in list(ctx.overlay.quads(graph=graph)):
             ctx.overlay.delete(quad)
-    ctx.changed = True
 
 
 def _create(op: _Operation, ctx: _Context) -> None:
@@ -308,7 +324,6 @@ def _create(op: _Operation, ctx: _Context) -> None:
             f"CREATE: the graph {graph} already exists (add SILENT to ignore that). Nothing was changed."
         )
     ctx.overlay.create_graph(graph)
-    ctx.changed = True
 
 
 def _add_move_copy(op: _Operation, ctx: _Context, verb: str) -> None:
@@ -336,11 +351,9 @@ def _add_move_copy(op: _Operation, ctx: _Context, verb: str) -> None:
         for quad in list(ctx.overlay.quads(graph=destination)):
             ctx.overlay.delete(quad)
     ctx.overlay.create_graph(destination)
-    for quad in quads:
-        ctx.overlay.insert(Quad(quad.subject, quad.predicate, quad.object, destination))
+    ctx.insert([Quad(q.subject, q.predicate, q.object, destination) for q in quads])
     if verb == "MOVE" and source is not None:
         ctx.overlay.drop_graph(source)
-    ctx.changed = True
 
 
 @dataclass
@@ -398,12 +411,14 @@ def _parse_modify(op: _Operation) -> _Modify:
 
 def _modify(op: _Operation, ctx: _Context) -> None:
     m = _parse_modify(op)
-    if ctx.changed:
-        raise UnsupportedUpdate(
-            "a DELETE/INSERT ... WHERE cannot follow another operation that changed data in the same "
-            "request: its WHERE clause is evaluated on the stored data, which does not include the "
-            "earlier operation's changes yet. Send it as a separate request. Nothing was changed."
-        )
+    if ctx.overlay.delta:  # the engine evaluates WHERE on the store: earlier changes must be in it
+        if not ctx.overlay.can_stage:
+            raise UnsupportedUpdate(
+                "a DELETE/INSERT ... WHERE cannot follow another operation that changed data in the "
+                "same request on this store: its WHERE clause would not see the earlier changes. Send "
+                "it as a separate request. Nothing was changed."
+            )
+        ctx.overlay.stage()
     if ctx.dataset and (m.with_graph is not None or m.using or m.using_named):
         raise BadRequest(
             "using-graph-uri / using-named-graph-uri cannot be combined with WITH or USING in the update "
@@ -456,7 +471,6 @@ def _modify(op: _Operation, ctx: _Context) -> None:
         ctx.delete(instantiate(m.delete_template))
     if m.insert_template is not None:
         ctx.insert(instantiate(m.insert_template))
-    ctx.changed = True
 
 
 def _operation(op: _Operation, ctx: _Context) -> None:
@@ -495,6 +509,7 @@ def apply_update(
     Raises :class:`UpdateSyntaxError` for a malformed update, :class:`UnsupportedUpdate` /
     :class:`DefaultGraphWrite` / ``BadRequest`` for updates this service refuses.
     """
+    refuse_load(text)
     check_syntax(text, base_iri=base_iri)
     try:
         operations = _split(text)
