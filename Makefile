@@ -1,5 +1,7 @@
 # Two entry points: `make run` (build the graph, then serve it on http://127.0.0.1:8000) and `make test`.
-# Both set up .venv from nothing; the stamp file re-installs when pyproject.toml changes.
+# Both set up .venv from nothing; the stamp file re-installs when pyproject.toml or the npm lock changes.
+# The browser pages' assets (YASGUI, d3) come from the npm registry with `npm ci` into node_modules;
+# without npm the setup warns and goes on (the service runs; its pages say the assets are missing).
 PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
@@ -9,10 +11,16 @@ STAMP  := $(VENV)/.installed
 
 setup: $(STAMP)
 
-$(STAMP): pyproject.toml
+$(STAMP): pyproject.toml package.json package-lock.json
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	@if command -v npm >/dev/null 2>&1; then \
+	  npm ci --no-audit --no-fund --ignore-scripts --loglevel=error \
+	    || echo "warning: npm ci failed: the SPARQL editor and the gallery charts will report missing assets"; \
+	else \
+	  echo "warning: npm not found: the SPARQL editor and the gallery charts will report missing assets (install nodejs and npm, then run make setup again)"; \
+	fi
 	touch $(STAMP)
 
 build: setup

@@ -23,6 +23,7 @@ service at start with a message naming the variable, not with a traceback at the
 | ``ECONSEC_QUERY_MEMORY_MB`` | ``2048`` | memory one isolated query may use before it gets 503 |
 | ``ECONSEC_STORE_QUERY`` | unset | remote mode: serve this SPARQL query endpoint instead of the embedded store |
 | ``ECONSEC_STORE_UPDATE`` | unset | remote mode: the store's update endpoint (``econsec publish``) |
+| ``ECONSEC_ASSETS_DIR`` | ``./node_modules`` of the checkout | the npm packages the browser pages load (YASGUI, d3) |
 """
 
 from __future__ import annotations
@@ -136,6 +137,8 @@ class Settings:
     store_query: str | None = None
     #: remote mode: the store's SPARQL 1.1 update endpoint (used by ``econsec publish``)
     store_update: str | None = None
+    #: the ``node_modules`` folder that holds the browser assets (``npm ci``); None: the checkout's
+    assets_dir: Path | None = None
 
     @property
     def read_only(self) -> bool:
@@ -202,4 +205,5 @@ _PARSERS: dict[str, Callable[[str, str], Any]] = {
     "query_memory_mb": _positive_int,
     "store_query": _optional_text,
     "store_update": _optional_text,
+    "assets_dir": _path,
 }

@@ -31,6 +31,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Annotated, Any, Literal
+from urllib.parse import quote, urlencode
 
 from econsec.graph.paths import BASE, PREFIXES
 from econsec.queries import catalogue as query_catalogue
@@ -40,6 +41,7 @@ from fastapi import APIRouter, Query, Request
 from fastapi.responses import Response
 from pyoxigraph import QuerySolution
 
+from ..charts import chart_for
 from ..errors import BadRequest, NotAcceptable, ServiceError
 from ..executor import Deadline
 from ..formats import parse_accept
@@ -47,6 +49,7 @@ from ..state import ServiceState, service_state
 from ..store.base import QueryResult, ResultKind, StoreBackend, Term
 from ..templates import queries as html_pages
 from ..writers import write_json, write_xml
+from . import pages
 from .sparql import TRUNCATED_HEADER
 
 __all__ = [
@@ -338,6 +341,24 @@ def _evaluate(
     return _Page(list(result.variables), chosen, len(solutions), pages, truncated, _page_links(req, pages))
 
 
+def _gallery(req: _Request, columns: Sequence[str]) -> html_pages.Gallery:
+    """What the browser page adds to the table: the parameter form, the chart, the editor link."""
+    state = service_state(req.http)
+    root = str(req.http.scope.get("root_path", "")).rstrip("/")
+    chart = chart_for(req.query.name, columns)
+    editor = pages.editor_text(req.query)
+    return html_pages.Gallery(
+        name=req.query.name,
+        root=root,
+        public_base=state.settings.public_base,
+        parameters=req.query.parameters,
+        chart=chart,
+        chart_missing=pages.assets_of(state.settings).missing("d3.js") if chart else (),
+        sparql=req.query.text,
+        editor_href=f"{root}/sparql#" + urlencode({"query": editor}, quote_via=quote),
+    )
+
+
 def _render(req: _Request, page: _Page, deadline: Deadline) -> bytes:
     """One page of rows in the asked format; the SPARQL formats reuse the protocol's writers."""
     key = req.fmt.key
@@ -365,6 +386,7 @@ def _render(req: _Request, page: _Page, deadline: Deadline) -> bytes:
             links=page.links,
             downloads={f.label: req.url(format=f.key) for f in ANSWER_FORMATS if f.key != "html"},
             parameters=req.parameters,
+            gallery=_gallery(req, page.variables),
         )
     return _dumps(
         {
@@ -610,10 +632,13 @@ def build_router(saved: Mapping[str, SavedQuery] | None = None) -> APIRouter:
                         e["summary"],
                         e["description"],
                         [p["name"] for p in e["parameters"]],
+                        e["tags"],
+                        (chart_for(e["name"], ()) or {}).get("kind"),
                     )
                     for e in entries
                 ),
                 build=state.backend.build_id,
+                root=str(request.scope.get("root_path", "")).rstrip("/"),
             )
         else:
             body = _dumps(

@@ -6,6 +6,9 @@
   default graph is the union of all named graphs;
 - the answer's format comes from Accept or ``format=`` (the table in ``formats.py``);
 - a plain ``GET /sparql`` (no query) returns the service description;
+- a browser (HTML named in Accept, ranked at least as high as any result or RDF type it names,
+  and no ``format=``) gets the YASGUI editor instead, with or without ``query=``: YASGUI's share
+  links are this URL with the query in it, and they reopen the editor with the query filled in;
 - SPARQL Update (``application/sparql-update`` or ``update=``, with ``using-graph-uri`` /
   ``using-named-graph-uri``) is handed to ``routers/update.py`` (token, validation, commit);
   an update by GET or alongside ``query=`` is refused with 400.
@@ -32,7 +35,7 @@ from ..isolation import ForwardedError, IsolatedAnswer
 from ..state import ServiceState, service_state
 from ..store.base import QueryResult, ResultKind
 from ..writers import Payload
-from . import graph_store, update
+from . import graph_store, pages, update
 
 __all__ = ["TRUNCATED_HEADER", "QueryRequest", "router"]
 
@@ -171,10 +174,12 @@ async def sparql_get(
     ] = None,
     update: Annotated[str | None, Query(include_in_schema=False)] = None,
 ) -> Response:
-    """Query by GET, or (no ``query``) the SPARQL Service Description."""
+    """Query by GET, or (no ``query``) the SPARQL Service Description; browsers get the editor."""
     state = service_state(request)
     if update is not None:
         raise BadRequest("SPARQL Update cannot be sent with GET; the protocol requires POST")
+    if format is None and pages.wants_page(request.headers.get("accept")):
+        return pages.editor_page(request, state)  # a person: the editor (a share link pre-fills it)
     if query is None:
         return await _describe(request, state, format)
     req = QueryRequest(

@@ -1,49 +1,31 @@
-"""HTML for the saved-query API: the catalogue as a list and one query's answer as a table.
+"""HTML for the saved-query gallery: the catalogue of queries and one query's page.
 
-Kept deliberately simple and accessible (a captioned table with column headers, a navigation
-landmark for the pages, no script) so that the browser gallery can grow from here. Every value
-that comes from the graph or the request goes through :func:`text`.
+One query's page holds its description, a form for its parameters (a drop-down where the
+values are enumerated), the answer as a captioned table with column headers, page links,
+download links, the query text with a link that opens it in the editor, and a chart when the
+data asks for one (``service/charts.py``). Templates are Jinja2 with autoescaping on
+(``query.html``, ``gallery.html``), so every value from the graph or the request is escaped.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from html import escape
 from typing import Any
 
-__all__ = ["CatalogueEntry", "PageLinks", "catalogue_page", "result_page", "text"]
+from econsec.queries.catalogue import Parameter
+from markupsafe import Markup
 
-_STYLE = """
-body { font-family: system-ui, sans-serif; margin: 1.5rem; line-height: 1.4; color: #111; }
-table { border-collapse: collapse; margin: 1rem 0; }
-caption { text-align: left; font-weight: 600; padding-bottom: .5rem; }
-th, td { border: 1px solid #bbb; padding: .3rem .5rem; text-align: left; vertical-align: top; }
-thead th { background: #eee; }
-.meta { color: #444; font-size: .9rem; }
-nav ul, .formats { list-style: none; padding: 0; display: flex; gap: 1rem; flex-wrap: wrap; }
-"""
+from ..charts import HREF_SUFFIX
+from .render import environment
+
+__all__ = ["CatalogueEntry", "Gallery", "PageLinks", "catalogue_page", "result_page", "text"]
 
 
 def text(value: Any) -> str:
     """A value as escaped HTML text (``None`` as empty)."""
     return "" if value is None else escape(str(value), quote=True)
-
-
-def _cell(value: Any) -> str:
-    """IRIs become links so a reader can follow them; everything else is text."""
-    if isinstance(value, str) and value.startswith(("https://", "http://")):
-        return f'<a href="{text(value)}">{text(value)}</a>'
-    return text(value)
-
-
-def _document(title: str, body: str) -> bytes:
-    return (
-        '<!DOCTYPE html>\n<html lang="en">\n<head>\n<meta charset="utf-8">\n'
-        '<meta name="viewport" content="width=device-width, initial-scale=1">\n'
-        f"<title>{text(title)}</title>\n<style>{_STYLE}</style>\n</head>\n"
-        f"<body>\n<main>\n{body}\n</main>\n</body>\n</html>\n"
-    ).encode()
 
 
 @dataclass(frozen=True)
@@ -65,6 +47,54 @@ class CatalogueEntry:
     summary: str
     description: str
     parameters: Sequence[str]
+    tags: Sequence[str] = ()
+    chart: str | None = None
+
+
+@dataclass(frozen=True)
+class Gallery:
+    """What a query's page shows besides the table: the form, the chart, the query text."""
+
+    name: str
+    root: str
+    public_base: str
+    parameters: Sequence[Parameter] = ()
+    chart: Mapping[str, Any] | None = None
+    #: npm files the chart needs that are not installed (the page says so)
+    chart_missing: Sequence[str] = ()
+    sparql: str = ""
+    editor_href: str = ""
+    required: Sequence[str] = field(default_factory=tuple)
+
+
+def _local(value: Any, gallery: Gallery | None) -> str | None:
+    """The page here for an IRI under the public base, else None."""
+    if gallery is None or not isinstance(value, str) or not value.startswith(gallery.public_base + "id/"):
+        return None
+    return gallery.root + "/id/" + value[len(gallery.public_base + "id/") :]
+
+
+def _cell(value: Any, gallery: Gallery | None) -> Markup:
+    """IRIs become links (to their page here when they are ours); everything else is text."""
+    local = _local(value, gallery)
+    if local is not None:
+        return Markup(f'<a href="{text(local)}" title="{text(value)}">{text(value)}</a>')
+    if isinstance(value, str) and value.startswith(("https://", "http://")):
+        return Markup(f'<a href="{text(value)}" rel="external">{text(value)}</a>')
+    return Markup(text(value))
+
+
+def _chart_rows(columns: Sequence[str], records: Sequence[Mapping[str, Any]], gallery: Gallery) -> list[dict]:
+    """The rows for the chart script, with the page of each of our IRIs beside it."""
+    rows = []
+    for record in records:
+        row = {c: record.get(c) for c in columns}
+        for c in columns:
+            local = _local(record.get(c), gallery)
+            if local is not None:
+                row[c + HREF_SUFFIX] = local
+        rows.append(row)
+    return rows
 
 
 def result_page(
@@ -81,54 +111,45 @@ def result_page(
     links: PageLinks,
     downloads: Mapping[str, str],
     parameters: Mapping[str, str] | None = None,
+    gallery: Gallery | None = None,
 ) -> bytes:
-    """One page of a saved query's answer as a captioned table, with its parameters, page links and downloads."""
-    head = "".join(f'<th scope="col">{text(c)}</th>' for c in columns)
-    rows = "\n".join(
-        "<tr>" + "".join(f"<td>{_cell(record.get(c))}</td>" for c in columns) + "</tr>" for record in records
-    )
-    nav_items = [
-        f'<li><a rel="{rel}" href="{text(url)}">{label}</a></li>'
-        for rel, label, url in (
-            ("first", "First", links.first),
-            ("prev", "Previous", links.prev),
-            ("next", "Next", links.next),
-            ("last", "Last", links.last),
+    """One page of a saved query's answer: form, chart, table, page links and downloads."""
+    from ..routers.pages import json_for_script  # the routers import this module
+
+    rows = list(records)
+    chart_data = None
+    if gallery is not None and gallery.chart is not None and rows and not gallery.chart_missing:
+        chart_data = json_for_script({"spec": gallery.chart, "rows": _chart_rows(columns, rows, gallery)})
+    html = (
+        environment()
+        .get_template("query.html")
+        .render(
+            title=title,
+            description=description,
+            columns=columns,
+            rows=[[_cell(r.get(c), gallery) for c in columns] for r in rows],
+            build=build,
+            loaded_at=loaded_at,
+            page=page,
+            pages=pages,
+            total=total,
+            links=links,
+            downloads=downloads,
+            parameters=parameters or {},
+            gallery=gallery,
+            root=gallery.root if gallery else "",
+            chart_data=chart_data,
+            alternates=[],
         )
-        if url
-    ]
-    bound = "".join(f"<dt>{text(k)}</dt><dd>{_cell(v)}</dd>" for k, v in (parameters or {}).items())
-    formats = "".join(f'<li><a href="{text(url)}">{text(label)}</a></li>' for label, url in downloads.items())
-    body = (
-        f"<h1>{text(title)}</h1>\n"
-        + (f"<p>{text(description)}</p>\n" if description else "")
-        + f'<p class="meta">{total} rows · page {page} of {pages} · build {text(build or "unknown")}'
-        + (f" · loaded {text(loaded_at)}" if loaded_at else "")
-        + "</p>\n"
-        + (f'<h2>Parameters</h2>\n<dl class="parameters">{bound}</dl>\n' if bound else "")
-        + f"<table>\n<caption>{text(title)} (page {page} of {pages})</caption>\n"
-        + f"<thead><tr>{head}</tr></thead>\n<tbody>\n{rows}\n</tbody>\n</table>\n"
-        + (f'<nav aria-label="Pages"><ul>{"".join(nav_items)}</ul></nav>\n' if nav_items else "")
-        + f'<h2>Download</h2>\n<ul class="formats">{formats}</ul>\n'
     )
-    return _document(title, body)
+    return html.encode()
 
 
-def catalogue_page(entries: Iterable[CatalogueEntry], *, build: str | None) -> bytes:
-    """The saved queries as a list of links with their summaries and parameters."""
-    items = []
-    for entry in entries:
-        params = (
-            f" <small>(parameters: {text(', '.join(entry.parameters))})</small>" if entry.parameters else ""
-        )
-        items.append(
-            f'<li><a href="{text(entry.url)}">{text(entry.name)}</a>: {text(entry.summary)}{params}'
-            + (f"<br><span class='meta'>{text(entry.description)}</span>" if entry.description else "")
-            + "</li>"
-        )
-    body = (
-        "<h1>Saved queries</h1>\n"
-        f'<p class="meta">build {text(build or "unknown")}</p>\n'
-        f"<ul>\n{chr(10).join(items)}\n</ul>\n"
+def catalogue_page(entries: Iterable[CatalogueEntry], *, build: str | None, root: str = "") -> bytes:
+    """The gallery: every saved query with its summary, description, parameters and chart."""
+    html = (
+        environment()
+        .get_template("gallery.html")
+        .render(entries=list(entries), build=build, root=root, alternates=[])
     )
-    return _document("Saved queries", body)
+    return html.encode()
