@@ -25,7 +25,7 @@ from .executor import QueryExecutor
 from .formats import parse_accept
 from .guard import FederationGuard
 from .isolation import QueryWorkers, Snapshots
-from .routers import health, linked_data, pages, queries, search, sparql
+from .routers import health, linked_data, neighbourhood, pages, queries, search, sparql
 from .settings import Settings
 from .state import QueryGuard, ServiceState
 from .store.base import StoreBackend
@@ -181,6 +181,7 @@ def create_app(
     app.include_router(queries.build_router())
     app.include_router(pages.router)
     app.include_router(search.router)
+    app.include_router(neighbourhood.router)
     app.add_exception_handler(ServiceError, _service_error)
     app.add_exception_handler(RequestValidationError, _validation_error)
     # added last = outermost: CORS headers go on every answer, refusals included

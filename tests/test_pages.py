@@ -225,3 +225,30 @@ def test_query_page_has_a_form_with_drop_downs_for_enumerated_values(sparql_serv
     assert "/sparql#query=" in spending, "the query opens in the editor"
     plain = get(sparql_service, "/queries/entity-lookup", BROWSER).text
     assert 'id="chart-data"' not in plain, "no chart where the data does not ask for one"
+
+
+# --- An entity's neighbourhood -------------------------------------------------------------
+
+
+def test_neighbourhood_lists_stated_links_both_ways(
+    sparql_service: RunningService, built_store: ox.Store
+) -> None:
+    body = get(sparql_service, "/neighbourhood/material/gallium").json()
+    assert body["iri"] == GALLIUM
+    rows = body["rows"]
+    assert {"from", "fromLabel", "relation", "to", "toLabel", "from__href", "to__href"} <= set(rows[0])
+    assert all(GALLIUM in (r["from"], r["to"]) for r in rows), "every link touches the entity"
+    outgoing = {r["to"] for r in rows if r["from"] == GALLIUM}
+    incoming = {r["from"] for r in rows if r["to"] == GALLIUM}
+    assert outgoing and incoming, "links in both directions"
+    assert not [r for r in rows if "/id/passage/" in r["from"] + r["to"]], "no provenance nodes"
+    stated = {
+        row["s"].value
+        for row in built_store.query(
+            "SELECT DISTINCT ?s WHERE { GRAPH ?g { ?s ?p <" + GALLIUM + "> } "
+            'FILTER (?g != <https://w3id.org/econsec/graph/inferred> && STRSTARTS(STR(?s), "https://w3id.org/econsec/id/") '
+            '&& !CONTAINS(STR(?s), "/id/passage/") && !CONTAINS(STR(?s), "/id/statement/")) }'
+        )
+    }
+    assert incoming == stated, "incoming links are the stated ones, the reasoner's left out"
+    assert get(sparql_service, "/neighbourhood/x%3Ey").status_code == 404

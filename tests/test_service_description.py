@@ -37,7 +37,7 @@ def test_the_description_is_turtle_by_default_and_names_the_endpoint(sparql_serv
     assert (service, RDF.type, SD.Service) in graph
     assert (service, SD.endpoint, service) in graph
     assert (service, SD.supportedLanguage, SD.SPARQL11Query) in graph
-    # a browser (text/html first, */* after) gets Turtle too rather than a 406
+    # a browser (text/html first, */* after) gets the editor page (tests/test_pages.py), not a 406
     browser = "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8"
     assert httpx.get(sparql_service.sparql, headers={"Accept": browser}).status_code == 200
 

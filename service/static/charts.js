@@ -120,7 +120,7 @@
       .append("a")
       .attr("href", (d) => (spec.href && d.row[spec.href]) || null)
       .append("tspan")
-      .text((d) => (d.label.length > 60 ? d.label.slice(0, 58) + "…" : d.label));
+      .text((d) => (d.label.length > 54 ? d.label.slice(0, 52) + "…" : d.label));
     legend(el, groups, colour);
     return [svg.node()];
   }
@@ -153,7 +153,7 @@
     }
     if (!links.length) return [];
     const list = Array.from(nodes.values());
-    const height = Math.max(420, Math.min(900, 40 * Math.sqrt(list.length) * 3));
+    const height = Math.max(360, Math.min(900, 40 * Math.sqrt(list.length) * 3));
     const svg = svgIn(el, height, `Network of ${list.length} actors and ${links.length} relations`);
     const relations = Array.from(new Set(links.map((l) => l.relation)));
     const colour = d3.scaleOrdinal(relations, palette);
@@ -196,8 +196,9 @@
       .attr("stroke", "#333")
       .append("title")
       .text((d) => `${d.label} (${d.degree} relation${d.degree === 1 ? "" : "s"})`);
+    const minLabel = spec.minLabelDegree || 3; // only hubs are named in a big network; everyone in a small one
     node
-      .filter((d) => d.degree >= 3)
+      .filter((d) => d.degree >= minLabel)
       .append("text")
       .attr("x", 6)
       .attr("dy", "0.35em")

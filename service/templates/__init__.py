@@ -1,5 +1,6 @@
-"""Server-rendered HTML pages, one module per page family (``queries``: the saved-query tables).
+"""Server-rendered HTML: Jinja2 templates (``*.html``, autoescaped) and the modules that fill them.
 
-Plain functions over ``html.escape`` rather than a template engine: the pages are small, the
-service has no template dependency, and every value is escaped in one place (:func:`queries.text`).
+``render.py`` renders the browser pages (home, editor, search results, gallery); ``queries.py``
+fills the gallery templates for the saved-query routes; the linked-data router renders
+``resource.html``, ``graph.html`` and ``not_found.html``. Every page extends ``base.html``.
 """
