@@ -157,21 +157,23 @@ class Description:
         """The quads as a set of triples in the default graph, grouped by subject."""
         seen: set[tuple[object, object, object]] = set()
         out = []
-        for q in self.grouped():
+        for q in self.grouped(by_graph=False):
             key = (q.subject, q.predicate, q.object)
             if key not in seen:
                 seen.add(key)
                 out.append(Quad(q.subject, q.predicate, q.object))
         return out
 
-    def grouped(self) -> list[Quad]:
-        """The quads grouped by graph, then subject (each in order of first appearance), so that
-        Turtle and TriG writers can state each subject once."""
+    def grouped(self, *, by_graph: bool = True) -> list[Quad]:
+        """The quads grouped by graph (unless ``by_graph`` is false), then by subject (the resource
+        first, the others in order of appearance), so that Turtle and TriG state each subject once."""
         graphs: dict[object, int] = {}
-        subjects: dict[object, int] = {}
+        subjects: dict[object, int] = {NamedNode(self.iri): -1}  # the resource itself first
         for q in self.quads:
             graphs.setdefault(q.graph_name, len(graphs))
             subjects.setdefault(q.subject, len(subjects))
+        if not by_graph:
+            return sorted(self.quads, key=lambda q: subjects[q.subject])
         return sorted(self.quads, key=lambda q: (graphs[q.graph_name], subjects[q.subject]))
 
 

@@ -47,7 +47,7 @@ from ..errors import BadRequest, NotAcceptable, ServiceError, StoreError
 from ..executor import Deadline
 from ..formats import Format, formats_for, negotiate, parse_accept
 from ..state import ServiceState, service_state
-from ..store.base import QueryResult, ResultKind
+from ..store.base import ResultKind
 from ..writers import Payload
 from .sparql import TRUNCATED_HEADER
 
@@ -59,7 +59,7 @@ HTML_TYPES = ("text/html", "application/xhtml+xml")
 _GRAPH_FORMATS = formats_for(ResultKind.GRAPH)
 #: a named graph is a dataset: quad syntaxes first, so */* gets TriG
 _DATASET_FORMATS = sorted(_GRAPH_FORMATS, key=lambda f: f.key not in ("trig", "nquads"))
-_QUAD_SYNTAX = {"trig": RdfFormat.TRIG, "nquads": RdfFormat.N_QUADS}
+_QUAD_SYNTAXES = frozenset({RdfFormat.TRIG, RdfFormat.N_QUADS})
 _TEMPLATES = Environment(
     loader=FileSystemLoader(Path(__file__).resolve().parent.parent / "templates"),
     autoescape=select_autoescape(default=True),
@@ -75,6 +75,7 @@ _RESPONSES: dict[int | str, dict[str, object]] = {
         "description": "The resource's description as HTML or RDF, as negotiated",
         "content": {"text/html": {}, **{f.media_type: {} for f in _GRAPH_FORMATS}},
     },
+    400: {"description": "Unknown format= value"},
     404: {"description": "Nothing in the graph has this IRI"},
     406: {"description": "No acceptable format; the body lists the available ones"},
 }
@@ -158,19 +159,37 @@ def _headers(links: Sequence[Alternate], truncated_at: int | None = None) -> dic
     return headers
 
 
-def write_rdf(description: Description, fmt: Format, deadline: Deadline, limit: int) -> Payload:
-    """Quad syntaxes keep each quad's graph; triple syntaxes get the set of triples."""
-    syntax = _QUAD_SYNTAX.get(fmt.key)
-    if syntax is None:
-        triples = (Triple(q.subject, q.predicate, q.object) for q in description.triples())
-        return fmt.write(QueryResult(ResultKind.GRAPH, triples=triples), deadline, limit)
+def _prefixes_used(quads: Sequence[Quad]) -> dict[str, str]:
+    """The prefixes of ``PREFIXES`` whose namespace some IRI in ``quads`` is in (no unused @prefix lines)."""
+    by_namespace = {namespace: prefix for prefix, namespace in PREFIXES.items()}
+    used: dict[str, str] = {}
+    for quad in quads:
+        for term in (quad.subject, quad.predicate, quad.object, quad.graph_name):
+            if isinstance(term, Literal):
+                iri = term.datatype.value
+            elif isinstance(term, NamedNode):
+                iri = term.value
+            else:
+                continue
+            namespace = iri[: max(iri.rfind("/"), iri.rfind("#")) + 1]
+            if namespace in by_namespace:
+                used[by_namespace[namespace]] = namespace
+    return used
+
+
+def write_rdf(description: Description, fmt: Format, deadline: Deadline) -> Payload:
+    """Quad syntaxes keep each quad's graph; triple syntaxes get the set of triples, grouped by subject."""
     deadline.check()
-    prefixes = PREFIXES if syntax is RdfFormat.TRIG else None
+    syntax = RdfFormat.from_media_type(fmt.media_type)
+    if syntax is None:  # the table's graph formats are all pyoxigraph syntaxes
+        raise StoreError(f"no RDF writer for {fmt.media_type}")
+    quads = description.grouped() if syntax in _QUAD_SYNTAXES else description.triples()
+    items = quads if syntax in _QUAD_SYNTAXES else [Triple(q.subject, q.predicate, q.object) for q in quads]
     try:
-        body = serialize(description.grouped(), format=syntax, prefixes=prefixes) or b""
+        body = serialize(items, format=syntax, prefixes=_prefixes_used(quads)) or b""
     except (ValueError, TypeError) as exc:
         raise StoreError(f"cannot write the answer as {fmt.label}: {exc}") from exc
-    return Payload(body, len(description.quads))
+    return Payload(body, len(items))
 
 
 def _root(request: Request) -> str:
@@ -221,7 +240,7 @@ async def _serve(
         if fmt is None and page is not None:
             return page(description, links)
         assert fmt is not None
-        payload = write_rdf(description, fmt, deadline, limit)
+        payload = write_rdf(description, fmt, deadline)
         truncated = limit if payload.truncated or description.truncated else None
         return Response(payload.body, media_type=fmt.content_type, headers=_headers(links, truncated))
 
@@ -457,12 +476,7 @@ async def void(request: Request, format: FormatParam = None) -> Response:
         deadline.check()
         triples = void_description(state, service, graph_counts(state.backend), void_source(state, deadline))
         quads = [Quad(t.subject, t.predicate, t.object) for t in triples]
-        return write_rdf(
-            Description(state.settings.public_base + "dataset", quads),
-            fmt,
-            deadline,
-            state.settings.result_limit,
-        )
+        return write_rdf(Description(state.settings.public_base + "dataset", quads), fmt, deadline)
 
     payload = await state.executor.run(work)
     return Response(payload.body, media_type=fmt.content_type, headers=_headers(links))
@@ -471,7 +485,12 @@ async def void(request: Request, format: FormatParam = None) -> Response:
 # --- /lookup -------------------------------------------------------------------------------
 
 
-@router.get("/lookup", status_code=303, response_class=RedirectResponse)
+@router.get(
+    "/lookup",
+    status_code=303,
+    response_class=RedirectResponse,
+    responses={400: {"description": "The IRI is not under the public base"}},
+)
 async def lookup(
     request: Request, uri: Annotated[str, Query(description="An IRI under the public base")]
 ) -> Response:
