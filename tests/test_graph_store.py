@@ -251,3 +251,20 @@ def test_curl_puts_a_turtle_file(writable: RunningService, tmp_path: Path) -> No
     )
     assert result.stdout == "201"
     assert in_graph(writable, graph, f"<{EX}from-curl>", f"<{EX}p>", '"put by curl"')
+
+
+def test_a_write_not_ready_by_the_deadline_is_504_and_changes_nothing(
+    built: BuildResult, tmp_path: Path
+) -> None:
+    service = start_service(
+        tmp_path / "data", built.paths.out_dir, {"ECONSEC_UPDATE_TOKEN": TOKEN, "ECONSEC_QUERY_TIMEOUT": "1"}
+    )
+    try:
+        body = "".join(f'<{EX}slow{i}> <{COMMENT}> "comment {i}" .\n' for i in range(40_000))
+        response = put(service, EX + "gsp-slow", body, "application/n-triples")
+        assert response.status_code == 504, response.text
+        assert "Nothing was changed" in response.text
+        assert httpx.get(url(service), params={"graph": EX + "gsp-slow"}, timeout=30).status_code == 404
+        assert not in_default(service, f"<{EX}slow0>", f"<{COMMENT}>", '"comment 0"')
+    finally:
+        service.stop()
