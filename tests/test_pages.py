@@ -222,6 +222,10 @@ def test_query_page_has_a_form_with_drop_downs_for_enumerated_values(sparql_serv
     spending = get(sparql_service, "/queries/cq08-semiconductor-spending", BROWSER).text
     assert 'name="currency"' in spending and 'value="http://qudt.org/vocab/currency/JPY"' in spending
     assert '<a href="/id/country/japan"' in spending, "our IRIs link to their pages here"
+    assert (
+        'list="options-currency"' in spending
+        and '<option value="http://qudt.org/vocab/currency/USD">' in spending
+    ), "an IRI parameter offers the things of its default's kind"
     assert "/sparql#query=" in spending, "the query opens in the editor"
     plain = get(sparql_service, "/queries/entity-lookup", BROWSER).text
     assert 'id="chart-data"' not in plain, "no chart where the data does not ask for one"

@@ -39,7 +39,7 @@ from econsec.queries.catalogue import Parameter, ParameterError, SavedQuery
 from econsec.queries.execute import ResultTable, python_value
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import Response
-from pyoxigraph import QuerySolution
+from pyoxigraph import NamedNode, QuerySolution
 
 from ..charts import chart_for
 from ..errors import BadRequest, NotAcceptable, ServiceError
@@ -341,6 +341,39 @@ def _evaluate(
     return _Page(list(result.variables), chosen, len(solutions), pages, truncated, _page_links(req, pages))
 
 
+_SAME_KIND = """
+PREFIX rdfs: <http://www.w3.org/2000/01/rdf-schema#>
+SELECT DISTINCT ?value (SAMPLE(?name) AS ?label) WHERE {{
+  GRAPH ?g {{ {example} a ?kind }} FILTER (?g != {inferred})
+  ?value a ?kind . FILTER (isIRI(?value))
+  OPTIONAL {{ ?value rdfs:label ?name . FILTER (LANG(?name) = "en" || LANG(?name) = "") }}
+}}
+GROUP BY ?value ORDER BY LCASE(STR(?label)) LIMIT 300
+"""
+
+
+def _suggestions(state: ServiceState, query: SavedQuery) -> dict[str, list[tuple[str, str]]]:
+    """For each IRI parameter, things of the same kind as its default, offered in the form (a
+    reader picks Germany rather than typing its IRI); the field still takes any IRI."""
+    found: dict[str, list[tuple[str, str]]] = {}
+    inferred = NamedNode(state.settings.public_base + "graph/inferred")
+    for parameter in query.parameters:
+        if parameter.type != "iri" or parameter.default is None or parameter.allowed:
+            continue
+        try:
+            example = NamedNode(parameter.default)
+        except ValueError:
+            continue
+        # both terms written by pyoxigraph from the query's own header and the settings
+        result = state.backend.query(_SAME_KIND.format(example=example, inferred=inferred))
+        assert result.solutions is not None
+        found[parameter.name] = [
+            (row["value"].value, row["label"].value if row["label"] is not None else row["value"].value)
+            for row in result.solutions
+        ]
+    return found
+
+
 def _gallery(req: _Request, columns: Sequence[str]) -> html_pages.Gallery:
     """What the browser page adds to the table: the parameter form, the chart, the editor link."""
     state = service_state(req.http)
@@ -356,6 +389,7 @@ def _gallery(req: _Request, columns: Sequence[str]) -> html_pages.Gallery:
         chart_missing=pages.assets_of(state.settings).missing("d3.js") if chart else (),
         sparql=req.query.text,
         editor_href=f"{root}/sparql#" + urlencode({"query": editor}, quote_via=quote),
+        suggestions=_suggestions(state, req.query),
     )
 
 

@@ -64,7 +64,8 @@ class Gallery:
     chart_missing: Sequence[str] = ()
     sparql: str = ""
     editor_href: str = ""
-    required: Sequence[str] = field(default_factory=tuple)
+    #: values offered for IRI parameters (IRI, name), by parameter
+    suggestions: Mapping[str, Sequence[tuple[str, str]]] = field(default_factory=dict)
 
 
 def _local(value: Any, gallery: Gallery | None) -> str | None:
