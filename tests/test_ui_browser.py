@@ -192,6 +192,8 @@ def test_type_a_query_in_the_editor_run_it_and_share_it(visit: Visit) -> None:
 def test_saved_queries_are_examples_in_the_editor_and_charts_draw(visit: Visit) -> None:
     page = visit.go("/sparql")
     page.get_by_text("Examples: the").click()
+    page.get_by_label("Filter").fill("semiconductor spending")
+    expect(page.locator("#example-list li:visible")).to_have_count(1)
     page.get_by_role("button", name="cq08-semiconductor-spending").click()
     expect(page.locator(".tabsList .tab.active")).to_contain_text("cq08-semiconductor-spending")
     assert "es:SpendingFigure" in page.evaluate("window.econsecYasgui.getTab().getYasqe().getValue()")

@@ -111,6 +111,19 @@
   });
   window.econsecYasgui = yasgui; // for the browser tests and the console
 
+  // Narrow the examples by words of their names and summaries (as the Wikidata examples dialog does).
+  const filter = document.getElementById("example-filter");
+  if (filter) {
+    filter.addEventListener("input", function () {
+      const words = filter.value.toLowerCase().split(/\s+/).filter(Boolean);
+      for (const button of document.querySelectorAll("[data-example]")) {
+        const example = config.examples[Number(button.dataset.example)];
+        const text = (example.name + " " + example.summary).toLowerCase();
+        button.parentElement.hidden = !words.every((w) => text.includes(w));
+      }
+    });
+  }
+
   // The saved queries: each opens in its own tab (or goes back to that tab if it is open).
   for (const button of document.querySelectorAll("[data-example]")) {
     button.addEventListener("click", function () {
