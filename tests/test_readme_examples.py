@@ -9,8 +9,10 @@ from __future__ import annotations
 
 import contextlib
 import io
+import os
 import re
 import subprocess
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -27,22 +29,42 @@ def _examples(language: str) -> list[str]:
     return [b for b in blocks if ADDRESS in b and not _STARTS_A_SERVER.search(b)]
 
 
-SHELL = _examples("sh")
+TOKEN = "readme-example-token"
+SHELL = [b for b in _examples("sh") if "ECONSEC_UPDATE_TOKEN" not in b]
+WRITES = [b for b in _examples("sh") if "ECONSEC_UPDATE_TOKEN" in b]
 PYTHON = _examples("python")
 
 
 def test_the_readme_has_examples_for_each_kind_of_client() -> None:
-    assert SHELL and PYTHON
+    assert SHELL and PYTHON and WRITES
+
+
+def _run(block: str, service: RunningService, cwd: Path, env: dict[str, str] | None = None) -> str:
+    script = block.replace(ADDRESS, service.base).replace("curl ", "curl --fail-with-body ")
+    done = subprocess.run(
+        ["bash", "-euo", "pipefail", "-c", script],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        cwd=cwd,
+        env={**os.environ, **(env or {})},
+    )
+    assert done.returncode == 0, f"{script}\n--- stderr\n{done.stderr}\n--- stdout\n{done.stdout}"
+    return done.stdout
 
 
 @pytest.mark.parametrize("block", SHELL, ids=[f"sh-{i}" for i in range(len(SHELL))])
-def test_shell_example_runs_as_written(block: str, sparql_service: RunningService) -> None:
-    script = block.replace(ADDRESS, sparql_service.base).replace("curl ", "curl --fail-with-body ")
-    done = subprocess.run(
-        ["bash", "-euo", "pipefail", "-c", script], capture_output=True, text=True, timeout=120
-    )
-    assert done.returncode == 0, f"{script}\n--- stderr\n{done.stderr}\n--- stdout\n{done.stdout}"
-    assert done.stdout.strip(), f"the example printed nothing:\n{script}"
+def test_shell_example_runs_as_written(block: str, sparql_service: RunningService, tmp_path: Path) -> None:
+    assert _run(block, sparql_service, tmp_path).strip(), f"the example printed nothing:\n{block}"
+
+
+@pytest.mark.parametrize("block", WRITES, ids=[f"writes-{i}" for i in range(len(WRITES))])
+def test_write_example_runs_as_written(
+    block: str, service_factory: Callable[..., RunningService], tmp_path: Path
+) -> None:
+    service = service_factory(env={"ECONSEC_UPDATE_TOKEN": TOKEN})
+    out = _run(block, service, tmp_path, {"ECONSEC_UPDATE_TOKEN": TOKEN})
+    assert "Another note" in out  # the graph written by the example comes back
 
 
 @pytest.mark.parametrize("block", PYTHON, ids=[f"python-{i}" for i in range(len(PYTHON))])
