@@ -295,3 +295,80 @@ def test_remote_mode_negotiates_rdf(remote_service: RunningService) -> None:
     assert response.status_code == 200
     graph = ox.parse(response.content, format=ox.RdfFormat.TURTLE)
     assert any(q.subject.value == "https://w3id.org/econsec/id/country/japan" for q in graph)
+
+
+# --- writes through the service in remote mode -------------------------------------------
+
+TOKEN = "remote-write-token"
+NOTES = "https://example.org/notes"
+
+
+@pytest.fixture(scope="module")
+def writable_remote(
+    oxigraph: OxigraphServer, published: object, built: BuildResult, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[RunningService]:
+    env = {
+        "ECONSEC_STORE_QUERY": oxigraph.query,
+        "ECONSEC_STORE_UPDATE": oxigraph.update,
+        "ECONSEC_UPDATE_TOKEN": TOKEN,
+    }
+    service = start_service(tmp_path_factory.mktemp("remote-writes") / "data", built.paths.out_dir, env)
+    yield service
+    service.stop()
+
+
+def _update(service: RunningService, text: str) -> httpx.Response:
+    return httpx.post(
+        service.sparql,
+        content=text,
+        headers={"Content-Type": "application/sparql-update", "Authorization": f"Bearer {TOKEN}"},
+        timeout=60,
+    )
+
+
+def _ask(oxigraph: OxigraphServer, text: str) -> bool:
+    answer = httpx.post(
+        oxigraph.query, data={"query": text}, headers={"Accept": "application/sparql-results+json"}
+    )
+    return bool(answer.json()["boolean"])
+
+
+def test_a_write_lands_in_the_remote_store_and_its_default_graph(
+    writable_remote: RunningService, oxigraph: OxigraphServer
+) -> None:
+    triple = '<https://example.org/note/1> <http://www.w3.org/2000/01/rdf-schema#comment> "remote note"@en'
+    response = _update(writable_remote, f"INSERT DATA {{ GRAPH <{NOTES}> {{ {triple} }} }}")
+    assert response.status_code == 200, response.text
+    assert _ask(oxigraph, f"ASK {{ GRAPH <{NOTES}> {{ {triple} }} }}")
+    assert _ask(oxigraph, f"ASK {{ {triple} }}")  # the merge the service keeps
+    response = _update(writable_remote, f"DELETE DATA {{ GRAPH <{NOTES}> {{ {triple} }} }}")
+    assert response.status_code == 200, response.text
+    assert not _ask(oxigraph, f"ASK {{ {triple} }}")
+
+
+def test_a_triple_two_graphs_hold_stays_in_the_default_graph_when_one_drops_it(
+    writable_remote: RunningService, oxigraph: OxigraphServer
+) -> None:
+    triple = '<https://example.org/note/2> <http://www.w3.org/2000/01/rdf-schema#comment> "twice"@en'
+    other = "https://example.org/other-notes"
+    assert (
+        _update(
+            writable_remote,
+            f"INSERT DATA {{ GRAPH <{NOTES}> {{ {triple} }} GRAPH <{other}> {{ {triple} }} }}",
+        ).status_code
+        == 200
+    )
+    assert _update(writable_remote, f"DELETE DATA {{ GRAPH <{NOTES}> {{ {triple} }} }}").status_code == 200
+    assert _ask(oxigraph, f"ASK {{ {triple} }}")
+    assert _update(writable_remote, f"DROP GRAPH <{other}>").status_code == 200
+    assert not _ask(oxigraph, f"ASK {{ {triple} }}")
+
+
+def test_a_violating_write_is_refused_and_the_remote_store_unchanged(
+    writable_remote: RunningService, oxigraph: OxigraphServer
+) -> None:
+    before = _count(RemoteStore(oxigraph.query, timeout=60, public_base=BASE))
+    claim = '<https://w3id.org/econsec/id/country/japan> <http://www.w3.org/2000/01/rdf-schema#comment> "no source"@en'
+    response = _update(writable_remote, f"INSERT DATA {{ GRAPH <{NOTES}> {{ {claim} }} }}")
+    assert response.status_code == 422, response.text
+    assert _count(RemoteStore(oxigraph.query, timeout=60, public_base=BASE)) == before

@@ -19,16 +19,26 @@ import ast
 import threading
 import time
 import urllib.error
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from typing import Any
 
-from pyoxigraph import QueryResultsFormat, RdfFormat, Triple, parse, parse_query_results
+from pyoxigraph import (
+    BlankNode,
+    NamedNode,
+    Quad,
+    QueryResultsFormat,
+    RdfFormat,
+    Triple,
+    parse,
+    parse_query_results,
+)
 from SPARQLWrapper import INSERT, POST, SELECT, URLENCODED, SPARQLWrapper
 from SPARQLWrapper.SPARQLExceptions import QueryBadFormed, SPARQLWrapperException
 
 from ..errors import BadRequest, QuerySyntaxError, StoreError
-from .base import QueryResult, ResultKind, Term
+from .base import QueryResult, ResultKind, Term, WriteDelta
 from .binding import bind_values
+from .embedded import update_text
 
 __all__ = ["ACCEPT", "RemoteStore", "void_graph"]
 
@@ -142,6 +152,53 @@ class RemoteStore:
 
     def close(self) -> None:
         """Nothing to release: every call opens and closes its own connection."""
+
+    # -- the write path (SPARQL Update and Graph Store Protocol through the service) --------
+
+    def quads(
+        self,
+        subject: NamedNode | BlankNode | None = None,
+        predicate: NamedNode | None = None,
+        object: Term | None = None,
+        graph: NamedNode | None = None,
+    ) -> Iterator[Quad]:
+        """Named-graph quads matching the pattern, asked with one SELECT (terms bound as VALUES)."""
+        bound = {
+            name: term
+            for name, term in (("s", subject), ("p", predicate), ("o", object), ("g", graph))
+            if term is not None
+        }
+        result = self.query("SELECT ?s ?p ?o ?g WHERE { GRAPH ?g { ?s ?p ?o } }", substitutions=bound)
+        assert result.solutions is not None
+        for row in result.solutions:
+            yield Quad(row["s"], row["p"], row["o"], row["g"])  # type: ignore[arg-type]
+
+    def has_graph(self, graph: NamedNode) -> bool:
+        """Whether the store holds a triple in ``graph`` (SPARQL stores keep no empty graphs)."""
+        return bool(self.query(f"ASK {{ GRAPH {graph} {{ ?s ?p ?o }} }}").boolean)
+
+    def apply(self, delta: WriteDelta) -> None:
+        """Commit ``delta`` as one update request (one transaction on Oxigraph, Fuseki, GraphDB).
+
+        The default graph is kept the merge of the named graphs, as ``econsec publish`` leaves
+        it: inserted triples go into it too, and a deleted triple leaves it only when no named
+        graph holds it afterwards (asked once, for all deleted triples, before the update).
+        """
+        if not delta:
+            return
+        inserted = {q.triple for q in delta.inserts}
+        deleted = {q.triple for q in delta.deletes} - inserted
+        still_held: set[Triple] = set()
+        if deleted:
+            rows = " ".join(f"({t.subject} {t.predicate} {t.object})" for t in deleted)
+            ask = f"SELECT ?s ?p ?o ?g WHERE {{ VALUES (?s ?p ?o) {{ {rows} }} GRAPH ?g {{ ?s ?p ?o }} }}"
+            result = self.query(ask)
+            assert result.solutions is not None
+            for row in result.solutions:
+                quad = Quad(row["s"], row["p"], row["o"], row["g"])  # type: ignore[arg-type]
+                if quad not in delta.deletes:
+                    still_held.add(quad.triple)
+        self.update(update_text(delta, inserted, deleted - still_held))
 
     # -- updates (used by ``econsec publish``) -----------------------------------------------
 
