@@ -27,8 +27,9 @@ from typing import Any
 
 from .http_overhead import point_lookups, rows
 from .loadgen import ensure_wrk, run_load
+from .profile import summarise
 from .report import environment, write_result
-from .servers import REPO, econsec_command, econsec_server, memory, oxigraph_binary, tree_size
+from .servers import REPO, children, econsec_command, econsec_server, memory, oxigraph_binary, tree_size
 from .synthetic import generate
 
 TARGET_SERVE_RSS_MIB = 2048
@@ -38,21 +39,45 @@ def _count_quads(store_dir: Path) -> dict[str, int]:
     """Quads in the store, in the default graph and in named graphs (a read-only open, nobody writing)."""
     code = (
         "import json, sys\n"
-        "from pyoxigraph import Store, DefaultGraph\n"
+        "from pyoxigraph import Store\n"
         f"s = Store.read_only({str(store_dir)!r})\n"
         "total = len(s)\n"
-        "default = sum(1 for _ in s.quads_for_pattern(None, None, None, DefaultGraph()))\n"
+        "q = 'SELECT (COUNT(*) AS ?n) WHERE { ?s ?p ?o }'\n"
+        "default = int(next(iter(s.query(q)))[0].value)\n"
         "print(json.dumps({'total': total, 'default_graph': default, 'named_graphs': total - default}))\n"
     )
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     return dict(json.loads(done.stdout))
 
 
-def measured_load(command: list[str], log: Path) -> dict[str, Any]:
-    """Run a loading command; wall time and peak memory (sampled VmHWM and the kernel's ru_maxrss)."""
+def measured_load(command: list[str], log: Path, *, profile: Path | None = None) -> dict[str, Any]:
+    """Run a loading command; wall time and peak memory (sampled VmHWM and the kernel's ru_maxrss).
+
+    With ``profile``, py-spy samples the (Python) loader until it exits, into that raw file.
+    """
     started = time.perf_counter()
     with log.open("wb") as out:
         process = subprocess.Popen(command, stdout=out, stderr=subprocess.STDOUT, cwd=REPO)
+    spy = None
+    if profile is not None:
+        spy_bin = shutil.which("py-spy") or str(Path(sys.executable).parent / "py-spy")
+        spy = subprocess.Popen(
+            [
+                spy_bin,
+                "record",
+                "--pid",
+                str(process.pid),
+                "--rate",
+                "20",
+                "--nonblocking",
+                "--format",
+                "raw",
+                "--output",
+                str(profile),
+            ],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
     peak_hwm = 0
     status = 0
     try:
@@ -69,6 +94,12 @@ def measured_load(command: list[str], log: Path) -> dict[str, Any]:
             process.kill()
             process.wait()
     elapsed = time.perf_counter() - started
+    if spy is not None:
+        try:
+            spy.wait(timeout=60)  # py-spy writes its file once the process it samples is gone
+        except subprocess.TimeoutExpired:
+            spy.kill()
+            spy.wait()
     if process.returncode != 0:
         raise RuntimeError(f"{command[:4]} failed ({process.returncode}): {log.read_text()[-2000:]}")
     return {
@@ -90,6 +121,9 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--seconds", type=float, default=10.0, help="seconds of point lookups")
     parser.add_argument("--no-oxigraph", action="store_true", help="skip the oxigraph load for comparison")
     parser.add_argument("--keep", action="store_true", help="keep the generated file and stores")
+    parser.add_argument(
+        "--profile", action="store_true", help="py-spy profile of econsec load (which phase costs)"
+    )
     args = parser.parse_args(argv)
     work = args.work_dir / f"bulk-{args.triples}"
     shutil.rmtree(work, ignore_errors=True)
@@ -118,7 +152,10 @@ def main(argv: list[str] | None = None) -> None:
         load_cmd = econsec_command(
             "load", str(nquads), "--data-dir", str(data), "--build-dir", str(args.build_dir)
         )
-        result["econsec_load"] = measured_load(load_cmd, logs / "econsec-load.log")
+        raw = work.parent / f"profile-econsec-load-{args.triples}.txt" if args.profile else None
+        result["econsec_load"] = measured_load(load_cmd, logs / "econsec-load.log", profile=raw)
+        if raw is not None and raw.exists():
+            result["econsec_load_profile"] = summarise(raw, top=15, lines=True)
         result["econsec_load"]["triples_per_second"] = round(
             generated.triples / result["econsec_load"]["seconds"]
         )
@@ -135,11 +172,17 @@ def main(argv: list[str] | None = None) -> None:
             found = [rows(server, q) for q in queries[:50]]
             load = run_load(server.endpoint, queries, connections=8, seconds=args.seconds, wrk=wrk)
             after = server.memory()
+            own = memory(server.pid)  # the service process alone, without its query workers
+            worker_count = len(children(server.pid))
         result["econsec_serve"] = {
             "startup_seconds": round(startup, 1),
             "rss_mib_after_start": round(after_start.get("VmRSS", 0) / 1024, 1),
             "rss_mib_after_lookups": round(after.get("VmRSS", 0) / 1024, 1),
             "hwm_mib_after_lookups": round(after.get("VmHWM", 0) / 1024, 1),
+            "note": "RSS summed over the service process and its child processes (query workers)",
+            "service_process_rss_mib": round(own.get("VmRSS", 0) / 1024, 1),
+            "service_process_hwm_mib": round(own.get("VmHWM", 0) / 1024, 1),
+            "child_processes": worker_count,
             "target_rss_mib": TARGET_SERVE_RSS_MIB,
             "lookup_rows_first_50": sum(found),
             "lookups": load.as_dict(),

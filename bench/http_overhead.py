@@ -35,6 +35,7 @@ from .servers import (
     copy_store,
     econsec_server,
     fill_store,
+    floor_server,
     oxigraph_load,
     oxigraph_server,
     rdflib_endpoint_server,
@@ -127,6 +128,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--only", nargs="*", help="names of the variants to run (default: all)")
     parser.add_argument("--python-client", action="store_true", help="use the Python load generator, not wrk")
     parser.add_argument("--profile", action="store_true", help="py-spy profile of econsec serve under load")
+    parser.add_argument("--result-name", default="http_overhead", help="bench/results/NAME.json")
     args = parser.parse_args(argv)
 
     nquads = args.build_dir / "econsec.nq"
@@ -149,43 +151,49 @@ def main(argv: list[str] | None = None) -> None:
     iris = entity_iris(nquads, args.iris)
     queries = point_lookups(iris)
 
+    threads = {"ECONSEC_ISOLATE_QUERIES": "false"}  # evaluate on the service's threads, no worker processes
+    fio = {"pythonpath": fast_io} if fast_io is not None else {}
+    b = args.build_dir
     variants: dict[str, Callable[[], AbstractContextManager[Server]]] = {
-        "econsec": lambda: econsec_server(data, args.build_dir, logs),
-        "econsec-quiet": lambda: econsec_server(data, args.build_dir, logs, variant="econsec-quiet"),
-        "econsec-2proc": lambda: econsec_server(data, args.build_dir, logs, variant="econsec-2proc"),
-        "oxigraph": lambda: oxigraph_server(work / "oxigraph-copy", logs, union=False),
-        "oxigraph-union": lambda: oxigraph_server(
-            work / "oxigraph-load", logs, union=True, name="oxigraph-union"
-        ),
-        "rdflib-endpoint": lambda: rdflib_endpoint_server([nquads], logs),
+        "econsec": lambda: econsec_server(data, b, logs),
+        "econsec-threads": lambda: econsec_server(data, b, logs, name="econsec-threads", env=threads),
+        "econsec-quiet": lambda: econsec_server(data, b, logs, variant="econsec-quiet"),
     }
     if fast_io is not None:
-        variants["econsec-uvloop"] = lambda: econsec_server(
-            data, args.build_dir, logs, name="econsec-uvloop", pythonpath=fast_io
-        )
+        variants["econsec-uvloop"] = lambda: econsec_server(data, b, logs, name="econsec-uvloop", **fio)
         variants["econsec-quiet-uvloop"] = lambda: econsec_server(
-            data,
-            args.build_dir,
-            logs,
-            variant="econsec-quiet",
-            name="econsec-quiet-uvloop",
-            pythonpath=fast_io,
+            data, b, logs, variant="econsec-quiet", name="econsec-quiet-uvloop", **fio
         )
+        variants["econsec-threads-quiet-uvloop"] = lambda: econsec_server(
+            data, b, logs, variant="econsec-quiet", name="econsec-threads-quiet-uvloop", env=threads, **fio
+        )
+    variants["econsec-1proc-ro"] = lambda: econsec_server(
+        data, b, logs, variant="econsec-1proc-ro", env=threads
+    )
+    variants["econsec-2proc"] = lambda: econsec_server(data, b, logs, variant="econsec-2proc", env=threads)
+    if fast_io is not None:
         variants["econsec-2proc-uvloop"] = lambda: econsec_server(
-            data,
-            args.build_dir,
-            logs,
-            variant="econsec-2proc",
-            name="econsec-2proc-uvloop",
-            pythonpath=fast_io,
+            data, b, logs, variant="econsec-2proc", name="econsec-2proc-uvloop", env=threads, **fio
         )
+    variants["oxigraph"] = lambda: oxigraph_server(work / "oxigraph-copy", logs, union=False)
+    variants["oxigraph-union"] = lambda: oxigraph_server(
+        work / "oxigraph-load", logs, union=True, name="oxigraph-union"
+    )
+    variants["rdflib-endpoint"] = lambda: rdflib_endpoint_server([nquads], logs)
+    variants["floor-asgi"] = lambda: floor_server(logs)
+    if fast_io is not None:
+        variants["floor-asgi-uvloop"] = lambda: floor_server(logs, name="floor-asgi-uvloop", **fio)
     notes = {
+        "econsec-threads": "econsec serve as shipped with ECONSEC_ISOLATE_QUERIES=false (queries on threads)",
         "oxigraph": "oxigraph serve over a copy of econsec's own store (same quads, default graph = the merge)",
         "oxigraph-union": "oxigraph load build/econsec.nq + oxigraph serve --union-default-graph (a bag)",
         "rdflib-endpoint": "rdflib-endpoint serve build/econsec.nq (rdflib Memory Dataset, default_union)",
         "econsec-uvloop": "econsec serve as shipped, uvloop + httptools importable (PYTHONPATH)",
-        "econsec-quiet-uvloop": "access log off + uvloop + httptools",
-        "econsec-2proc-uvloop": "two read-only processes + access log off + uvloop + httptools",
+        "econsec-quiet-uvloop": "access log off + uvloop + httptools (queries isolated, the default)",
+        "econsec-threads-quiet-uvloop": "queries on threads + access log off + uvloop + httptools",
+        "econsec-2proc": "two processes (Store.read_only each), queries on threads, access log off",
+        "econsec-2proc-uvloop": "two read-only processes, queries on threads, access log off, uvloop + httptools",
+        "floor-asgi-uvloop": "bare ASGI app, uvloop + httptools",
     }
     chosen = [name for name in variants if not args.only or name in args.only]
     runs: dict[str, list[dict[str, Any]]] = {name: [] for name in chosen}
@@ -195,7 +203,7 @@ def main(argv: list[str] | None = None) -> None:
             with variants[name]() as server:
                 if name in notes:
                     server.notes.append(notes[name])
-                counts = [rows(server, q) for q in probe]
+                counts = [rows(server, q) for q in probe] if not name.startswith("floor") else [0]
                 result = measure(
                     server,
                     queries,
@@ -222,17 +230,23 @@ def main(argv: list[str] | None = None) -> None:
 
     profiles: dict[str, Any] = {}
     if args.profile:
-        for mode in ("all", "gil"):
-            with econsec_server(data, args.build_dir, logs, name=f"econsec-profiled-{mode}") as server:
+        plans = [
+            ("isolated-all", {}, False),  # the default: the service process and its query workers
+            ("isolated-gil", {}, True),
+            ("threads-gil", threads, True),
+        ]
+        for label, env, gil in plans:
+            with econsec_server(data, b, logs, name=f"econsec-profiled-{label}", env=env) as server:
                 run_load(server.endpoint, queries, connections=args.connections, seconds=args.warmup, wrk=wrk)
-                profiles[mode] = profile_under_load(
+                profiles[label] = profile_under_load(
                     server,
                     queries,
                     seconds=args.seconds,
                     wrk=wrk,
                     connections=args.connections,
                     out_dir=work,
-                    gil_only=mode == "gil",
+                    gil_only=gil,
+                    subprocesses=not gil,
                 )
 
     by_name = {r["server"]: r for r in results}
@@ -257,7 +271,7 @@ def main(argv: list[str] | None = None) -> None:
         "ratios": ratios,
         "profiles": profiles,
     }
-    path = write_result("http_overhead", out)
+    path = write_result(args.result_name, out)
     table = [
         [
             r["server"],

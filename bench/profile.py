@@ -25,12 +25,12 @@ __all__ = ["profile_under_load", "summarise"]
 _FRAME = re.compile(r"^(?P<func>.*?) \((?P<file>.*?)(?::\d+)?\)$")
 
 
-def _frame_key(frame: str) -> str:
+def _frame_key(frame: str, lines: bool = False) -> str:
     """``func (path/to/module.py:123)`` as ``func (module path from site-packages or the repo)``."""
     match = _FRAME.match(frame.strip())
     if not match:
         return frame.strip()
-    file = match["file"]
+    file = match["file"] if not lines else frame.strip().rsplit("(", 1)[1].rstrip(")")
     for marker in ("site-packages/", "/work/main/", "lib/python3.11/"):
         if marker in file:
             file = file.split(marker, 1)[1]
@@ -38,8 +38,8 @@ def _frame_key(frame: str) -> str:
     return f"{match['func']} ({file})"
 
 
-def summarise(raw: Path, top: int = 25) -> dict[str, Any]:
-    """Self and inclusive sample shares per function from a py-spy raw (collapsed) file."""
+def summarise(raw: Path, top: int = 25, *, lines: bool = False) -> dict[str, Any]:
+    """Self and inclusive sample shares per function (per line with ``lines``) from a py-spy raw file."""
     self_counts: Counter[str] = Counter()
     inclusive: Counter[str] = Counter()
     total = 0
@@ -48,7 +48,7 @@ def summarise(raw: Path, top: int = 25) -> dict[str, Any]:
         if not stack or not count_text.isdigit():
             continue
         count = int(count_text)
-        frames = [_frame_key(f) for f in stack.split(";")]
+        frames = [_frame_key(f, lines) for f in stack.split(";")]
         frames = [f for f in frames if not f.startswith("process ") and not f.startswith("thread ")]
         if not frames:
             continue
@@ -72,6 +72,7 @@ def profile_under_load(
     connections: int,
     out_dir: Path,
     gil_only: bool = False,
+    subprocesses: bool = False,
 ) -> dict[str, Any] | None:
     """Profile ``server`` with py-spy for ``seconds`` while the load runs; None when py-spy is missing.
 
@@ -83,6 +84,7 @@ def profile_under_load(
         print("py-spy is not installed (pip install py-spy): no profile")
         return None
     raw = out_dir / f"profile-{server.name}.txt"
+    raw.unlink(missing_ok=True)
     command = [
         spy,
         "record",
@@ -98,6 +100,7 @@ def profile_under_load(
         "--output",
         str(raw),
         *(["--gil"] if gil_only else []),
+        *(["--subprocesses"] if subprocesses else []),
     ]
     spying = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     try:

@@ -43,11 +43,16 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument(
         "--workers", type=int, default=1, help="processes; more than 1 opens the store read-only"
     )
+    parser.add_argument(
+        "--read-only-store",
+        action="store_true",
+        help="open the store with Store.read_only (implied by --workers N>1)",
+    )
     args = parser.parse_args(argv)
     settings = Settings.from_env(
         host=args.host, port=args.port, data_dir=args.data_dir, build_dir=args.build_dir
     )
-    if args.workers > 1:
+    if args.workers > 1 or args.read_only_store:
         _serve_workers(settings, args.workers, args.log_level, args.access_log)
         return
     store = EmbeddedStore.open(settings)
@@ -94,7 +99,7 @@ def _serve_workers(settings: Settings, workers: int, log_level: str, access_log:
     def stop(_signum: int, _frame: FrameType | None) -> None:
         for child in children:
             if child.pid is not None and child.is_alive():
-                os.kill(child.pid, signal.SIGINT)
+                os.kill(child.pid, signal.SIGTERM)
 
     signal.signal(signal.SIGINT, stop)
     signal.signal(signal.SIGTERM, stop)

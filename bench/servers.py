@@ -135,7 +135,8 @@ class Server:
 
     def stop(self) -> None:
         if self.process.poll() is None:
-            self.process.send_signal(signal.SIGINT)  # uvicorn and oxigraph both stop cleanly on Ctrl-C
+            # SIGTERM, not SIGINT: a shell's background job inherits SIGINT ignored
+            self.process.send_signal(signal.SIGTERM)
             try:
                 self.process.wait(timeout=20)
             except subprocess.TimeoutExpired:
@@ -245,6 +246,7 @@ ECONSEC_VARIANTS = {
     "econsec": "econsec serve as shipped (uvicorn defaults: access log on, log level info)",
     "econsec-quiet": "same app via bench/serve_variant.py: access log off, log level warning",
     "econsec-2proc": "bench/serve_variant.py --workers 2: two processes, Store.read_only each, access log off",
+    "econsec-1proc-ro": "bench/serve_variant.py --read-only-store: one process over Store.read_only, access log off",
 }
 
 
@@ -275,6 +277,15 @@ def econsec_server(
         command = econsec_command("serve", *where)
     elif variant == "econsec-quiet":
         command = [sys.executable, "-m", "bench.serve_variant", *where, "--no-access-log"]
+    elif variant == "econsec-1proc-ro":
+        command = [
+            sys.executable,
+            "-m",
+            "bench.serve_variant",
+            *where,
+            "--no-access-log",
+            "--read-only-store",
+        ]
     elif variant == "econsec-2proc":
         command = [sys.executable, "-m", "bench.serve_variant", *where, "--no-access-log", "--workers", "2"]
     else:
@@ -286,6 +297,22 @@ def econsec_server(
         environment["PYTHONPATH"] = str(REPO)
     with running(name or variant, command, "/sparql", port=port, log_dir=log_dir, env=environment) as server:
         server.notes.append(ECONSEC_VARIANTS[variant])
+        yield server
+
+
+@contextmanager
+def floor_server(
+    log_dir: Path, *, name: str = "floor-asgi", pythonpath: Path | None = None
+) -> Iterator[Server]:
+    """``bench/serve_floor.py``: bare uvicorn + a constant answer, the ceiling of one Python process."""
+    port = free_port()
+    command = [sys.executable, "-m", "bench.serve_floor", "--port", str(port)]
+    paths = [str(pythonpath)] if pythonpath is not None else []
+    env = {"PYTHONPATH": os.pathsep.join([*paths, str(REPO)])}
+    with running(name, command, "/sparql", port=port, log_dir=log_dir, env=env) as server:
+        server.notes.append(
+            "bare ASGI app under uvicorn (no FastAPI, no store): constant answer, access log off"
+        )
         yield server
 
 
