@@ -355,6 +355,10 @@ class ResourceView:
 
     @property
     def label(self) -> str:
+        """Its name; for a statement, the triple it is about; else its compact IRI."""
+        statement = self.statement
+        if statement and not self.name(self._node):
+            return "Statement: " + " — ".join(part.text for part in statement)
         return self.name(self._node) or _curie(self.iri)
 
     @property

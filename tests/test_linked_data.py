@@ -19,6 +19,7 @@ import pytest
 import rdflib
 import test_remote_store as remote_mode
 from conftest import RunningService
+from econsec.service.routers import linked_data
 from rdflib import OWL, RDF, RDFS, Literal, URIRef
 from rdflib.namespace import DCTERMS, PROV
 
@@ -262,6 +263,7 @@ def test_statement_page_shows_the_triple_it_annotates(
     response = get(f"{sparql_service.base}/{statement_iri[len(BASE) :]}", "text/html")
     assert response.status_code == 200
     assert "This statement is about the triple" in response.text
+    assert page(response).h1.startswith("Statement: Japan — ")
     assert "/id/country/japan" in {href for href, _ in page(response).links}
 
 
@@ -284,6 +286,25 @@ def test_alternates_are_listed_in_link_headers(sparql_service: RunningService) -
     for key, (media_type, _parser, _dataset) in FORMATS.items():
         assert f'</id/country/japan?format={key}>; rel="alternate"; type="{media_type}"' in links
     assert 'type="text/html"' in links
+
+
+@pytest.mark.parametrize(
+    ("accept", "html"),
+    [
+        (BROWSER, True),  # browsers name text/html first; RDF/XML only through application/xml;q=0.9
+        ("text/html", True),
+        ("application/xhtml+xml", True),
+        ("*/*", False),  # curl, most libraries
+        ("text/*", False),
+        ("text/turtle, text/html;q=0.5", False),
+        ("text/html;q=0.9, application/ld+json", False),
+        ("text/html, text/turtle", True),  # a tie goes to the page
+        ("text/html;q=0", False),
+        (None, False),
+    ],
+)
+def test_html_only_when_the_client_names_it_and_ranks_it_first(accept: str | None, html: bool) -> None:
+    assert linked_data.wants_html(accept) is html
 
 
 # --- Errors --------------------------------------------------------------------------------

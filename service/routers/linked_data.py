@@ -45,7 +45,7 @@ from ..describe import (
 )
 from ..errors import BadRequest, NotAcceptable, ServiceError, StoreError
 from ..executor import Deadline
-from ..formats import Format, formats_for, negotiate, parse_accept
+from ..formats import Format, MediaRange, formats_for, negotiate, parse_accept
 from ..state import ServiceState, service_state
 from ..store.base import ResultKind
 from ..writers import Payload
@@ -102,7 +102,7 @@ class UnknownResource(ServiceError):
 # --- Negotiation ---------------------------------------------------------------------------
 
 
-def _explicit_quality(ranges: Sequence, media_types: Sequence[str]) -> float:
+def _explicit_quality(ranges: Sequence[MediaRange], media_types: Sequence[str]) -> float:
     """The best q the client gives one of ``media_types`` by naming it (wildcards do not count)."""
     return max(
         (r.q for r in ranges if r.specificity == 2 and any(r.matches(m) for m in media_types)), default=0
@@ -241,7 +241,7 @@ async def _serve(
             return page(description, links)
         assert fmt is not None
         payload = write_rdf(description, fmt, deadline)
-        truncated = limit if payload.truncated or description.truncated else None
+        truncated = limit if description.truncated else None
         return Response(payload.body, media_type=fmt.content_type, headers=_headers(links, truncated))
 
     answer = await state.executor.run(work)
