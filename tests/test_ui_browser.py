@@ -140,6 +140,10 @@ def test_the_actor_network_is_drawn(visit: Visit, sparql_service: RunningService
     # laid out, not piled up: the nodes are spread over the drawing
     xs = {round(float(t.split("(")[1].split(",")[0])) for t in _transforms(page, "#chart svg g > a")}
     assert len(xs) > len(actors) // 2
+    # the keyboard goes from the form to the table, not through a hundred dots
+    page.get_by_role("button", name="Run").focus()
+    page.keyboard.press("Tab")
+    assert page.evaluate("document.activeElement.closest('table') !== null")
 
 
 def _transforms(page: Page, selector: str) -> list[str]:

@@ -116,9 +116,12 @@
       .text((d) => `${text(d.row[spec.date])}: ${d.label}`);
     const label = item.append("text").attr("x", WIDTH * 0.45 + 10).attr("dy", "0.35em");
     label.append("tspan").attr("fill", "#555").text((d) => text(d.row[spec.date]) + "  ");
+    // links in a drawing are for the mouse; keyboard users get the same links in the table,
+    // without tabbing through every dot first
     label
       .append("a")
       .attr("href", (d) => (spec.href && d.row[spec.href]) || null)
+      .attr("tabindex", -1)
       .append("tspan")
       .text((d) => (d.label.length > 54 ? d.label.slice(0, 52) + "…" : d.label));
     legend(el, groups, colour);
@@ -187,6 +190,7 @@
       .data(list)
       .join("a")
       .attr("href", (d) => d.href || null)
+      .attr("tabindex", -1)
       .attr("transform", (d) => `translate(${clampX(d.x)},${clampY(d.y)})`);
     node
       .append("circle")
