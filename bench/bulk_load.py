@@ -124,6 +124,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument(
         "--profile", action="store_true", help="py-spy profile of econsec load (which phase costs)"
     )
+    parser.add_argument("--result-name", help="bench/results/NAME.json (default: bulk_load-TRIPLES)")
     args = parser.parse_args(argv)
     work = args.work_dir / f"bulk-{args.triples}"
     shutil.rmtree(work, ignore_errors=True)
@@ -196,7 +197,7 @@ def main(argv: list[str] | None = None) -> None:
             result["oxigraph_load"]["store_bytes"] = tree_size(location)
             print(f"oxigraph load: {result['oxigraph_load']}")
     finally:
-        path = write_result(f"bulk_load-{args.triples}", result)
+        path = write_result(args.result_name or f"bulk_load-{args.triples}", result)
         print(f"wrote {path}")
         if not args.keep:
             shutil.rmtree(work, ignore_errors=True)
