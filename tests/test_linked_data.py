@@ -307,6 +307,17 @@ def test_html_only_when_the_client_names_it_and_ranks_it_first(accept: str | Non
     assert linked_data.wants_html(accept) is html
 
 
+def test_head_answers_like_get_without_a_body(sparql_service: RunningService) -> None:
+    found = httpx.head(
+        f"{sparql_service.base}/id/country/japan", headers={"Accept": "text/turtle"}, timeout=60
+    )
+    assert found.status_code == 200 and found.content == b""
+    assert found.headers["content-type"].startswith("text/turtle")
+    assert "accept" in found.headers["vary"].lower()
+    assert httpx.head(f"{sparql_service.base}/id/country/atlantis", timeout=60).status_code == 404
+    assert httpx.head(f"{sparql_service.base}/.well-known/void", timeout=60).status_code == 200
+
+
 # --- Errors --------------------------------------------------------------------------------
 
 

@@ -11,7 +11,7 @@
 Browsers get HTML only when they name ``text/html`` (or XHTML) explicitly and rank it at least
 as high as any RDF syntax they name, so ``*/*`` (curl, most libraries) gets RDF. Every
 negotiated answer says ``Vary: Accept`` and lists its alternates in ``Link`` headers (RFC 8288),
-as Pubby and LodView do. Store reads are SPARQL through ``StoreBackend.query`` on the executor,
+as Pubby and LodView do; HEAD is answered too (link checkers use it). Store reads are SPARQL through ``StoreBackend.query`` on the executor,
 within the query deadline, like ``/sparql``.
 """
 
@@ -251,6 +251,7 @@ async def _serve(
 # --- /id/{path} ----------------------------------------------------------------------------
 
 
+@router.head("/id/{path:path}", include_in_schema=False)
 @router.get("/id/{path:path}", responses=_RESPONSES, response_class=Response)
 async def resource(request: Request, path: str, format: FormatParam = None) -> Response:
     """The resource ``{public base}id/{path}``: its description, with the provenance of each statement."""
@@ -279,6 +280,7 @@ async def resource(request: Request, path: str, format: FormatParam = None) -> R
 # --- /ontology -----------------------------------------------------------------------------
 
 
+@router.head("/ontology", include_in_schema=False)
 @router.get("/ontology", responses=_RESPONSES, response_class=Response)
 async def ontology(request: Request, format: FormatParam = None) -> Response:
     """The ontology: pyLODE documentation for browsers, the OWL graph for machines.
@@ -299,6 +301,7 @@ async def ontology(request: Request, format: FormatParam = None) -> Response:
     return await _serve(request, base + "ontology", fmt, _GRAPH_FORMATS, gather, None, "ontology graph")
 
 
+@router.head("/ontology/{version}", include_in_schema=False)
 @router.get("/ontology/{version}", responses=_RESPONSES, response_class=Response)
 async def ontology_version(request: Request, version: str, format: FormatParam = None) -> Response:
     """The ontology's version IRI (``owl:versionIRI``), answered while it is the version served here."""
@@ -319,6 +322,7 @@ async def ontology_version(request: Request, version: str, format: FormatParam =
 # --- /graph/{name} -------------------------------------------------------------------------
 
 
+@router.head("/graph/{name:path}", include_in_schema=False)
 @router.get("/graph/{name:path}", responses=_RESPONSES, response_class=Response)
 async def named_graph(request: Request, name: str, format: FormatParam = None) -> Response:
     """The named graph ``{public base}graph/{name}`` (TriG unless asked otherwise), or its summary page."""
@@ -461,8 +465,11 @@ def void_description(
     return out
 
 
+@router.head("/.well-known/void", include_in_schema=False)
 @router.get("/.well-known/void", responses=_RESPONSES, response_class=Response)
+@router.head("/void", include_in_schema=False)
 @router.get("/void", include_in_schema=False, response_class=Response)
+@router.head("/dataset", include_in_schema=False)
 @router.get("/dataset", include_in_schema=False, response_class=Response)
 async def void(request: Request, format: FormatParam = None) -> Response:
     """The VoID description of the dataset (Turtle unless asked otherwise); ``/dataset`` and ``/void`` too."""
