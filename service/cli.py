@@ -380,6 +380,7 @@ def serve(
             host=settings.host,
             port=settings.port,
             log_level="info",
+            access_log=settings.access_log,
             timeout_graceful_shutdown=5,
         )
     finally:
