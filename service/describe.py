@@ -116,8 +116,7 @@ SELECT DISTINCT ?g ?s ?p ?o WHERE {
     UNION { GRAPH ?x { $R ?s ?y } } UNION { GRAPH ?x { ?y ?s $R } }
     UNION { GRAPH ?x { ?a owl:annotatedSource $R ; ?y ?s } }
     FILTER (isIRI(?s))
-    VALUES ?p { rdfs:label skos:prefLabel dcterms:title }
-    GRAPH ?g { ?s ?p ?o }
+    GRAPH ?g { ?s ?p ?o } FILTER (?p IN (rdfs:label, skos:prefLabel, dcterms:title))
   } UNION {   # the passages it and those statements come from
     { GRAPH ?x { $R prov:wasDerivedFrom ?s } }
     UNION { GRAPH ?x { ?a owl:annotatedSource $R ; prov:wasDerivedFrom ?s } }
@@ -128,8 +127,7 @@ SELECT DISTINCT ?g ?s ?p ?o WHERE {
     UNION { GRAPH ?x { ?a owl:annotatedSource $R ; prov:wasDerivedFrom ?psg } }
     UNION { GRAPH ?x { ?a owl:annotatedTarget $R ; prov:wasDerivedFrom ?psg } }
     GRAPH ?y { ?psg es:inDocument|es:citesWork ?s }
-    VALUES ?p { rdfs:label dcterms:title schema:url }
-    GRAPH ?g { ?s ?p ?o }
+    GRAPH ?g { ?s ?p ?o } FILTER (?p IN (rdfs:label, dcterms:title, schema:url))
   }
 }
 """
