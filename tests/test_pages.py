@@ -182,6 +182,9 @@ def test_vendor_assets_are_served_and_nothing_else_from_node_modules(sparql_serv
     js = get(sparql_service, "/assets/yasgui.js")
     assert js.status_code == 200 and js.headers["content-type"].startswith("text/javascript")
     assert "max-age" in js.headers["cache-control"]
+    assert js.headers["content-encoding"] == "gzip", "httpx asks for gzip, as browsers do"
+    plain = httpx.get(sparql_service.base + "/assets/yasgui.js", headers={"Accept-Encoding": "identity"})
+    assert "content-encoding" not in plain.headers and plain.content == js.content
     assert get(sparql_service, "/assets/d3.js").status_code == 200
     assert get(sparql_service, "/assets/package.json").status_code == 404
     assert get(sparql_service, "/static/site.css").status_code == 200
