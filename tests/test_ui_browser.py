@@ -209,6 +209,16 @@ def test_saved_queries_are_examples_in_the_editor_and_charts_draw(visit: Visit) 
     expect(page.locator(".yasr:visible")).to_contain_text('"bindings"')
 
 
+def test_entity_page_draws_its_neighbourhood(visit: Visit, sparql_service: RunningService) -> None:
+    page = visit.go("/id/material/gallium")
+    rows = httpx.get(sparql_service.base + "/neighbourhood/material/gallium", timeout=60).json()["rows"]
+    things = {r["from"] for r in rows} | {r["to"] for r in rows}
+    expect(page.locator("#neighbourhood svg circle.node")).to_have_count(len(things))
+    expect(page.locator("#neighbourhood svg text").filter(has_text="Japan").first).to_be_visible()
+    for label in ("Home", "SPARQL editor", "Saved queries", "Ontology"):
+        expect(page.get_by_role("navigation", name="Service").get_by_role("link", name=label)).to_be_visible()
+
+
 def test_follow_a_provenance_link(visit: Visit) -> None:
     page = visit.go("/id/material/gallium")
     for summary in page.locator("details summary").all():
