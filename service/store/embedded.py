@@ -46,14 +46,14 @@ from pyoxigraph import (
     RdfFormat,
     Store,
     Triple,
-    Variable,
     parse,
     serialize,
 )
 
-from ..errors import BadRequest, QuerySyntaxError, StoreError
+from ..errors import BadRequest, StoreError
 from ..settings import Settings
 from .base import QueryResult, Term, WriteDelta
+from .evaluate import evaluate, graph_iri
 
 __all__ = ["EmbeddedStore", "StoreLocked", "StoreRecord", "read_build_id"]
 
@@ -261,22 +261,13 @@ class EmbeddedStore:
         substitutions: Mapping[str, Term] | None = None,
     ) -> QueryResult:
         """Evaluate ``text``; see :meth:`StoreBackend.query` for the dataset rules."""
-        options: dict[str, object] = {}
-        if default_graph_uris or named_graph_uris:
-            # the protocol's dataset replaces the query's and the service's: exactly these graphs
-            options["default_graph"] = [_iri(u, "default-graph-uri") for u in default_graph_uris]
-            options["named_graphs"] = [_iri(u, "named-graph-uri") for u in named_graph_uris]
-        # otherwise the query's own FROM / FROM NAMED, or the store's default graph, which holds
-        # the merge of every named graph (see merge_into_default_graph)
-        if substitutions:
-            options["substitutions"] = {Variable(name): term for name, term in substitutions.items()}
-        try:
-            result = self.store.query(text, **options)  # type: ignore[arg-type]
-        except SyntaxError as exc:
-            raise QuerySyntaxError.from_parser(exc, text) from None
-        except OSError as exc:
-            raise StoreError(str(exc)) from exc
-        return QueryResult.of(result)
+        return evaluate(
+            self.store,
+            text,
+            default_graph_uris=default_graph_uris,
+            named_graph_uris=named_graph_uris,
+            substitutions=substitutions,
+        )
 
     def triple_count(self, graph: str | None = None) -> int:
         """Counted once and cached (the store only changes through this object: one owner)."""
@@ -285,7 +276,7 @@ class EmbeddedStore:
                 if graph is None:  # the default graph: the merge, where a triple in two graphs counts once
                     row = next(iter(self.store.query("SELECT (COUNT(*) AS ?n) WHERE { ?s ?p ?o }")))  # type: ignore[call-overload]
                 else:
-                    text = f"SELECT (COUNT(*) AS ?n) WHERE {{ GRAPH {_iri(graph, 'graph')} {{ ?s ?p ?o }} }}"
+                    text = f"SELECT (COUNT(*) AS ?n) WHERE {{ GRAPH {graph_iri(graph, 'graph')} {{ ?s ?p ?o }} }}"
                     row = next(iter(self.store.query(text)))  # type: ignore[call-overload]
                 self._counts[graph] = int(row[0].value)
             return self._counts[graph]
@@ -422,7 +413,7 @@ class EmbeddedStore:
         (the bulk loader itself is not transactional).
         """
         fmt = rdf_format_for(path)
-        target = _iri(graph, "--graph") if graph is not None else None
+        target = graph_iri(graph, "--graph") if graph is not None else None
         if target is None and not fmt.supports_datasets:
             raise BadRequest(
                 f"{path} holds triples ({fmt.name}): say which named graph they go into with --graph IRI"
@@ -517,10 +508,3 @@ def rdf_format_for(path: Path) -> RdfFormat:
             "use .ttl, .nt, .nq, .trig, .rdf/.owl/.xml, .jsonld or .n3"
         )
     return fmt
-
-
-def _iri(value: str, what: str) -> NamedNode:
-    try:
-        return NamedNode(value)
-    except ValueError as exc:
-        raise BadRequest(f"{what} is not an absolute IRI: {value!r} ({exc})") from None

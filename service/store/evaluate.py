@@ -51,4 +51,6 @@ def evaluate(
         raise QuerySyntaxError.from_parser(exc, text) from None
     except OSError as exc:
         raise StoreError(str(exc)) from exc
+    except RuntimeError as exc:  # raised while planning: the query asks for what cannot be done
+        raise BadRequest(f"the query cannot be evaluated: {exc}") from None
     return QueryResult.of(result)
