@@ -259,3 +259,16 @@ def test_neighbourhood_lists_stated_links_both_ways(
     }
     assert incoming == stated, "incoming links are the stated ones, the reasoner's left out"
     assert get(sparql_service, "/neighbourhood/x%3Ey").status_code == 404
+
+
+# --- Figures on entity pages ---------------------------------------------------------------
+
+
+def test_entity_page_lists_the_figures_about_it(sparql_service: RunningService) -> None:
+    page = get(sparql_service, "/id/country/japan", BROWSER).text
+    assert '<h2 id="figures">Figures</h2>' in page
+    assert '<a href="/id/observation/japan-semiconductor-support-total">' in page
+    assert "3,900,000,000,000 JPY" in page, "amounts with grouped digits and their currency"
+    assert "nearly 70 percent" in page, "the source's approximation and the unit"
+    gallium = get(sparql_service, "/id/material/gallium", BROWSER).text
+    assert "japan-gallium-import-dependence" in gallium.split('id="figures"')[1].split("</section>")[0]

@@ -45,6 +45,7 @@ from ..describe import (
 )
 from ..errors import BadRequest, NotAcceptable, ServiceError, StoreError
 from ..executor import Deadline
+from ..figures import entity_figures
 from ..formats import Format, MediaRange, formats_for, negotiate, parse_accept
 from ..state import ServiceState, service_state
 from ..store.base import ResultKind
@@ -270,8 +271,14 @@ async def resource(request: Request, path: str, format: FormatParam = None) -> R
 
     def page(description: Description, links: list[Alternate]) -> HTMLResponse:
         view = ResourceView(description, base, _root(request), inferred_graph=base + "graph/inferred")
+        figures = entity_figures(state.backend, iri, base, _root(request))  # on the executor, as gather
         return _render(
-            "resource.html", headers=_headers(links), view=view, root=_root(request), alternates=links
+            "resource.html",
+            headers=_headers(links),
+            view=view,
+            figures=figures,
+            root=_root(request),
+            alternates=links,
         )
 
     return await _serve(request, iri, fmt, _GRAPH_FORMATS, gather, page)
