@@ -12,6 +12,7 @@ import io
 import os
 import re
 import subprocess
+import sys
 from collections.abc import Callable
 from pathlib import Path
 
@@ -41,6 +42,7 @@ def test_the_readme_has_examples_for_each_kind_of_client() -> None:
 
 def _run(block: str, service: RunningService, cwd: Path, env: dict[str, str] | None = None) -> str:
     script = block.replace(ADDRESS, service.base).replace("curl ", "curl --fail-with-body ")
+    script = script.replace(".venv/bin/", f"{Path(sys.executable).parent}/")  # examples run elsewhere
     done = subprocess.run(
         ["bash", "-euo", "pipefail", "-c", script],
         capture_output=True,
