@@ -131,8 +131,10 @@ class _Worker:
 
     def __init__(self, memory_bytes: int) -> None:
         command = [sys.executable, "-m", "econsec.service.query_worker", str(memory_bytes)]
+        # few malloc arenas: each reserves 64 MB of address space, which the memory cap counts
+        env = {**os.environ, "MALLOC_ARENA_MAX": "2"}
         self.process = subprocess.Popen(
-            command, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE
+            command, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env
         )
         self._buffer = b""
 
@@ -200,6 +202,7 @@ class QueryWorkers:
         self._closed = False
         self.kills = 0  # queries stopped at their deadline (for /health and the tests)
         self.memory_failures = 0
+        self.retired = 0  # workers replaced because a query left them holding much memory
         for _ in range(size):
             self._idle.put(self._spawn())
         self._spares.put(self._spawn())
@@ -265,7 +268,11 @@ class QueryWorkers:
                     self.memory_failures += 1
                     raise QueryResourcesExceeded(self.memory_mb) from None
                 raise StoreError(f"the query worker failed: {died.stderr.strip() or died}") from None
-        self._idle.put(worker)
+        if header.get("retire"):  # it holds memory a big query left behind: a fresh one takes over
+            self.retired += 1
+            self._replace(worker)
+        else:
+            self._idle.put(worker)
         if not header.get("ok"):
             raise ForwardedError(header)
         return IsolatedAnswer(str(header["content_type"]), body, bool(header.get("truncated")))

@@ -44,9 +44,10 @@ class _Snapshot:
         return self.store
 
 
-def _answer(snapshot: _Snapshot, request: dict[str, Any]) -> tuple[dict[str, Any], bytes]:
+def _answer(snapshot: _Snapshot, request: dict[str, Any], budget: int) -> tuple[dict[str, Any], bytes]:
     try:
         store = snapshot.open(request["snapshot"])
+        _cap(budget)
         result = evaluate(
             store,
             request["query"],
@@ -72,27 +73,51 @@ def _answer(snapshot: _Snapshot, request: dict[str, Any]) -> tuple[dict[str, Any
     return header, payload.body
 
 
-def serve(requests: BinaryIO, answers: BinaryIO) -> None:
-    """Answer requests until stdin closes."""
+def _memory() -> tuple[int, int]:
+    """(virtual, resident) bytes of this process now; RLIMIT_AS caps the first."""
+    with open("/proc/self/statm", encoding="ascii") as statm:
+        size, resident = statm.read().split()[:2]
+    page = resource.getpagesize()
+    return int(size) * page, int(resident) * page
+
+
+def _cap(budget: int) -> None:
+    """Let the next query allocate ``budget`` bytes beyond what the process holds now.
+
+    The cap is relative because opening a RocksDB snapshot reserves a few hundred megabytes of
+    address space it never touches; an absolute cap would leave a cheap query less room than
+    ECONSEC_QUERY_MEMORY_MB says.
+    """
+    if budget > 0:
+        resource.setrlimit(resource.RLIMIT_AS, (_memory()[0] + budget, resource.RLIM_INFINITY))
+
+
+def serve(requests: BinaryIO, answers: BinaryIO, memory: int = 0) -> None:
+    """Answer requests until stdin closes.
+
+    Each query may allocate ``memory`` bytes more than the process holds when it starts (an
+    allocation past that aborts this process only). After a query that left more than half of
+    that resident (the allocator keeps what a big sort or join took), the answer asks to be
+    retired, so the process does not grow from query to query.
+    """
     snapshot = _Snapshot()
     for line in requests:
         started = monotonic()
-        header, body = _answer(snapshot, json.loads(line))
+        header, body = _answer(snapshot, json.loads(line), memory)
         header["length"] = len(body)
         header["seconds"] = round(monotonic() - started, 6)
+        header["retire"] = bool(memory) and _memory()[1] > memory // 2
         answers.write(json.dumps(header).encode() + b"\n")
         answers.write(body)
         answers.flush()
 
 
 def main() -> None:
-    memory = int(sys.argv[1]) if len(sys.argv) > 1 else 0
-    if memory > 0:  # bytes of address space; an allocation past it aborts this process only
-        resource.setrlimit(resource.RLIMIT_AS, (memory, memory))
+    memory = int(sys.argv[1]) if len(sys.argv) > 1 else 0  # bytes one query may allocate
     answers = os.fdopen(os.dup(1), "wb")
     os.dup2(2, 1)  # anything a library prints goes to stderr, never into the answer stream
     sys.stdout = sys.stderr
-    serve(sys.stdin.buffer, answers)
+    serve(sys.stdin.buffer, answers, memory)
 
 
 if __name__ == "__main__":

@@ -80,6 +80,17 @@ def test_a_query_over_the_memory_cap_is_stopped_alone(workers: QueryWorkers) -> 
     assert count(workers) > 0
 
 
+def test_cheap_queries_after_a_big_one_keep_their_memory_budget(workers: QueryWorkers) -> None:
+    sort_everything = "SELECT * WHERE { GRAPH ?g { ?s ?p ?o } } ORDER BY ?o"
+    for _ in range(3):  # a sort of every quad fits the budget, again and again
+        assert len(ask(workers, sort_everything)) > 1000
+    with pytest.raises(QueryResourcesExceeded):
+        ask(workers, PRODUCT_SORT, seconds=120)
+    for _ in range(3):
+        assert count(workers) > 0
+    assert workers.memory_failures == 1
+
+
 def test_a_write_is_seen_after_the_snapshot_is_refreshed(workers: QueryWorkers, store: ox.Store) -> None:
     before = count(workers)
     graph = ox.NamedNode("https://w3id.org/econsec/graph/test")
