@@ -7,6 +7,7 @@ the curated data, the queries and the docs is checked.
 
 from __future__ import annotations
 
+import os
 import re
 from pathlib import Path
 
@@ -14,7 +15,18 @@ import pyoxigraph as ox
 import pytest
 
 ROOT = Path(__file__).parents[1]
-SEEDS = ROOT.parent / "shared" / "seeds"
+
+
+def _seeds() -> Path:
+    """The source documents live beside the repository (``../shared/seeds``), not in it; a clone
+    elsewhere finds them through ``ECONSEC_SEEDS`` or the workspace's usual place."""
+    candidates = [Path(os.environ["ECONSEC_SEEDS"])] if "ECONSEC_SEEDS" in os.environ else []
+    candidates += [parent / "shared" / "seeds" for parent in ROOT.parents]
+    candidates.append(Path("/work/shared/seeds"))
+    return next((c for c in candidates if c.is_dir()), candidates[0] if candidates else ROOT)
+
+
+SEEDS = _seeds()
 RUN = 10
 NAME_PREDICATES = {
     "http://purl.org/dc/terms/title",
