@@ -34,6 +34,7 @@ from ..formats import FORMATS, Format, check_acceptable, negotiate
 from ..isolation import ForwardedError, IsolatedAnswer
 from ..state import ServiceState, service_state
 from ..store.base import QueryResult, ResultKind
+from ..streaming import is_streaming
 from ..writers import Payload
 from . import graph_store, pages, update
 
@@ -95,7 +96,9 @@ async def _answer(state: ServiceState, req: QueryRequest) -> Response:
     store, guard, workers = state.backend, state.query_guard, state.workers
     limit = state.settings.result_limit
 
-    if workers is not None:  # a worker process that is killed at the deadline (isolation.py)
+    if workers is not None and not is_streaming(req.query):
+        # a worker process that is killed at the deadline (isolation.py); queries that stream by
+        # construction (one triple pattern) stay on a thread, where the per-row check stops them
 
         def isolated(deadline: Deadline) -> IsolatedAnswer:
             deadline.check()
