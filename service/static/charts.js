@@ -156,14 +156,14 @@
     }
     if (!links.length) return [];
     const list = Array.from(nodes.values());
-    const height = Math.max(360, Math.min(900, 40 * Math.sqrt(list.length) * 3));
+    const height = spec.height || Math.max(360, Math.min(900, 40 * Math.sqrt(list.length) * 3));
     const svg = svgIn(el, height, `Network of ${list.length} actors and ${links.length} relations`);
     const relations = Array.from(new Set(links.map((l) => l.relation)));
     const colour = d3.scaleOrdinal(relations, palette);
     const simulation = d3
       .forceSimulation(list)
-      .force("link", d3.forceLink(links).id((d) => d.id).distance(50))
-      .force("charge", d3.forceManyBody().strength(-90))
+      .force("link", d3.forceLink(links).id((d) => d.id).distance(spec.linkDistance || 50))
+      .force("charge", d3.forceManyBody().strength(spec.charge || -90))
       .force("x", d3.forceX(WIDTH / 2).strength(0.06))
       .force("y", d3.forceY(height / 2).strength(0.08))
       .stop();

@@ -19,6 +19,10 @@
     targetHref: "to__href",
     relation: "relation",
     minLabelDegree: 1,
+    // a handful of neighbours: longer links and more room, so every name can be read
+    linkDistance: 110,
+    charge: -400,
+    height: 520,
   };
   fetch(found[1] + "/neighbourhood/" + found[2], { headers: { Accept: "application/json" } })
     .then(function (response) {
