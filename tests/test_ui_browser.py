@@ -14,7 +14,7 @@ import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from urllib.parse import urlsplit
+from urllib.parse import quote, urlsplit
 
 import httpx
 import pytest
@@ -191,6 +191,13 @@ def test_type_a_query_in_the_editor_run_it_and_share_it(visit: Visit) -> None:
         assert "material/gallium" in text
     finally:
         other.close()
+
+
+def test_a_browser_opening_a_query_url_gets_the_editor_filled_in(visit: Visit) -> None:
+    page = visit.go("/sparql?query=" + quote("ASK { ?s ?p ?o }"))
+    page.locator(".CodeMirror").first.wait_for()
+    assert page.evaluate("window.econsecYasgui.getTab().getYasqe().getValue()") == "ASK { ?s ?p ?o }"
+    assert page.evaluate("window.econsecYasgui.getTab().getEndpoint()") == visit.base + "/sparql"
 
 
 def test_saved_queries_are_examples_in_the_editor_and_charts_draw(visit: Visit) -> None:
