@@ -18,6 +18,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, PlainTextResponse, Response
 from starlette.concurrency import run_in_threadpool
 from starlette.middleware.cors import CORSMiddleware
+from starlette.routing import Route
 
 from .body_limit import BodyLimitMiddleware
 from .errors import BadRequest, ServiceError
@@ -175,6 +176,9 @@ def create_app(
         lifespan=lifespan,
     )
     app.state.service = state
+    # POST /sparql as a plain Starlette route first: the same handler without FastAPI's
+    # per-request dependency solving (the FastAPI route stays for /openapi.json and /docs)
+    app.router.routes.append(Route("/sparql", sparql.sparql_post, methods=["POST"], include_in_schema=False))
     app.include_router(sparql.router)
     app.include_router(health.router)
     app.include_router(linked_data.router)

@@ -24,6 +24,7 @@ thread" with "evaluate in a worker and wait until the deadline".
 from __future__ import annotations
 
 import json
+import logging
 import os
 import queue
 import select
@@ -43,6 +44,8 @@ from .errors import Overloaded, QueryResourcesExceeded, QueryTimeout, ServiceErr
 from .executor import Deadline
 
 __all__ = ["ForwardedError", "IsolatedAnswer", "QueryWorkers", "Snapshots"]
+
+log = logging.getLogger("econsec.service")
 
 
 class ForwardedError(ServiceError):
@@ -178,7 +181,9 @@ class _Worker:
     def _died(self) -> _WorkerDied:
         code = self.process.wait()
         stderr = self.process.stderr.read().decode("utf-8", "replace") if self.process.stderr else ""
-        return _WorkerDied(code, stderr[-2000:])
+        return _WorkerDied(
+            code, stderr[:1500] if len(stderr) <= 3000 else stderr[:1500] + " ... " + stderr[-1500:]
+        )
 
     def kill(self) -> None:
         with suppress(ProcessLookupError):
@@ -264,6 +269,14 @@ class QueryWorkers:
                 raise QueryTimeout(deadline.seconds) from None
             except _WorkerDied as died:
                 self._replace(worker)
+                log.warning("query worker exited with %s: %s", died.returncode, died.stderr.strip()[:1200])
+                panic = next((line for line in died.stderr.splitlines() if " panicked at " in line), None)
+                if panic is not None:  # an engine bug this query triggers; only its worker died
+                    detail = died.stderr.split(panic, 1)[1].strip().splitlines()[:1]
+                    raise StoreError(
+                        f"the query engine failed on this query ({' '.join(detail) or 'a panic'}); "
+                        "the service is unaffected. Rewriting the query (another ORDER BY key) may avoid it"
+                    ) from None
                 if (died.returncode is not None and died.returncode < 0) or "memory" in died.stderr.lower():
                     self.memory_failures += 1
                     raise QueryResourcesExceeded(self.memory_mb) from None

@@ -27,7 +27,7 @@ LIMITS = {
 PATH = "(<http://www.w3.org/2000/01/rdf-schema#subClassOf>|^<http://www.w3.org/2000/01/rdf-schema#subClassOf>|<http://www.w3.org/2004/02/skos/core#broader>|^<http://www.w3.org/2004/02/skos/core#broader>|a|^a)*"
 ATTACKS = {
     "product count": "SELECT (COUNT(*) AS ?n) WHERE { ?a ?b ?c . ?d ?e ?f }",
-    "product sort": "SELECT * WHERE { ?a ?b ?c . ?d ?e ?f } ORDER BY ?c ?f",
+    "product sort": "SELECT * WHERE { ?a ?b ?c . ?d ?e ?f } ORDER BY ?a ?d",
     "unbounded path": f"SELECT (COUNT(*) AS ?n) WHERE {{ ?x {PATH} ?y }}",
 }
 CHEAP = "SELECT ?p ?o WHERE { <https://w3id.org/econsec/id/country/japan> ?p ?o }"

@@ -13,13 +13,14 @@ from pathlib import Path
 import pyoxigraph as ox
 import pytest
 from conftest import BuildResult
-from econsec.service.errors import QueryResourcesExceeded, QueryTimeout
+from econsec.service.errors import QueryResourcesExceeded, QueryTimeout, StoreError
 from econsec.service.executor import Deadline
 from econsec.service.isolation import ForwardedError, QueryWorkers, Snapshots
 
 COUNT = "SELECT (COUNT(*) AS ?n) WHERE { GRAPH ?g { ?s ?p ?o } }"
 PRODUCT_COUNT = "SELECT (COUNT(*) AS ?n) WHERE { GRAPH ?a { ?s ?p ?o } GRAPH ?b { ?x ?y ?z } }"
-PRODUCT_SORT = "SELECT * WHERE { GRAPH ?a { ?s ?p ?o } GRAPH ?b { ?x ?y ?z } } ORDER BY ?o ?z"
+#: sorted by subjects (IRIs): pyoxigraph 0.5.13 can panic sorting mixed literals (see below)
+PRODUCT_SORT = "SELECT * WHERE { GRAPH ?a { ?s ?p ?o } GRAPH ?b { ?x ?y ?z } } ORDER BY ?s ?x"
 
 
 @pytest.fixture
@@ -81,7 +82,7 @@ def test_a_query_over_the_memory_cap_is_stopped_alone(workers: QueryWorkers) -> 
 
 
 def test_cheap_queries_after_a_big_one_keep_their_memory_budget(workers: QueryWorkers) -> None:
-    sort_everything = "SELECT * WHERE { GRAPH ?g { ?s ?p ?o } } ORDER BY ?o"
+    sort_everything = "SELECT * WHERE { GRAPH ?g { ?s ?p ?o } } ORDER BY ?s"
     for _ in range(3):  # a sort of every quad fits the budget, again and again
         assert len(ask(workers, sort_everything)) > 1000
     with pytest.raises(QueryResourcesExceeded):
@@ -109,3 +110,19 @@ def test_unused_snapshots_are_deleted(workers: QueryWorkers, tmp_path: Path) -> 
         workers.snapshots.refresh()
         count(workers)
     assert len(list((tmp_path / "snapshots").iterdir())) == 1
+
+
+def test_an_engine_panic_stops_only_its_worker(workers: QueryWorkers) -> None:
+    """pyoxigraph 0.5.13 sometimes panics ("comparison ... does not correctly implement a total
+    order") sorting every quad by a column of mixed literals; in a worker that is a 500 for that
+    query, and the next query is answered."""
+    outcomes = set()
+    for _ in range(6):
+        try:
+            ask(workers, "SELECT * WHERE { GRAPH ?g { ?s ?p ?o } } ORDER BY ?o")
+            outcomes.add("answered")
+        except StoreError as exc:
+            assert "query engine failed" in exc.message
+            outcomes.add("panic")
+        assert count(workers) > 0
+    assert outcomes <= {"answered", "panic"}
