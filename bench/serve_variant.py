@@ -50,10 +50,14 @@ def main(argv: list[str] | None = None) -> None:
     )
     args = parser.parse_args(argv)
     settings = Settings.from_env(
-        host=args.host, port=args.port, data_dir=args.data_dir, build_dir=args.build_dir
+        host=args.host,
+        port=args.port,
+        data_dir=args.data_dir,
+        build_dir=args.build_dir,
+        access_log=args.access_log,  # the app's own access log (uvicorn's stays off)
     )
     if args.workers > 1 or args.read_only_store:
-        _serve_workers(settings, args.workers, args.log_level, args.access_log)
+        _serve_workers(settings, args.workers, args.log_level)
         return
     store = EmbeddedStore.open(settings)
     try:
@@ -62,24 +66,24 @@ def main(argv: list[str] | None = None) -> None:
             host=settings.host,
             port=settings.port,
             log_level=args.log_level,
-            access_log=args.access_log,
+            access_log=False,
             timeout_graceful_shutdown=5,
         )
     finally:
         store.close()
 
 
-def _worker(sock: socket.socket, settings: Settings, log_level: str, access_log: bool) -> None:
+def _worker(sock: socket.socket, settings: Settings, log_level: str) -> None:
     """One worker process: its own read-only view of the store, its own app, the shared socket."""
     store = Store.read_only(str(settings.store_dir))
     record = StoreRecord.read(settings.data_dir / "store.json") or StoreRecord()
     backend = EmbeddedStore(store, settings, record, f"read-only view of {settings.store_dir}")
     app = create_app(settings, backend=backend, query_guard=FederationGuard.from_settings(settings))
-    config = uvicorn.Config(app, log_level=log_level, access_log=access_log, timeout_graceful_shutdown=5)
+    config = uvicorn.Config(app, log_level=log_level, access_log=False, timeout_graceful_shutdown=5)
     uvicorn.Server(config).run(sockets=[sock])
 
 
-def _serve_workers(settings: Settings, workers: int, log_level: str, access_log: bool) -> None:
+def _serve_workers(settings: Settings, workers: int, log_level: str) -> None:
     EmbeddedStore.open(settings).close()  # fill the store from the build if needed, then let go of it
     # proto IPPROTO_TCP, not 0: asyncio sets TCP_NODELAY only on sockets that say they are TCP
     # (with proto 0 every response waits for the peer's delayed ACK, about 40 ms)
@@ -90,8 +94,7 @@ def _serve_workers(settings: Settings, workers: int, log_level: str, access_log:
     sock.set_inheritable(True)
     context = multiprocessing.get_context("fork")  # before any store or thread exists in this process
     children = [
-        context.Process(target=_worker, args=(sock, settings, log_level, access_log), daemon=True)
-        for _ in range(workers)
+        context.Process(target=_worker, args=(sock, settings, log_level), daemon=True) for _ in range(workers)
     ]
     for child in children:
         child.start()

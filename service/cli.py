@@ -13,7 +13,7 @@ import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from econsec.graph.errors import (
@@ -283,6 +283,28 @@ def export(
         _stderr().print(f"Wrote {escape(display_path(output))} ({len(data):,} bytes, {format.value})")
 
 
+def _log_config() -> dict[str, Any]:
+    """uvicorn's logging, plus the service's access log (``econsec.access``) on stdout as
+    uvicorn's own access log would be: each line as written, no level prefix."""
+    from copy import deepcopy
+
+    from uvicorn.config import LOGGING_CONFIG
+
+    config = deepcopy(LOGGING_CONFIG)
+    config["formatters"]["econsec_access"] = {"format": "%(message)s"}
+    config["handlers"]["econsec_access"] = {
+        "formatter": "econsec_access",
+        "class": "logging.StreamHandler",
+        "stream": "ext://sys.stdout",
+    }
+    config["loggers"]["econsec.access"] = {
+        "handlers": ["econsec_access"],
+        "level": "INFO",
+        "propagate": False,
+    }
+    return config
+
+
 @contextmanager
 def _report_service_errors() -> Iterator[None]:
     """The service's typed failures (bad settings, a locked or unloadable store) as one line and exit 1."""
@@ -380,7 +402,8 @@ def serve(
             host=settings.host,
             port=settings.port,
             log_level="info",
-            access_log=settings.access_log,
+            log_config=_log_config(),
+            access_log=False,  # the app writes its own, cheaper one (access_log.py)
             timeout_graceful_shutdown=5,
         )
     finally:

@@ -16,6 +16,7 @@ import json
 import os
 import resource
 import sys
+from collections.abc import Callable
 from dataclasses import dataclass
 from time import monotonic
 from typing import Any, BinaryIO
@@ -24,8 +25,11 @@ from pyoxigraph import Store
 
 from .errors import ServiceError, StoreError
 from .executor import Deadline
-from .formats import negotiate
+from .formats import Format, negotiate
+from .native_results import NATIVE, TooManyRows, rows_at_most, serialize_within
+from .store.base import QueryResult
 from .store.evaluate import evaluate
+from .writers import Payload
 
 #: far enough that the worker never stops itself: the parent owns the deadline and kills
 _NO_DEADLINE = Deadline(float("inf"), float("inf"))
@@ -48,14 +52,9 @@ def _answer(snapshot: _Snapshot, request: dict[str, Any], budget: int) -> tuple[
     try:
         store = snapshot.open(request["snapshot"])
         _cap(budget)
-        result = evaluate(
-            store,
-            request["query"],
-            default_graph_uris=request.get("default_graph_uris", ()),
-            named_graph_uris=request.get("named_graph_uris", ()),
-        )
+        result = _evaluate(store, request)
         fmt = negotiate(result.kind, request.get("accept"), request.get("format"))
-        payload = fmt.write(result, _NO_DEADLINE, int(request["limit"]))
+        payload = _write(result, fmt, int(request["limit"]), lambda: _evaluate(store, request))
     except ServiceError as exc:
         error = {"status": exc.status, "title": exc.title, "message": exc.message}
         return {
@@ -71,6 +70,33 @@ def _answer(snapshot: _Snapshot, request: dict[str, Any], budget: int) -> tuple[
         return {"ok": False, **error, "details": {}, "text": failure.text(), "headers": {}}, b""
     header = {"ok": True, "content_type": fmt.content_type, "truncated": payload.truncated}
     return header, payload.body
+
+
+def _evaluate(store: Store, request: dict[str, Any]) -> QueryResult:
+    return evaluate(
+        store,
+        request["query"],
+        default_graph_uris=request.get("default_graph_uris", ()),
+        named_graph_uris=request.get("named_graph_uris", ()),
+    )
+
+
+def _write(result: QueryResult, fmt: Format, limit: int, again: Callable[[], QueryResult]) -> Payload:
+    """The engine's own writer when the format has one and the answer fits the row limit.
+
+    Past the limit the engine's writer is stopped and the query is evaluated ``again`` for the
+    service's writer, which cuts the answer at the limit and says so: an answer that is cut costs
+    two evaluations, every other one is written about five times faster. No deadline check is
+    needed on the way: the parent kills this process at the deadline.
+    """
+    native = NATIVE.get(fmt.key)
+    if native is not None and result.engine_solutions is not None:
+        try:
+            body = serialize_within(result.engine_solutions, native, limit)
+            return Payload(body, count=rows_at_most(body, native))
+        except TooManyRows:
+            result = again()
+    return fmt.write(result, _NO_DEADLINE, limit)
 
 
 def _memory() -> tuple[int, int]:

@@ -134,6 +134,9 @@ class Settings:
     isolate_queries: bool = True
     #: address space one isolated query may use before it is stopped (503)
     query_memory_mb: int = 2048
+    #: point lookups of at most this many rows are answered on the event loop with the engine's
+    #: own serialiser (inline_lookups.py); 0 sends every query through the app
+    inline_lookup_rows: int = 1000
     #: one log line per request (uvicorn's access log); off saves about 5% of CPU per request
     access_log: bool = True
     #: remote mode: a SPARQL 1.1 query endpoint to serve instead of the embedded store
@@ -206,6 +209,7 @@ _PARSERS: dict[str, Callable[[str, str], Any]] = {
     "public_base": _text,
     "isolate_queries": _flag,
     "access_log": _flag,
+    "inline_lookup_rows": _non_negative_int,
     "query_memory_mb": _positive_int,
     "store_query": _optional_text,
     "store_update": _optional_text,

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import re
 
-__all__ = ["is_streaming"]
+__all__ = ["is_streaming", "lookup_form"]
 
 _IRI = r'<[^<>"{}|^`\\\x00-\x20]*>'
 _PNAME = r"[A-Za-z][\w.-]*?:[\w-]*"
@@ -35,3 +35,36 @@ _STREAMING = re.compile(rf"{_PROLOGUE}\s*(?:{_SELECT}|{_ASK})\s*", re.IGNORECASE
 def is_streaming(query: str) -> bool:
     """True only for a single-triple-pattern SELECT or ASK (see the module docstring)."""
     return len(query) < 10_000 and _STREAMING.fullmatch(query) is not None
+
+
+_SELECT_LOOKUP = re.compile(
+    rf"{_PROLOGUE}\s*SELECT\s+(?:\*|(?:{_VAR}\s*)+)\s*(?:WHERE\s*)?"
+    rf"\{{\s*(?P<s>{_TERM})\s+(?P<p>{_PREDICATE})\s+(?P<o>{_OBJECT})\s*\.?\s*\}}(?:\s*LIMIT\s+\d+)?\s*",
+    re.IGNORECASE,
+)
+_ASK_LOOKUP = re.compile(
+    rf"{_PROLOGUE}\s*ASK\s*(?:WHERE\s*)?\{{\s*(?P<s>{_TERM})\s+(?P<p>{_PREDICATE})\s+(?P<o>{_OBJECT})\s*\.?\s*\}}\s*",
+    re.IGNORECASE,
+)
+_VAR_NAME = re.compile(r"[?$]([A-Za-z_]\w*)")
+
+
+def lookup_form(query: str) -> str | None:
+    """``"SELECT"`` or ``"ASK"`` for a query the engine answers with one index step per row, else None.
+
+    Narrower than :func:`is_streaming`: no DISTINCT / REDUCED (they drop rows, so the engine may
+    scan many triples per row it returns), no OFFSET (skipped rows are scanned too) and no
+    variable used twice in the pattern (``?x ?p ?x`` is a filter over a full scan). So the work
+    to produce the first N rows is bounded by N.
+    """
+    if len(query) >= 10_000:
+        return None
+    match = _SELECT_LOOKUP.fullmatch(query)
+    form = "SELECT"
+    if match is None:
+        match = _ASK_LOOKUP.fullmatch(query)
+        form = "ASK"
+    if match is None:
+        return None
+    names = [found.group(1) for part in "spo" if (found := _VAR_NAME.fullmatch(match[part]))]
+    return form if len(set(names)) == len(names) else None

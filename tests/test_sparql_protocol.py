@@ -480,6 +480,28 @@ def test_results_stop_at_the_result_limit_and_say_so(limited: RunningService) ->
     assert len(bindings(whole)) == 5 and "econsec-result-truncated" not in whole.headers
 
 
+def _rows(response: httpx.Response, key: str) -> int:
+    if key == "csv":
+        return len(list(csv.reader(io.StringIO(response.text)))) - 1
+    formats = {
+        "json": ox.QueryResultsFormat.JSON,
+        "xml": ox.QueryResultsFormat.XML,
+        "tsv": ox.QueryResultsFormat.TSV,
+    }
+    return len(list(ox.parse_query_results(response.content, format=formats[key])))  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize("key", ["json", "xml", "csv", "tsv"])
+def test_a_query_worker_cuts_at_the_result_limit_in_every_format(limited: RunningService, key: str) -> None:
+    """The worker writes with the engine's writer until the answer passes the limit, then with ours."""
+    cut = get(limited, "SELECT ?s ?o WHERE { ?s ?p ?o } ORDER BY ?s ?o", format=key)
+    assert cut.status_code == 200 and cut.headers["econsec-result-truncated"] == "5"
+    assert _rows(cut, key) == 5
+    whole = get(limited, "SELECT ?s ?o WHERE { ?s ?p ?o } ORDER BY ?s ?o LIMIT 5", format=key)
+    assert "econsec-result-truncated" not in whole.headers
+    assert _rows(whole, key) == 5
+
+
 def test_a_body_over_the_cap_is_413(limited: RunningService) -> None:
     padding = "#" + "x" * 4096 + "\n"
     response = post_direct(limited, padding + "ASK {}")

@@ -50,13 +50,15 @@ class QueryResult:
     solutions: Iterator[QuerySolution] | None = None
     boolean: bool | None = None
     triples: Iterator[Triple] | None = None
+    #: the engine's own solutions object, for writing them with its serialiser (native_results.py)
+    engine_solutions: QuerySolutions | None = None
 
     @classmethod
     def of(cls, result: object) -> QueryResult:
         """Wrap what ``pyoxigraph.Store.query`` (or ``parse_query_results``) returned."""
         if isinstance(result, QuerySolutions):
             names = tuple(v.value for v in result.variables)
-            return cls(ResultKind.SOLUTIONS, variables=names, solutions=iter(result))
+            return cls(ResultKind.SOLUTIONS, variables=names, solutions=iter(result), engine_solutions=result)
         if isinstance(result, QueryBoolean):
             return cls(ResultKind.BOOLEAN, boolean=bool(result))
         return cls(ResultKind.GRAPH, triples=iter(result))  # type: ignore[call-overload]
