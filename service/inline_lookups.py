@@ -10,11 +10,13 @@ already read is replayed), so the app stays the one place where errors are repor
 
 Why running on the event loop is safe here: it only takes queries :func:`lookup_form`
 accepts (one triple pattern, no DISTINCT / OFFSET / repeated variable, so the engine does one
-index step per row), and the engine's writer is stopped as soon as the answer has more than
-``ECONSEC_INLINE_LOOKUP_ROWS`` rows (:mod:`.native_results`); such an answer is thrown away and
-the query takes the ordinary path (thread, deadline, result limit, truncation header). So the
-longest this layer holds the loop is one index scan and one serialisation of about that many
-rows, a few milliseconds at the default of 1,000.
+index step per row), and it asks the engine for one row more than ``ECONSEC_INLINE_LOOKUP_ROWS``
+(a LIMIT appended to the text, or the query's own LIMIT when that is lower). An answer with more
+rows than that is thrown away and the query takes the ordinary path (thread, deadline, result
+limit, truncation header). So the longest this layer holds the loop is one index scan and one
+serialisation of that many rows: a few milliseconds at the default of 1,000. The rows are
+counted in the written bytes (:func:`.native_results.rows_at_most`), a count that can be too
+high but never too low.
 
 It steps aside for: remote stores, dataset parameters (``default-graph-uri``...), updates,
 CORS requests (``Origin``), browsers asking for the editor, formats other than the four result
@@ -27,12 +29,12 @@ import codecs
 from collections.abc import Callable
 from functools import lru_cache
 
-from pyoxigraph import QuerySolutions, Store
+from pyoxigraph import Store
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from .errors import ServiceError
 from .formats import Format, negotiate
-from .native_results import NATIVE, serialize_within
+from .native_results import NATIVE, rows_at_most
 from .routers.pages import wants_page
 from .store.base import ResultKind
 from .streaming import lookup_form
@@ -73,34 +75,33 @@ class InlineLookups:
         if self.max_rows <= 0 or scope["type"] != "http" or scope["path"] != "/sparql":
             await self.app(scope, receive, send)
             return
+        # first value wins, as Starlette's Headers.get
+        headers: dict[bytes, bytes] = dict(reversed(scope["headers"]))
         method = scope["method"]
-        if method == "GET":
-            await self._get(scope, receive, send)
+        if b"origin" in headers:  # CORS: the app's layer adds the headers
+            await self.app(scope, receive, send)
+        elif method == "GET":
+            await self._get(scope, receive, send, headers)
         elif method == "POST":
-            await self._post(scope, receive, send)
+            await self._post(scope, receive, send, headers)
         else:
             await self.app(scope, receive, send)
 
-    async def _get(self, scope: Scope, receive: Receive, send: Send) -> None:
+    async def _get(self, scope: Scope, receive: Receive, send: Send, headers: dict[bytes, bytes]) -> None:
         params = _parameters(scope["query_string"])
-        if params is None or "query" not in params or _has_origin(scope):
+        answer = None
+        if params is not None and "query" in params:
+            answer = self._answer(
+                params["query"], params.get("format"), _text(headers, b"accept"), page_possible=True
+            )
+        if answer is None:
             await self.app(scope, receive, send)
-            return
-        body = self._answer(
-            params["query"], params.get("format"), _header(scope, b"accept"), page_possible=True
-        )
-        if body is None:
-            await self.app(scope, receive, send)
-            return
-        await _send(send, *body)
+        else:
+            await _send(send, *answer)
 
-    async def _post(self, scope: Scope, receive: Receive, send: Send) -> None:
-        content_type = (_header(scope, b"content-type") or "").split(";", 1)[0].strip().lower().encode()
-        if (
-            content_type not in (_FORM, _QUERY_BODY)
-            or _has_origin(scope)
-            or _declared_length(scope) > MAX_BODY
-        ):
+    async def _post(self, scope: Scope, receive: Receive, send: Send, headers: dict[bytes, bytes]) -> None:
+        content_type = headers.get(b"content-type", b"").split(b";", 1)[0].strip().lower()
+        if content_type not in (_FORM, _QUERY_BODY) or _declared_length(headers) > MAX_BODY:
             await self.app(scope, receive, send)
             return
         chunks: list[bytes] = []
@@ -116,16 +117,18 @@ class InlineLookups:
             more = message.get("more_body", False)
             if size > MAX_BODY:
                 break
-        body = b"".join(chunks)
+        body = chunks[0] if len(chunks) == 1 else b"".join(chunks)
         answer: tuple[bytes, str] | None = None
         if not more:
-            answer = self._answer_post(scope, content_type, body)
+            answer = self._answer_post(scope, headers, content_type, body)
         if answer is None:
             await self.app(scope, _replay(body, more, receive), send)
-            return
-        await _send(send, *answer)
+        else:
+            await _send(send, *answer)
 
-    def _answer_post(self, scope: Scope, content_type: bytes, body: bytes) -> tuple[bytes, str] | None:
+    def _answer_post(
+        self, scope: Scope, headers: dict[bytes, bytes], content_type: bytes, body: bytes
+    ) -> tuple[bytes, str] | None:
         url = _parameters(scope["query_string"])
         if url is None or url.keys() - {"format"}:
             return None
@@ -140,27 +143,32 @@ class InlineLookups:
             except UnicodeDecodeError:
                 return None
             format_key = url.get("format")
-        return self._answer(query, format_key, _header(scope, b"accept"), page_possible=False)
+        return self._answer(query, format_key, _text(headers, b"accept"), page_possible=False)
 
     def _answer(
         self, query: str, format_key: str | None, accept: str | None, *, page_possible: bool
     ) -> tuple[bytes, str] | None:
         """(body, content type) for a bounded lookup, or None to let the app answer."""
-        form = lookup_form(query)
-        if form is None:
+        lookup = lookup_form(query)
+        if lookup is None:
             return None
-        fmt = _answer_format(accept, format_key, form == "ASK", page_possible)
+        ask = lookup.form == "ASK"
+        fmt = _answer_format(accept, format_key, ask, page_possible)
         store = self._store()
         if fmt is None or store is None:
             return None
+        if ask or (lookup.limit is not None and lookup.limit <= self.max_rows):
+            text = query
+        elif lookup.limit is None:  # one row more than the budget tells an answer that is too long
+            text = f"{query}\nLIMIT {self.max_rows + 1}"
+        else:
+            return None
         native = NATIVE[fmt.key]
         try:
-            result = store.query(query)
-            if isinstance(result, QuerySolutions):
-                body = serialize_within(result, native, self.max_rows)
-            else:
-                body = result.serialize(format=native.format)
+            body = store.query(text).serialize(format=native.format)
         except Exception:
+            return None
+        if body is None or (not ask and rows_at_most(body, native) > self.max_rows):
             return None
         return body, fmt.content_type
 
@@ -197,21 +205,14 @@ def _unquote(value: bytes) -> bytes:
     return codecs.escape_decode(escaped)[0]
 
 
-def _header(scope: Scope, name: bytes) -> str | None:
-    for key, value in scope["headers"]:
-        if key == name:
-            return value.decode("latin-1")
-    return None
+def _text(headers: dict[bytes, bytes], name: bytes) -> str | None:
+    value = headers.get(name)
+    return None if value is None else value.decode("latin-1")
 
 
-def _has_origin(scope: Scope) -> bool:
-    return any(key == b"origin" for key, _ in scope["headers"])
-
-
-def _declared_length(scope: Scope) -> int:
-    value = _header(scope, b"content-length")
+def _declared_length(headers: dict[bytes, bytes]) -> int:
     try:
-        return int(value) if value is not None else 0
+        return int(headers.get(b"content-length", b"0"))
     except ValueError:
         return MAX_BODY + 1  # let the app refuse it
 

@@ -14,8 +14,9 @@ so a mistake here costs speed, never safety. No comment, no FROM, no FILTER, no 
 from __future__ import annotations
 
 import re
+from typing import NamedTuple
 
-__all__ = ["is_streaming", "lookup_form"]
+__all__ = ["Lookup", "is_streaming", "lookup_form"]
 
 _IRI = r'<[^<>"{}|^`\\\x00-\x20]*>'
 _PNAME = r"[A-Za-z][\w.-]*?:[\w-]*"
@@ -39,7 +40,7 @@ def is_streaming(query: str) -> bool:
 
 _SELECT_LOOKUP = re.compile(
     rf"{_PROLOGUE}\s*SELECT\s+(?:\*|(?:{_VAR}\s*)+)\s*(?:WHERE\s*)?"
-    rf"\{{\s*(?P<s>{_TERM})\s+(?P<p>{_PREDICATE})\s+(?P<o>{_OBJECT})\s*\.?\s*\}}(?:\s*LIMIT\s+\d+)?\s*",
+    rf"\{{\s*(?P<s>{_TERM})\s+(?P<p>{_PREDICATE})\s+(?P<o>{_OBJECT})\s*\.?\s*\}}(?:\s*LIMIT\s+(?P<limit>\d{{1,9}}))?\s*",
     re.IGNORECASE,
 )
 _ASK_LOOKUP = re.compile(
@@ -49,13 +50,21 @@ _ASK_LOOKUP = re.compile(
 _VAR_NAME = re.compile(r"[?$]([A-Za-z_]\w*)")
 
 
-def lookup_form(query: str) -> str | None:
-    """``"SELECT"`` or ``"ASK"`` for a query the engine answers with one index step per row, else None.
+class Lookup(NamedTuple):
+    form: str
+    """``"SELECT"`` or ``"ASK"``"""
+    limit: int | None
+    """the query's own LIMIT, if any"""
+
+
+def lookup_form(query: str) -> Lookup | None:
+    """The form of a query the engine answers with one index step per row, else None.
 
     Narrower than :func:`is_streaming`: no DISTINCT / REDUCED (they drop rows, so the engine may
     scan many triples per row it returns), no OFFSET (skipped rows are scanned too) and no
     variable used twice in the pattern (``?x ?p ?x`` is a filter over a full scan). So the work
-    to produce the first N rows is bounded by N.
+    to produce the first N rows is bounded by N. The text ends with the pattern's ``}`` or the
+    LIMIT clause, so a LIMIT may be appended to one that has none.
     """
     if len(query) >= 10_000:
         return None
@@ -67,4 +76,7 @@ def lookup_form(query: str) -> str | None:
     if match is None:
         return None
     names = [found.group(1) for part in "spo" if (found := _VAR_NAME.fullmatch(match[part]))]
-    return form if len(set(names)) == len(names) else None
+    if len(set(names)) != len(names):
+        return None
+    limit = match.groupdict().get("limit")
+    return Lookup(form, None if limit is None else int(limit))
