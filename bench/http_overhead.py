@@ -158,6 +158,9 @@ def main(argv: list[str] | None = None) -> None:
         "econsec": lambda: econsec_server(data, b, logs),
         "econsec-threads": lambda: econsec_server(data, b, logs, name="econsec-threads", env=threads),
         "econsec-quiet": lambda: econsec_server(data, b, logs, variant="econsec-quiet"),
+        "econsec-workers2": lambda: econsec_server(
+            data, b, logs, name="econsec-workers2", env={"ECONSEC_WORKERS": "2"}
+        ),
     }
     if fast_io is not None:
         variants["econsec-uvloop"] = lambda: econsec_server(data, b, logs, name="econsec-uvloop", **fio)
@@ -185,6 +188,7 @@ def main(argv: list[str] | None = None) -> None:
         variants["floor-asgi-uvloop"] = lambda: floor_server(logs, name="floor-asgi-uvloop", **fio)
     notes = {
         "econsec-threads": "econsec serve as shipped with ECONSEC_ISOLATE_QUERIES=false (queries on threads)",
+        "econsec-workers2": "econsec serve --workers 2 (ECONSEC_WORKERS=2): two read-only serving processes",
         "oxigraph": "oxigraph serve over a copy of econsec's own store (same quads, default graph = the merge)",
         "oxigraph-union": "oxigraph load build/econsec.nq + oxigraph serve --union-default-graph (a bag)",
         "rdflib-endpoint": "rdflib-endpoint serve build/econsec.nq (rdflib Memory Dataset, default_union)",

@@ -29,7 +29,7 @@ from .executor import QueryExecutor
 from .formats import parse_accept
 from .guard import FederationGuard
 from .inline_lookups import InlineLookups
-from .isolation import QueryWorkers, Snapshots
+from .isolation import QueryWorkers, Snapshots, Unchanging
 from .routers import health, linked_data, neighbourhood, pages, queries, search, sparql
 from .settings import Settings
 from .state import QueryGuard, ServiceState
@@ -89,7 +89,11 @@ def _start_workers(settings: Settings, backend: StoreBackend) -> QueryWorkers | 
 
     if not settings.isolate_queries or not isinstance(backend, EmbeddedStore):
         return None
-    snapshots = Snapshots(backend.store, settings.data_dir / "snapshots")
+    snapshots = (
+        Unchanging(settings.store_dir)
+        if backend.read_only
+        else Snapshots(backend.store, settings.data_dir / "snapshots")
+    )
     size = settings.max_concurrency + settings.reserve_concurrency
     return QueryWorkers(size, memory_mb=settings.query_memory_mb, snapshots=snapshots)
 

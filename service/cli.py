@@ -367,6 +367,15 @@ def serve(
             "--store-update", help="Remote mode: the store's update endpoint [ECONSEC_STORE_UPDATE]."
         ),
     ] = None,
+    workers: Annotated[
+        int | None,
+        typer.Option(
+            "--workers",
+            min=1,
+            help="Serving processes; more than one needs a read-only service (no update token) "
+            "[ECONSEC_WORKERS].",
+        ),
+    ] = None,
 ) -> None:
     """Serve the graph over HTTP: SPARQL 1.1 Protocol at /sparql, /health, /docs.
 
@@ -375,6 +384,7 @@ def serve(
     (fill it with `econsec publish`). Other settings come from ECONSEC_* environment variables.
     """
     import uvicorn
+    from econsec.service import multiprocess
     from econsec.service.app import create_app
     from econsec.service.guard import FederationGuard
     from econsec.service.settings import Settings
@@ -388,15 +398,22 @@ def serve(
             build_dir=build_dir,
             store_query=store_query,
             store_update=store_update,
+            workers=workers,
         )
+        multiprocess.check(settings)
         guard = FederationGuard.from_settings(settings)  # a bad allowlist entry stops start-up here
         store = _open_backend(settings, err)
     try:
         note = getattr(store, "note", store.description)  # the embedded store says how it was filled
         err.print(f"Store: {escape(note)}; {store.triple_count():,} triples.")
         mode = "read-only" if settings.read_only else "updates need the token"
+        if settings.workers > 1:
+            mode += f", {settings.workers} processes"
         err.print(f"SERVICE/LOAD allowed to: {escape(guard.allowlist.describe())}.")
         err.print(f"Serving http://{settings.host}:{settings.port}/sparql ({mode}); Ctrl-C stops.")
+        if settings.workers > 1:
+            _serve_processes(settings, store)
+            return
         uvicorn.run(
             create_app(settings, backend=store, query_guard=guard),
             host=settings.host,
@@ -408,6 +425,20 @@ def serve(
         )
     finally:
         store.close()
+
+
+def _serve_processes(settings: Settings, store: StoreBackend) -> None:
+    """``--workers N``: let go of the writable store, keep writers out, start N read-only processes."""
+    from econsec.service import multiprocess
+    from econsec.service.store.embedded import EmbeddedStore, held_for_readers
+
+    if not isinstance(store, EmbeddedStore):
+        store.close()
+        multiprocess.run(settings, log_config=_log_config())
+        return
+    with held_for_readers(settings.data_dir):  # taken before the store closes: no writer slips in
+        store.close()
+        multiprocess.run(settings, log_config=_log_config())
 
 
 @app.command()

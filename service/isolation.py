@@ -43,7 +43,7 @@ from pyoxigraph import Store
 from .errors import Overloaded, QueryResourcesExceeded, QueryTimeout, ServiceError, StoreError
 from .executor import Deadline
 
-__all__ = ["ForwardedError", "IsolatedAnswer", "QueryWorkers", "Snapshots"]
+__all__ = ["ForwardedError", "IsolatedAnswer", "QueryWorkers", "Snapshots", "Unchanging"]
 
 log = logging.getLogger("econsec.service")
 
@@ -122,6 +122,25 @@ class Snapshots:
         shutil.rmtree(self._root, ignore_errors=True)
 
 
+class Unchanging:
+    """The store's own directory as the only snapshot, for a store nobody writes while it is
+    served (``econsec serve --workers N``): the workers open it read-only, which is sound with no
+    writer, and no checkpoint is needed."""
+
+    def __init__(self, path: Path) -> None:
+        self._path = path
+
+    def refresh(self) -> None:
+        raise RuntimeError("a read-only service has no writes to refresh after")
+
+    @contextmanager
+    def use(self) -> Iterator[Path]:
+        yield self._path
+
+    def close(self) -> None:
+        pass
+
+
 class _WorkerDied(Exception):
     def __init__(self, returncode: int | None, stderr: str) -> None:
         super().__init__(f"worker exited with {returncode}")
@@ -198,7 +217,7 @@ class _Worker:
 class QueryWorkers:
     """A fixed number of worker processes; each query borrows one until it answers or is killed."""
 
-    def __init__(self, size: int, *, memory_mb: int, snapshots: Snapshots) -> None:
+    def __init__(self, size: int, *, memory_mb: int, snapshots: Snapshots | Unchanging) -> None:
         self.size = size
         self.memory_mb = memory_mb
         self.snapshots = snapshots

@@ -134,6 +134,8 @@ class Settings:
     isolate_queries: bool = True
     #: address space one isolated query may use before it is stopped (503)
     query_memory_mb: int = 2048
+    #: serving processes; more than one needs a read-only service (multiprocess.py)
+    workers: int = 1
     #: point lookups of at most this many rows are answered on the event loop with the engine's
     #: own serialiser (inline_lookups.py); 0 sends every query through the app
     inline_lookup_rows: int = 1000
@@ -163,6 +165,23 @@ class Settings:
     @property
     def void_path(self) -> Path:
         return self.build_dir / "void.ttl"
+
+    def as_environment(self) -> dict[str, str | None]:
+        """These settings as ``ECONSEC_*`` variables (None: unset), which :meth:`from_env` reads back
+        the same: how the settings reach processes started fresh (``econsec serve --workers``)."""
+        env: dict[str, str | None] = {}
+        for field in fields(self):
+            value = getattr(self, field.name)
+            if value is None:
+                text = None
+            elif isinstance(value, bool):
+                text = "true" if value else "false"
+            elif isinstance(value, tuple):
+                text = ",".join(value)
+            else:
+                text = str(value)
+            env[ENV_PREFIX + field.name.upper()] = text
+        return env
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None, **overrides: Any) -> Settings:
@@ -210,6 +229,7 @@ _PARSERS: dict[str, Callable[[str, str], Any]] = {
     "isolate_queries": _flag,
     "access_log": _flag,
     "inline_lookup_rows": _non_negative_int,
+    "workers": _positive_int,
     "query_memory_mb": _positive_int,
     "store_query": _optional_text,
     "store_update": _optional_text,

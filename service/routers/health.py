@@ -6,6 +6,8 @@ For monitors and for people: the store's size, the release it was filled from (t
 
 from __future__ import annotations
 
+import os
+
 from fastapi import APIRouter, Request
 from pydantic import BaseModel, Field
 
@@ -40,6 +42,9 @@ class Health(BaseModel):
     )
     loaded_at: str | None = Field(description="when the store was filled from that release")
     read_only: bool = Field(description="true when no update token is configured")
+    process: int = Field(
+        description="the id of the serving process that answered (one of several with --workers)"
+    )
     queries: QueryLoad
 
 
@@ -55,6 +60,7 @@ def health(request: Request) -> Health:
         build_id=store.build_id,
         loaded_at=store.loaded_at,
         read_only=state.settings.read_only,
+        process=os.getpid(),
         queries=QueryLoad(
             running=executor.running,
             waiting=executor.waiting,

@@ -20,7 +20,10 @@ been written to *before* the first write commits, so a restart can never mistake
 for a pristine copy of the build.
 
 One process owns the store (RocksDB locks the directory; DESIGN §3): a second ``serve`` or a
-``load`` while the service runs fails with :class:`StoreLocked`, which says so.
+``load`` while the service runs fails with :class:`StoreLocked`, which says so. The one
+exception is ``econsec serve --workers N``, where N processes read the store and none writes
+(:meth:`EmbeddedStore.open_read_only`); writable opens are refused meanwhile through a lock file
+the readers hold shared (:func:`held_for_readers`).
 
 pyoxigraph's Store is safe to query from many threads at once and releases the GIL while it
 evaluates, which is what the executor's thread pool relies on.
@@ -28,11 +31,13 @@ evaluates, which is what the executor's thread pool relies on.
 
 from __future__ import annotations
 
+import fcntl
 import json
 import os
 import shutil
 import tempfile
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -55,7 +60,7 @@ from ..settings import Settings
 from .base import QueryResult, Term, WriteDelta
 from .evaluate import evaluate, graph_iri
 
-__all__ = ["EmbeddedStore", "StoreLocked", "StoreRecord", "read_build_id"]
+__all__ = ["EmbeddedStore", "StoreLocked", "StoreRecord", "held_for_readers", "read_build_id"]
 
 _DCTERMS_IDENTIFIER = NamedNode("http://purl.org/dc/terms/identifier")
 _RECORD_NAME = "store.json"
@@ -135,6 +140,38 @@ class StoreRecord:
         os.replace(tmp, path)
 
 
+#: held shared by ``econsec serve --workers N`` while its processes read the store
+READERS_LOCK = "readers.lock"
+
+
+def _check_no_readers(data_dir: Path) -> None:
+    """Refuse to open the store writable while processes read it (:func:`held_for_readers`).
+
+    pyoxigraph's read-only mode is undefined behaviour next to a writer, and RocksDB's own lock
+    only keeps writers apart, so readers hold this lock file shared and a writer must get it
+    exclusively.
+    """
+    path = data_dir / READERS_LOCK
+    if not path.exists():
+        return
+    with path.open("a") as handle:
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            raise StoreLocked(
+                f"the store in {data_dir} is being served read-only by `econsec serve --workers` "
+                "(several processes read it). Stop that service first."
+            ) from None
+
+
+@contextmanager
+def held_for_readers(data_dir: Path) -> Iterator[None]:
+    """Keep writable opens of the store refused while the block runs (see :func:`_check_no_readers`)."""
+    with (data_dir / READERS_LOCK).open("a") as handle:
+        fcntl.flock(handle, fcntl.LOCK_SH)
+        yield
+
+
 def _open_rocksdb(path: Path) -> Store:
     try:
         return Store(str(path))
@@ -159,6 +196,8 @@ class EmbeddedStore:
         self.note = note
         self._counts: dict[str | None, int] = {}
         self._counts_lock = Lock()
+        #: opened with :meth:`open_read_only`: nobody writes it while it is open
+        self.read_only = False
 
     # --- opening ------------------------------------------------------------------------
 
@@ -180,6 +219,7 @@ class EmbeddedStore:
         record_path = settings.data_dir / _RECORD_NAME
         settings.data_dir.mkdir(parents=True, exist_ok=True)
         record = StoreRecord.read(record_path) or StoreRecord()
+        _check_no_readers(settings.data_dir)
         store = _open_rocksdb(settings.store_dir)
         current = _build_fingerprint(settings)
         if current is None:  # no build: serve what the store holds
@@ -206,6 +246,21 @@ class EmbeddedStore:
             record = cls._fill(store, settings, current)
             return cls(store, settings, record, f"reloaded from {settings.nquads_path} (build {current})")
         return cls(store, settings, record, f"opened {settings.store_dir} (build {record.build_id})")
+
+    @classmethod
+    def open_read_only(cls, settings: Settings) -> EmbeddedStore:
+        """A read-only view of a store that nobody writes while it is open (``serve --workers``:
+        the parent process filled it, then holds :func:`held_for_readers`)."""
+        record = StoreRecord.read(settings.data_dir / _RECORD_NAME) or StoreRecord()
+        try:
+            store = Store.read_only(str(settings.store_dir))
+        except OSError as exc:
+            raise StoreError(f"cannot open the store in {settings.store_dir} read-only: {exc}") from exc
+        opened = cls(
+            store, settings, record, f"read-only view of {settings.store_dir} (build {record.build_id})"
+        )
+        opened.read_only = True
+        return opened
 
     @staticmethod
     def _fill(store: Store, settings: Settings, build_id: str) -> StoreRecord:
@@ -238,7 +293,8 @@ class EmbeddedStore:
 
     @property
     def description(self) -> str:
-        return f"embedded pyoxigraph store in {self._settings.store_dir}"
+        read_only = " (read-only)" if self.read_only else ""
+        return f"embedded pyoxigraph store in {self._settings.store_dir}{read_only}"
 
     @property
     def build_id(self) -> str | None:
