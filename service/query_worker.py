@@ -17,6 +17,7 @@ import os
 import resource
 import sys
 from collections.abc import Callable
+from contextlib import suppress
 from dataclasses import dataclass
 from time import monotonic
 from typing import Any, BinaryIO
@@ -118,7 +119,7 @@ def _cap(budget: int) -> None:
         resource.setrlimit(resource.RLIMIT_AS, (_memory()[0] + budget, resource.RLIM_INFINITY))
 
 
-def serve(requests: BinaryIO, answers: BinaryIO, memory: int = 0) -> None:
+def serve(requests: BinaryIO, answers: BinaryIO, memory: int = 0, open_first: str | None = None) -> None:
     """Answer requests until stdin closes.
 
     Each query may allocate ``memory`` bytes more than the process holds when it starts (an
@@ -127,6 +128,9 @@ def serve(requests: BinaryIO, answers: BinaryIO, memory: int = 0) -> None:
     retired, so the process does not grow from query to query.
     """
     snapshot = _Snapshot()
+    if open_first is not None:
+        with suppress(OSError):  # gone already (a newer checkpoint replaced it): opened on demand
+            snapshot.open(open_first)
     for line in requests:
         started = monotonic()
         header, body = _answer(snapshot, json.loads(line), memory)
@@ -140,10 +144,11 @@ def serve(requests: BinaryIO, answers: BinaryIO, memory: int = 0) -> None:
 
 def main() -> None:
     memory = int(sys.argv[1]) if len(sys.argv) > 1 else 0  # bytes one query may allocate
+    open_first = sys.argv[2] if len(sys.argv) > 2 else None  # the store to open before any query
     answers = os.fdopen(os.dup(1), "wb")
     os.dup2(2, 1)  # anything a library prints goes to stderr, never into the answer stream
     sys.stdout = sys.stderr
-    serve(sys.stdin.buffer, answers, memory)
+    serve(sys.stdin.buffer, answers, memory, open_first)
 
 
 if __name__ == "__main__":
