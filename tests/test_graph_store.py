@@ -98,8 +98,11 @@ def test_get_negotiates_the_rdf_syntax_and_head_has_no_body(writable: RunningSer
         assert response.status_code == 200
         assert response.headers["content-type"].startswith(media_type)
         assert "negotiated" in response.text
-    head = httpx.head(url(writable), params={"graph": graph}, timeout=30)
+    head = httpx.head(url(writable), params={"graph": graph}, headers={"Accept": "text/turtle"}, timeout=30)
+    got = httpx.get(url(writable), params={"graph": graph}, headers={"Accept": "text/turtle"}, timeout=30)
     assert head.status_code == 200 and head.content == b""
+    assert head.headers["content-length"] == got.headers["content-length"] == str(len(got.content))
+    assert head.headers["content-type"] == got.headers["content-type"]
     default = httpx.get(url(writable), params={"default": ""}, headers={"Accept": "application/n-triples"})
     assert default.status_code == 200 and "negotiated" in default.text
     assert httpx.head(url(writable), params={"graph": EX + "gsp-none"}, timeout=30).status_code == 404

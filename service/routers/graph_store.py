@@ -106,7 +106,10 @@ async def _read(request: Request, state: ServiceState, head: bool) -> Response:
     headers = {"Vary": "Accept"}
     if payload.truncated:  # type: ignore[attr-defined]
         headers["Econsec-Result-Truncated"] = str(limit)
-    body = b"" if head else payload.body  # type: ignore[attr-defined]
+    body: bytes = payload.body  # type: ignore[attr-defined]
+    if head:  # the headers GET would send, its Content-Length included, and no body
+        headers["Content-Length"] = str(len(body))
+        body = b""
     return Response(body, media_type=fmt.content_type, headers=headers)
 
 
