@@ -15,7 +15,8 @@ read-only service, the common case of a published release:
   (:meth:`EmbeddedStore.open_read_only`), with its own query workers reading the same
   directory (no checkpoints: nothing changes);
 - with an update token configured it refuses to start: writes would need one owner and
-  forwarding to it, which this does not do.
+  forwarding to it, which this does not do (in remote mode too: validation and commit of one
+  write must not interleave with another's, which one process guarantees with a lock).
 
 Each process has its own limits: ``ECONSEC_MAX_CONCURRENCY`` and the waiting line are per
 process, and ``/health`` describes the process that answered (its ``process`` field says which).
@@ -36,9 +37,9 @@ def check(settings: Settings) -> None:
     """Refuse what several processes cannot do, before anything is opened."""
     if settings.workers > 1 and not settings.read_only:
         raise SettingsError(
-            f"ECONSEC_WORKERS={settings.workers} needs a read-only service: each process opens the "
-            "store read-only, so writes cannot be taken. Unset ECONSEC_UPDATE_TOKEN, or serve with "
-            "one worker."
+            f"ECONSEC_WORKERS={settings.workers} needs a read-only service: writes are validated and "
+            "committed one at a time by one process, and the embedded store is opened read-only by "
+            "each of several. Unset ECONSEC_UPDATE_TOKEN, or serve with one worker."
         )
 
 
