@@ -9,6 +9,7 @@ tests follow the curated data without being loosened by it.
 
 from __future__ import annotations
 
+import re
 import shutil
 import subprocess
 from html.parser import HTMLParser
@@ -439,6 +440,31 @@ def test_void_has_a_subset_per_named_graph_with_the_stores_counts(sparql_service
     for example in void.objects(dataset, VOID.exampleResource):
         local = sparql_service.base + "/" + str(example)[len(BASE) :]
         assert get(local, "text/turtle").status_code == 200, f"example resource {example} dereferences"
+
+
+def test_void_reads_as_a_page_in_a_browser(sparql_service: RunningService) -> None:
+    """A person opening the VoID URL gets the same triples read out, every link working."""
+    page = get(f"{sparql_service.base}/.well-known/void", "text/html,application/xhtml+xml;q=0.9,*/*;q=0.8")
+    assert page.status_code == 200 and page.headers["content-type"].startswith("text/html")
+    assert 'type="text/turtle"' in page.headers["link"] and 'type="text/html"' in page.headers["link"]
+    void = parse(get(f"{sparql_service.base}/.well-known/void"), "turtle", False)
+    dataset = URIRef(BASE + "dataset")
+    text = " ".join(page.text.split())
+    assert str(void.value(dataset, DCTERMS.title)) in text
+    assert f"{int(void.value(dataset, VOID.triples)):,}" in text
+    for subset in void.objects(dataset, VOID.subset):
+        name = str(subset).rsplit("/", 1)[-1]
+        count = f"{int(void.value(subset, VOID.triples)):,}"
+        assert f'<a href="/graph/{name}">{name}</a>' in text and count in text
+    economy = next(
+        p for p in void.objects(dataset, VOID.classPartition) if void.value(p, VOID["class"]) == ES.Economy
+    )
+    assert f'es:Economy</a></td><td class="n">{int(void.value(economy, VOID.entities))}<' in text
+    links = set(re.findall(r'href="(/[^"]*)"', page.text))
+    assert "/id/country/japan" in links and "/sparql" in links
+    for href in sorted(links):
+        if href.startswith(("/id/", "/graph/")):
+            assert httpx.head(sparql_service.base + href, timeout=60).status_code == 200, href
 
 
 def test_void_dumps_and_aliases_resolve(sparql_service: RunningService) -> None:

@@ -5,7 +5,7 @@
 | ``/id/{path}`` | ``{base}id/{path}`` (entities, passages, statements) | its description | a page |
 | ``/ontology`` | ``{base}ontology`` and every ``ontology#Term`` | the ontology graph | pyLODE page |
 | ``/graph/{name}`` | ``{base}graph/{name}`` | the named graph | a summary |
-| ``/.well-known/void``, ``/void``, ``/dataset`` | ``{base}dataset`` | VoID (Turtle default) | — |
+| ``/.well-known/void``, ``/void``, ``/dataset`` | ``{base}dataset`` | VoID (Turtle default) | a page |
 | ``/lookup?uri=`` | any IRI under the base | 303 to the path above | same |
 
 Browsers get HTML only when they name ``text/html`` (or XHTML) explicitly and rank it at least
@@ -49,6 +49,7 @@ from ..figures import entity_figures
 from ..formats import Format, MediaRange, formats_for, negotiate, parse_accept
 from ..state import ServiceState, service_state
 from ..store.base import ResultKind
+from ..void_page import void_page
 from ..writers import Payload
 from .sparql import TRUNCATED_HEADER
 
@@ -481,16 +482,26 @@ def void_description(
 async def void(request: Request, format: FormatParam = None) -> Response:
     """The VoID description of the dataset (Turtle unless asked otherwise); ``/dataset`` and ``/void`` too."""
     state = service_state(request)
-    fmt = choose(request.headers.get("accept"), format, _GRAPH_FORMATS, html=False)
-    assert fmt is not None
+    fmt = choose(request.headers.get("accept"), format, _GRAPH_FORMATS)
     service = str(request.base_url)
-    links = alternates(request.url.path, _GRAPH_FORMATS, html=False)
+    links = alternates(request.url.path, _GRAPH_FORMATS)
+    dataset = state.settings.public_base + "dataset"
+
+    def described(deadline: Deadline) -> list[Triple]:
+        deadline.check()
+        return void_description(state, service, graph_counts(state.backend), void_source(state, deadline))
+
+    if fmt is None:  # a person: the same triples read out
+        triples = await state.executor.run(described)
+        page = void_page(triples, dataset, state.settings.public_base, _root(request))
+        downloads = [a for a in links if a.media_type != "text/html"]
+        return _render(
+            "void.html", headers=_headers(links), page=page, root=_root(request), alternates=downloads
+        )
 
     def work(deadline: Deadline) -> Payload:
-        deadline.check()
-        triples = void_description(state, service, graph_counts(state.backend), void_source(state, deadline))
-        quads = [Quad(t.subject, t.predicate, t.object) for t in triples]
-        return write_rdf(Description(state.settings.public_base + "dataset", quads), fmt, deadline)
+        quads = [Quad(t.subject, t.predicate, t.object) for t in described(deadline)]
+        return write_rdf(Description(dataset, quads), fmt, deadline)
 
     payload = await state.executor.run(work)
     return Response(payload.body, media_type=fmt.content_type, headers=_headers(links))
