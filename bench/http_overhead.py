@@ -184,6 +184,7 @@ def main(argv: list[str] | None = None) -> None:
     )
     variants["rdflib-endpoint"] = lambda: rdflib_endpoint_server([nquads], logs)
     variants["floor-asgi"] = lambda: floor_server(logs)
+    variants["floor-engine"] = lambda: floor_server(logs, name="floor-engine", store=work / "oxigraph-copy")
     if fast_io is not None:
         variants["floor-asgi-uvloop"] = lambda: floor_server(logs, name="floor-asgi-uvloop", **fio)
     notes = {

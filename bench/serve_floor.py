@@ -1,11 +1,14 @@
-"""The floor of a Python server on this machine: a bare ASGI app under uvicorn, no framework, no store.
+"""The floor of a Python server on this machine: a bare ASGI app under uvicorn, no framework.
 
-It reads the request body and answers a fixed SPARQL JSON result, with the access log off. Its
-throughput is the most any single uvicorn process can do here, whatever the application does,
-so it separates what uvicorn (and the loop and HTTP parser it picks) costs from what FastAPI,
-the service and the engine add::
+Without ``--store`` it reads the request body and answers a fixed SPARQL JSON result, with the
+access log off: the most any single uvicorn process can do here, whatever the application does,
+which separates what uvicorn (and the loop and HTTP parser it picks) costs from what the service
+and the engine add. With ``--store DIR`` it opens that pyoxigraph store read-only and answers each
+form POST's ``query`` with the engine's own JSON writer and nothing else (no checks, no limits,
+no negotiation): the reference the issue gives for a single process over pyoxigraph::
 
     python -m bench.serve_floor --port 8000
+    python -m bench.serve_floor --port 8000 --store data/oxigraph
 """
 
 from __future__ import annotations
@@ -13,8 +16,10 @@ from __future__ import annotations
 import argparse
 from collections.abc import Awaitable, Callable
 from typing import Any
+from urllib.parse import parse_qs
 
 import uvicorn
+from pyoxigraph import QueryResultsFormat, Store
 
 _BODY = b'{"head":{"vars":["p","o"]},"results":{"bindings":[]}}'
 _HEADERS = [
@@ -39,12 +44,40 @@ async def app(
     await send({"type": "http.response.body", "body": _BODY})
 
 
+def engine_app(store: Store) -> Callable[..., Awaitable[None]]:
+    """Answer each form POST's query from ``store`` with the engine's JSON writer, nothing more."""
+
+    async def answer(
+        scope: dict[str, Any],
+        receive: Callable[[], Awaitable[dict[str, Any]]],
+        send: Callable[[dict[str, Any]], Awaitable[None]],
+    ) -> None:
+        body = b""
+        more = True
+        while more:
+            message = await receive()
+            body += message.get("body", b"")
+            more = message.get("more_body", False)
+        query = parse_qs(body.decode())["query"][0]
+        result = store.query(query).serialize(format=QueryResultsFormat.JSON)
+        headers = [
+            (b"content-type", b"application/sparql-results+json"),
+            (b"content-length", str(len(result)).encode()),
+        ]
+        await send({"type": "http.response.start", "status": 200, "headers": headers})
+        await send({"type": "http.response.body", "body": result})
+
+    return answer
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, required=True)
+    parser.add_argument("--store", help="a pyoxigraph store directory to answer queries from")
     args = parser.parse_args(argv)
-    uvicorn.run(app, host=args.host, port=args.port, log_level="warning", access_log=False, lifespan="off")
+    served = engine_app(Store.read_only(args.store)) if args.store else app
+    uvicorn.run(served, host=args.host, port=args.port, log_level="warning", access_log=False, lifespan="off")
 
 
 if __name__ == "__main__":

@@ -302,16 +302,21 @@ def econsec_server(
 
 @contextmanager
 def floor_server(
-    log_dir: Path, *, name: str = "floor-asgi", pythonpath: Path | None = None
+    log_dir: Path, *, name: str = "floor-asgi", pythonpath: Path | None = None, store: Path | None = None
 ) -> Iterator[Server]:
-    """``bench/serve_floor.py``: bare uvicorn + a constant answer, the ceiling of one Python process."""
+    """``bench/serve_floor.py``: bare uvicorn + a constant answer, the ceiling of one Python process
+    (with ``store``: + the engine's query and JSON writer, nothing else)."""
     port = free_port()
     command = [sys.executable, "-m", "bench.serve_floor", "--port", str(port)]
+    if store is not None:
+        command += ["--store", str(store)]
     paths = [str(pythonpath)] if pythonpath is not None else []
     env = {"PYTHONPATH": os.pathsep.join([*paths, str(REPO)])}
     with running(name, command, "/sparql", port=port, log_dir=log_dir, env=env) as server:
         server.notes.append(
-            "bare ASGI app under uvicorn (no FastAPI, no store): constant answer, access log off"
+            "bare ASGI app under uvicorn: engine query + JSON writer, nothing else"
+            if store is not None
+            else "bare ASGI app under uvicorn (no FastAPI, no store): constant answer, access log off"
         )
         yield server
 
