@@ -33,8 +33,8 @@ from pyoxigraph import Store
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from .errors import ServiceError
-from .formats import Format, negotiate
-from .native_results import NATIVE, rows_at_most
+from .formats import negotiate
+from .native_results import NATIVE, Native, rows_at_most
 from .routers.pages import wants_page
 from .store.base import ResultKind
 from .streaming import lookup_form
@@ -51,16 +51,19 @@ _NAMES = {b"query": "query", b"format": "format"}
 
 @lru_cache(maxsize=256)
 def _answer_format(
-    accept: str | None, format_key: str | None, ask: bool, page_possible: bool
-) -> Format | None:
-    """The negotiated format when the engine can write it, else None (the app will negotiate)."""
-    if page_possible and format_key is None and wants_page(accept):
+    accept: bytes | None, format_key: str | None, ask: bool, page_possible: bool
+) -> tuple[Native, bytes] | None:
+    """The engine's writer for the negotiated format and its Content-Type, or None (the app will
+    negotiate, and refuse if it must). Cached: clients send the same few Accept headers."""
+    text = None if accept is None else accept.decode("latin-1")
+    if page_possible and format_key is None and wants_page(text):
         return None
     try:
-        fmt = negotiate(ResultKind.BOOLEAN if ask else ResultKind.SOLUTIONS, accept, format_key)
+        fmt = negotiate(ResultKind.BOOLEAN if ask else ResultKind.SOLUTIONS, text, format_key)
     except ServiceError:
         return None
-    return fmt if fmt.key in NATIVE else None
+    native = NATIVE.get(fmt.key)
+    return None if native is None else (native, fmt.content_type.encode())
 
 
 class InlineLookups:
@@ -92,7 +95,7 @@ class InlineLookups:
         answer = None
         if params is not None and "query" in params:
             answer = self._answer(
-                params["query"], params.get("format"), _text(headers, b"accept"), page_possible=True
+                params["query"], params.get("format"), headers.get(b"accept"), page_possible=True
             )
         if answer is None:
             await self.app(scope, receive, send)
@@ -118,7 +121,7 @@ class InlineLookups:
             if size > MAX_BODY:
                 break
         body = chunks[0] if len(chunks) == 1 else b"".join(chunks)
-        answer: tuple[bytes, str] | None = None
+        answer: tuple[bytes, bytes] | None = None
         if not more:
             answer = self._answer_post(scope, headers, content_type, body)
         if answer is None:
@@ -128,7 +131,7 @@ class InlineLookups:
 
     def _answer_post(
         self, scope: Scope, headers: dict[bytes, bytes], content_type: bytes, body: bytes
-    ) -> tuple[bytes, str] | None:
+    ) -> tuple[bytes, bytes] | None:
         url = _parameters(scope["query_string"])
         if url is None or url.keys() - {"format"}:
             return None
@@ -143,34 +146,34 @@ class InlineLookups:
             except UnicodeDecodeError:
                 return None
             format_key = url.get("format")
-        return self._answer(query, format_key, _text(headers, b"accept"), page_possible=False)
+        return self._answer(query, format_key, headers.get(b"accept"), page_possible=False)
 
     def _answer(
-        self, query: str, format_key: str | None, accept: str | None, *, page_possible: bool
-    ) -> tuple[bytes, str] | None:
+        self, query: str, format_key: str | None, accept: bytes | None, *, page_possible: bool
+    ) -> tuple[bytes, bytes] | None:
         """(body, content type) for a bounded lookup, or None to let the app answer."""
         lookup = lookup_form(query)
         if lookup is None:
             return None
         ask = lookup.form == "ASK"
-        fmt = _answer_format(accept, format_key, ask, page_possible)
+        chosen = _answer_format(accept, format_key, ask, page_possible)
         store = self._store()
-        if fmt is None or store is None:
+        if chosen is None or store is None:
             return None
+        native, content_type = chosen
         if ask or (lookup.limit is not None and lookup.limit <= self.max_rows):
             text = query
         elif lookup.limit is None:  # one row more than the budget tells an answer that is too long
             text = f"{query}\nLIMIT {self.max_rows + 1}"
         else:
             return None
-        native = NATIVE[fmt.key]
         try:
             body = store.query(text).serialize(format=native.format)
         except Exception:
             return None
         if body is None or (not ask and rows_at_most(body, native) > self.max_rows):
             return None
-        return body, fmt.content_type
+        return body, content_type
 
 
 def _parameters(raw: bytes) -> dict[str, str] | None:
@@ -205,11 +208,6 @@ def _unquote(value: bytes) -> bytes:
     return codecs.escape_decode(escaped)[0]
 
 
-def _text(headers: dict[bytes, bytes], name: bytes) -> str | None:
-    value = headers.get(name)
-    return None if value is None else value.decode("latin-1")
-
-
 def _declared_length(headers: dict[bytes, bytes]) -> int:
     try:
         return int(headers.get(b"content-length", b"0"))
@@ -231,13 +229,13 @@ def _replay(body: bytes, more: bool, receive: Receive) -> Receive:
     return replaying
 
 
-async def _send(send: Send, body: bytes, content_type: str) -> None:
+async def _send(send: Send, body: bytes, content_type: bytes) -> None:
     await send(
         {
             "type": "http.response.start",
             "status": 200,
             "headers": [
-                (b"content-type", content_type.encode()),
+                (b"content-type", content_type),
                 (b"content-length", str(len(body)).encode()),
                 (b"vary", b"Accept"),
             ],
