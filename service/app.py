@@ -34,6 +34,7 @@ from .routers import health, linked_data, neighbourhood, pages, queries, search,
 from .settings import Settings
 from .state import QueryGuard, ServiceState
 from .store.base import StoreBackend
+from .templates.render import render
 
 __all__ = ["ServiceApp", "create_app", "error_response"]
 
@@ -59,11 +60,25 @@ def _wants_json(accept: str | None) -> bool:
     return False
 
 
-def error_response(exc: ServiceError, accept: str | None) -> Response:
-    """The answer for any :class:`ServiceError`: its status, its headers, a body a person can act on."""
+def error_response(exc: ServiceError, accept: str | None, root: str = "") -> Response:
+    """The answer for any :class:`ServiceError`: its status, its headers, a body a person can act on.
+
+    JSON for clients that ask for it, a page for browsers (a bad form value in the gallery shows
+    what was wrong, with the site's navigation), plain text for everyone else (curl).
+    """
     if _wants_json(accept):
         body = {"error": exc.title, "status": exc.status, "message": exc.message, **exc.details()}
         return JSONResponse(body, status_code=exc.status, headers=exc.headers)
+    if pages.wants_page(accept):
+        return render(
+            "error.html",
+            status=exc.status,
+            headers=exc.headers,
+            title=exc.title,
+            code=exc.status,
+            text=exc.text(),
+            root=root,
+        )
     return PlainTextResponse(exc.text(), status_code=exc.status, headers=exc.headers)
 
 
@@ -71,7 +86,7 @@ async def _service_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, ServiceError)
     if exc.status >= 500:
         log.warning("%s %s: %s", request.method, request.url.path, exc)
-    return error_response(exc, request.headers.get("accept"))
+    return error_response(exc, request.headers.get("accept"), pages.root_path(request))
 
 
 async def _validation_error(request: Request, exc: Exception) -> Response:
@@ -79,7 +94,9 @@ async def _validation_error(request: Request, exc: Exception) -> Response:
     problems = "; ".join(
         f"{'.'.join(str(p) for p in err.get('loc', ()))}: {err.get('msg')}" for err in exc.errors()
     )
-    return error_response(BadRequest(problems or "invalid request"), request.headers.get("accept"))
+    return error_response(
+        BadRequest(problems or "invalid request"), request.headers.get("accept"), pages.root_path(request)
+    )
 
 
 def _start_workers(settings: Settings, backend: StoreBackend) -> QueryWorkers | None:

@@ -234,6 +234,28 @@ def test_query_page_has_a_form_with_drop_downs_for_enumerated_values(sparql_serv
     assert 'id="chart-data"' not in plain, "no chart where the data does not ask for one"
 
 
+def test_a_browser_gets_errors_as_pages_and_curl_as_text(sparql_service: RunningService) -> None:
+    bad = get(sparql_service, "/queries/actor-network", BROWSER, relation="admires")
+    assert bad.status_code == 400 and bad.headers["content-type"].startswith("text/html")
+    assert (
+        "relation" in bad.text
+        and "member-of" in bad.text
+        and "<nav" in bad.text
+        and 'href="/queries"' in bad.text
+    )
+    malformed = httpx.post(
+        sparql_service.base + "/sparql",
+        data={"query": "SELECT * WHERE { ?s ?p }"},
+        headers={"Accept": BROWSER},
+        timeout=30,
+    )
+    assert malformed.status_code == 400 and malformed.headers["content-type"].startswith("text/html")
+    assert "Malformed query" in malformed.text and "error at 1:" in malformed.text
+    plain = get(sparql_service, "/queries/actor-network", "*/*", relation="admires")
+    assert plain.status_code == 400 and plain.headers["content-type"].startswith("text/plain")
+    assert "relation" in plain.text and "<" not in plain.text
+
+
 # --- An entity's neighbourhood -------------------------------------------------------------
 
 
