@@ -28,8 +28,7 @@ import uvicorn
 from econsec.service.app import create_app
 from econsec.service.guard import FederationGuard
 from econsec.service.settings import Settings
-from econsec.service.store.embedded import EmbeddedStore, StoreRecord
-from pyoxigraph import Store
+from econsec.service.store.embedded import EmbeddedStore
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -75,9 +74,7 @@ def main(argv: list[str] | None = None) -> None:
 
 def _worker(sock: socket.socket, settings: Settings, log_level: str) -> None:
     """One worker process: its own read-only view of the store, its own app, the shared socket."""
-    store = Store.read_only(str(settings.store_dir))
-    record = StoreRecord.read(settings.data_dir / "store.json") or StoreRecord()
-    backend = EmbeddedStore(store, settings, record, f"read-only view of {settings.store_dir}")
+    backend = EmbeddedStore.open_read_only(settings)
     app = create_app(settings, backend=backend, query_guard=FederationGuard.from_settings(settings))
     config = uvicorn.Config(app, log_level=log_level, access_log=False, timeout_graceful_shutdown=5)
     uvicorn.Server(config).run(sockets=[sock])

@@ -11,7 +11,7 @@ from __future__ import annotations
 import os
 import sys
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
@@ -326,12 +326,7 @@ def _open_backend(settings: Settings, err: Console) -> StoreBackend:
     if settings.store_query:
         from econsec.service.store.remote import RemoteStore
 
-        return RemoteStore.open(
-            settings.store_query,
-            settings.store_update,
-            timeout=settings.query_timeout,
-            public_base=settings.public_base,
-        )
+        return RemoteStore.from_settings(settings)
     from econsec.service.store.embedded import EmbeddedStore
 
     if not settings.nquads_path.is_file() and not settings.store_dir.is_dir():
@@ -432,11 +427,9 @@ def _serve_processes(settings: Settings, store: StoreBackend) -> None:
     from econsec.service import multiprocess
     from econsec.service.store.embedded import EmbeddedStore, held_for_readers
 
-    if not isinstance(store, EmbeddedStore):
-        store.close()
-        multiprocess.run(settings, log_config=_log_config())
-        return
-    with held_for_readers(settings.data_dir):  # taken before the store closes: no writer slips in
+    # the readers' lock is taken before the store closes, so no writer slips in between
+    embedded = isinstance(store, EmbeddedStore)
+    with held_for_readers(settings.data_dir) if embedded else nullcontext():
         store.close()
         multiprocess.run(settings, log_config=_log_config())
 

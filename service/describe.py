@@ -46,7 +46,9 @@ from .store.base import QueryResult, ResultKind, StoreBackend, Term
 
 __all__ = [
     "Description",
+    "Link",
     "ResourceView",
+    "curie",
     "describe_resource",
     "graph_counts",
     "graph_quads",
@@ -237,7 +239,8 @@ def local_href(iri: str, public_base: str, root: str = "") -> str | None:
     return None
 
 
-def _curie(iri: str) -> str:
+def curie(iri: str) -> str:
+    """``es:Economy`` for an IRI in a namespace of ``PREFIXES`` (the longest that fits), else the IRI."""
     best = ""
     for prefix, namespace in PREFIXES.items():
         if iri.startswith(namespace) and len(namespace) > len(best) and len(iri) > len(namespace):
@@ -339,11 +342,11 @@ class ResourceView:
         if isinstance(term, NamedNode):
             local = local_href(term.value, self._base, self._root)
             external = local is None and term.value.startswith(("http://", "https://"))
-            text = self.name(term) or _curie(term.value)
+            text = self.name(term) or curie(term.value)
             return Link(text, local or (term.value if external else None), term.value, external=external)
         if isinstance(term, Literal):
             datatype = term.datatype.value
-            shown = None if term.language or datatype == _XSD_STRING else _curie(datatype)
+            shown = None if term.language or datatype == _XSD_STRING else curie(datatype)
             return Link(term.value, lang=term.language or None, datatype=shown)
         if isinstance(term, BlankNode):
             return Link(f"_:{term.value}")
@@ -357,7 +360,7 @@ class ResourceView:
         statement = self.statement
         if statement and not self.name(self._node):
             return "Statement: " + " — ".join(part.text for part in statement)
-        return self.name(self._node) or _curie(self.iri)
+        return self.name(self._node) or curie(self.iri)
 
     @property
     def label_ja(self) -> str | None:

@@ -50,12 +50,7 @@ def app() -> ServiceApp:
     if settings.store_query:
         from .store.remote import RemoteStore
 
-        backend = RemoteStore.open(
-            settings.store_query,
-            settings.store_update,
-            timeout=settings.query_timeout,
-            public_base=settings.public_base,
-        )
+        backend = RemoteStore.from_settings(settings)
     else:
         from .store.embedded import EmbeddedStore
 
@@ -64,10 +59,10 @@ def app() -> ServiceApp:
 
 
 def run(settings: Settings, *, log_config: dict[str, object]) -> None:
-    """Serve with ``settings.workers`` processes until stopped (the caller holds the readers' lock)."""
+    """Serve with ``settings.workers`` processes until stopped (the caller has passed
+    :func:`check` and holds the readers' lock)."""
     import uvicorn
 
-    check(settings)
     for name, value in settings.as_environment().items():  # how the processes get the settings
         if value is None:
             os.environ.pop(name, None)

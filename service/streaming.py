@@ -38,15 +38,13 @@ def is_streaming(query: str) -> bool:
     return len(query) < 10_000 and _STREAMING.fullmatch(query) is not None
 
 
+#: ``_PATTERN`` with its three terms captured, for the lookup shape's repeated-variable check
+_TERMS = rf"\{{\s*(?P<s>{_TERM})\s+(?P<p>{_PREDICATE})\s+(?P<o>{_OBJECT})\s*\.?\s*\}}"
 _SELECT_LOOKUP = re.compile(
-    rf"{_PROLOGUE}\s*SELECT\s+(?:\*|(?:{_VAR}\s*)+)\s*(?:WHERE\s*)?"
-    rf"\{{\s*(?P<s>{_TERM})\s+(?P<p>{_PREDICATE})\s+(?P<o>{_OBJECT})\s*\.?\s*\}}(?:\s*LIMIT\s+(?P<limit>\d{{1,9}}))?\s*",
+    rf"{_PROLOGUE}\s*SELECT\s+(?:\*|(?:{_VAR}\s*)+)\s*(?:WHERE\s*)?{_TERMS}(?:\s*LIMIT\s+(?P<limit>\d{{1,9}}))?\s*",
     re.IGNORECASE,
 )
-_ASK_LOOKUP = re.compile(
-    rf"{_PROLOGUE}\s*ASK\s*(?:WHERE\s*)?\{{\s*(?P<s>{_TERM})\s+(?P<p>{_PREDICATE})\s+(?P<o>{_OBJECT})\s*\.?\s*\}}\s*",
-    re.IGNORECASE,
-)
+_ASK_LOOKUP = re.compile(rf"{_PROLOGUE}\s*ASK\s*(?:WHERE\s*)?{_TERMS}\s*", re.IGNORECASE)
 _VAR_NAME = re.compile(r"[?$]([A-Za-z_]\w*)")
 
 

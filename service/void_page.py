@@ -13,18 +13,12 @@ from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-from econsec.graph.paths import DCTERMS_NS, PREFIXES, VOID_NS
+from econsec.graph.paths import DCTERMS_NS, VOID_NS
 from pyoxigraph import BlankNode, Literal, NamedNode, Triple
 
-from .describe import local_href
+from .describe import Link, curie, local_href
 
 __all__ = ["VoidPage", "void_page"]
-
-
-@dataclass(frozen=True)
-class Link:
-    text: str
-    href: str | None
 
 
 @dataclass(frozen=True)
@@ -67,15 +61,6 @@ _ENDPOINTS = (
 )
 
 
-def _short(iri: str) -> str:
-    """``es:Economy`` for an IRI in a known namespace (the longest that fits), else the IRI."""
-    best = max((ns for ns in PREFIXES.values() if iri.startswith(ns)), key=len, default=None)
-    if best is None:
-        return iri
-    prefix = next(p for p, ns in PREFIXES.items() if ns == best)
-    return f"{prefix}:{iri[len(best) :]}"
-
-
 def _number(term: object) -> int:
     try:
         return int(term.value) if isinstance(term, Literal) else 0
@@ -97,7 +82,7 @@ def void_page(triples: Sequence[Triple], dataset: str, public_base: str, root: s
 
     def link(term: object) -> Link:
         iri = term.value  # type: ignore[attr-defined]
-        return Link(_short(iri), local_href(iri, public_base, root) or iri)
+        return Link(curie(iri), local_href(iri, public_base, root) or iri)
 
     page = VoidPage(dataset)
     page.title = first(DCTERMS_NS + "title") or dataset

@@ -153,18 +153,18 @@ def _created(existed: object) -> Response:
     return Response(status_code=204 if existed else 201)
 
 
-@router.put(PATH, responses=_RESPONSES, response_class=Response, status_code=204)
-async def put_graph(request: Request) -> Response:
-    """Replace the graph's content with the body."""
+async def _store_body(request: Request, *, replace: bool) -> Response:
+    """PUT (``replace``: the body becomes the graph) and POST (the body is merged into it)."""
     state = service_state(request)
     graph = await _write_target(request, state)
     new = await _body_quads(request, state, graph)
 
     def change(overlay: Overlay, _deadline: Deadline) -> bool:
         existed = overlay.has_graph(graph)
-        for quad in list(overlay.quads(graph=graph)):
-            if quad not in new:
-                overlay.delete(quad)
+        if replace:
+            for quad in list(overlay.quads(graph=graph)):
+                if quad not in new:
+                    overlay.delete(quad)
         overlay.create_graph(graph)
         for quad in new:
             overlay.insert(quad)
@@ -172,24 +172,18 @@ async def put_graph(request: Request) -> Response:
 
     outcome = await write_service(request, state).write(change)
     return _created(outcome.result)
+
+
+@router.put(PATH, responses=_RESPONSES, response_class=Response, status_code=204)
+async def put_graph(request: Request) -> Response:
+    """Replace the graph's content with the body."""
+    return await _store_body(request, replace=True)
 
 
 @router.post(PATH, responses=_RESPONSES, response_class=Response, status_code=204)
 async def post_graph(request: Request) -> Response:
     """Merge the body into the graph."""
-    state = service_state(request)
-    graph = await _write_target(request, state)
-    new = await _body_quads(request, state, graph)
-
-    def change(overlay: Overlay, _deadline: Deadline) -> bool:
-        existed = overlay.has_graph(graph)
-        overlay.create_graph(graph)
-        for quad in new:
-            overlay.insert(quad)
-        return existed
-
-    outcome = await write_service(request, state).write(change)
-    return _created(outcome.result)
+    return await _store_body(request, replace=False)
 
 
 @router.delete(PATH, responses=_RESPONSES, response_class=Response, status_code=204)

@@ -36,6 +36,7 @@ from SPARQLWrapper import INSERT, POST, SELECT, URLENCODED, SPARQLWrapper
 from SPARQLWrapper.SPARQLExceptions import QueryBadFormed, SPARQLWrapperException
 
 from ..errors import BadRequest, QuerySyntaxError, StoreError
+from ..settings import Settings
 from .base import QueryResult, ResultKind, Term, WriteDelta
 from .binding import bind_values
 from .embedded import update_text
@@ -91,6 +92,19 @@ class RemoteStore:
                 f"the remote store at {query_url} does not answer SPARQL: {exc.message}"
             ) from None
         return store
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> RemoteStore:
+        """The store ``ECONSEC_STORE_QUERY`` / ``ECONSEC_STORE_UPDATE`` name, with the service's
+        query timeout and public base (checked as :meth:`open` checks)."""
+        if settings.store_query is None:
+            raise StoreError("no remote store configured (ECONSEC_STORE_QUERY)")
+        return cls.open(
+            settings.store_query,
+            settings.store_update,
+            timeout=settings.query_timeout,
+            public_base=settings.public_base,
+        )
 
     # -- the StoreBackend protocol ------------------------------------------------------------
 
