@@ -1,7 +1,7 @@
 """In-process: what serialising SPARQL JSON results costs per row, the service's writer vs pyoxigraph's own.
 
 No HTTP, no threads: one query over the build loaded in memory, its rows (1) only iterated,
-(2) written by ``econsec.service.writers.write_json`` (Python, a deadline check and a row count
+(2) written by ``econsec.service.sparql.writers.write_json`` (Python, a deadline check and a row count
 per row), (3) written by pyoxigraph's ``QuerySolutions.serialize`` (Rust). Median of N runs::
 
     python -m bench.serialise_results
@@ -16,9 +16,9 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-from econsec.service.executor import Deadline
+from econsec.service.execution.executor import Deadline
+from econsec.service.sparql.writers import write_json
 from econsec.service.store.base import QueryResult
-from econsec.service.writers import write_json
 from pyoxigraph import QueryResultsFormat, RdfFormat, Store
 
 from .report import write_result

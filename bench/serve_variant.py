@@ -26,7 +26,7 @@ from types import FrameType
 
 import uvicorn
 from econsec.service.app import create_app
-from econsec.service.guard import FederationGuard
+from econsec.service.security.guard import FederationGuard
 from econsec.service.settings import Settings
 from econsec.service.store.embedded import EmbeddedStore
 

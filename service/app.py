@@ -22,19 +22,22 @@ from starlette.middleware.cors import CORSMiddleware
 from starlette.routing import Route
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from .access_log import AccessLog
-from .body_limit import BodyLimitMiddleware
 from .errors import BadRequest, ServiceError, StoreError
-from .executor import QueryExecutor
-from .formats import parse_accept
-from .guard import FederationGuard
-from .inline_lookups import InlineLookups
-from .isolation import QueryWorkers, Snapshots, Unchanging
-from .routers import health, linked_data, neighbourhood, pages, queries, search, sparql
+from .execution.executor import QueryExecutor
+from .execution.isolation import QueryWorkers, Snapshots, Unchanging
+from .http import health
+from .http.access_log import AccessLog
+from .http.body_limit import BodyLimitMiddleware
+from .security.guard import FederationGuard
 from .settings import Settings
+from .sparql import endpoint as sparql
+from .sparql.formats import parse_accept
+from .sparql.inline_lookups import InlineLookups
 from .state import QueryGuard, ServiceState
 from .store.base import StoreBackend
-from .templates.render import render
+from .web import linked_data, neighbourhood, pages, search
+from .web import saved_queries as queries
+from .web.render import render
 
 __all__ = ["ServiceApp", "create_app", "error_response"]
 

@@ -11,8 +11,8 @@ from typing import Protocol
 
 from starlette.requests import Request
 
-from .executor import QueryExecutor
-from .isolation import QueryWorkers
+from .execution.executor import QueryExecutor
+from .execution.isolation import QueryWorkers
 from .settings import Settings
 from .store.base import StoreBackend
 
@@ -22,7 +22,7 @@ __all__ = ["QueryGuard", "ServiceState", "service_state"]
 class QueryGuard(Protocol):
     """Inspects a query or update before the engine sees it; raises a ``ServiceError`` to refuse.
 
-    The SERVICE / LOAD allowlist (:class:`~econsec.service.guard.FederationGuard`) is the guard
+    The SERVICE / LOAD allowlist (:class:`~econsec.service.security.guard.FederationGuard`) is the guard
     every app gets unless a caller passes a stricter one.
     """
 

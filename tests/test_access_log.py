@@ -10,8 +10,8 @@ import time
 import httpx
 import pytest
 from conftest import RunningService
-from econsec.service import access_log
-from econsec.service.access_log import AccessLog
+from econsec.service.http import access_log
+from econsec.service.http.access_log import AccessLog
 from starlette.types import Message, Receive, Scope, Send
 
 LINE = re.compile(

@@ -1,4 +1,4 @@
-"""The federation guard (service/federation.py) refuses SERVICE / LOAD targets off the allowlist.
+"""The federation guard (service/security/federation.py) refuses SERVICE / LOAD targets off the allowlist.
 
 No network beyond loopback: listeners are bound to 127.0.0.1 on a free port, DNS look-ups other
 than ``localhost`` go through a fake resolver. Several tests run the real engine (pyoxigraph) to
@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pyoxigraph as ox
 import pytest
-from econsec.service.federation import (
+from econsec.service.security.federation import (
     SAFE_FOR_ENGINE_FETCH,
     SETTING_NAME,
     Allowlist,
@@ -665,7 +665,7 @@ def test_engine_does_not_follow_redirects_from_an_allowlisted_endpoint() -> None
 def test_safe_for_engine_fetch_states_the_trust_assumptions() -> None:
     assert "must not redirect" in SAFE_FOR_ENGINE_FETCH
     assert SETTING_NAME in SAFE_FOR_ENGINE_FETCH
-    import econsec.service.federation as federation
+    import econsec.service.security.federation as federation
 
     assert federation.__doc__ is not None
     assert "an allowlisted endpoint is trusted not" in federation.__doc__

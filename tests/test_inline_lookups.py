@@ -20,9 +20,9 @@ import httpx
 import pyoxigraph as ox
 import pytest
 from conftest import RunningService
-from econsec.service.inline_lookups import MAX_BODY, InlineLookups, _parameters
-from econsec.service.native_results import NATIVE, TooManyRows, rows_at_most, serialize_within
-from econsec.service.streaming import lookup_form
+from econsec.service.sparql.inline_lookups import MAX_BODY, InlineLookups, _parameters
+from econsec.service.sparql.native_results import NATIVE, TooManyRows, rows_at_most, serialize_within
+from econsec.service.sparql.query_shape import lookup_form
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from starlette.types import Message, Receive, Scope, Send

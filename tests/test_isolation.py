@@ -14,8 +14,8 @@ import pyoxigraph as ox
 import pytest
 from conftest import BuildResult
 from econsec.service.errors import QueryResourcesExceeded, QueryTimeout, StoreError
-from econsec.service.executor import Deadline
-from econsec.service.isolation import ForwardedError, QueryWorkers, Snapshots
+from econsec.service.execution.executor import Deadline
+from econsec.service.execution.isolation import ForwardedError, QueryWorkers, Snapshots
 
 COUNT = "SELECT (COUNT(*) AS ?n) WHERE { GRAPH ?g { ?s ?p ?o } }"
 PRODUCT_COUNT = "SELECT (COUNT(*) AS ?n) WHERE { GRAPH ?a { ?s ?p ?o } GRAPH ?b { ?x ?y ?z } }"

@@ -20,7 +20,7 @@ import pytest
 import rdflib
 import test_remote_store as remote_mode
 from conftest import RunningService
-from econsec.service.routers import linked_data
+from econsec.service.web import linked_data
 from rdflib import OWL, RDF, RDFS, Literal, URIRef
 from rdflib.namespace import DCTERMS, PROV
 

@@ -16,10 +16,10 @@ import pytest
 from conftest import RunningService
 from econsec.graph.build import BuildResult
 from econsec.queries import catalogue
-from econsec.service.executor import Deadline
-from econsec.service.routers.search import find_entities
+from econsec.service.execution.executor import Deadline
 from econsec.service.settings import Settings
 from econsec.service.store.embedded import EmbeddedStore, StoreRecord, merge_into_default_graph
+from econsec.service.web.search import find_entities
 
 BROWSER = "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8"
 GALLIUM = "https://w3id.org/econsec/id/material/gallium"

@@ -25,7 +25,7 @@ from conftest import RunningService
 from econsec.graph.build import BuildResult
 from econsec.queries import catalogue
 from econsec.queries.catalogue import QUERY_DIR, SavedQuery
-from econsec.service.routers.queries import (
+from econsec.service.web.saved_queries import (
     ALLOWED_IRI_NAMESPACES,
     BUILD_HEADER,
     LOADED_HEADER,

@@ -7,7 +7,7 @@ import pytest
 import rdflib
 from conftest import RunningService
 from econsec.graph.build import BuildResult
-from econsec.service.formats import FORMATS
+from econsec.service.sparql.formats import FORMATS
 from rdflib import RDF, Namespace, URIRef
 from rdflib.compare import isomorphic
 

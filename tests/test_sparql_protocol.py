@@ -19,8 +19,8 @@ import pytest
 import rdflib
 from conftest import RunningService, start_service
 from econsec.graph.build import BuildResult
-from econsec.service import writers
-from econsec.service.executor import Deadline
+from econsec.service.execution.executor import Deadline
+from econsec.service.sparql import writers
 from econsec.service.store.base import QueryResult
 from rdflib.plugins.stores.sparqlstore import SPARQLStore
 from SPARQLWrapper import CSV, JSON, TURTLE, XML, SPARQLWrapper

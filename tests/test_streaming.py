@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from econsec.service.streaming import is_streaming
+from econsec.service.sparql.query_shape import is_streaming
 
 JAPAN = "<https://w3id.org/econsec/id/country/japan>"
 

@@ -1,7 +1,7 @@
 """One query over a pyoxigraph store with the protocol's dataset rules: shared by every caller.
 
 The service process (``EmbeddedStore.query``) and the isolated query workers
-(``econsec.service.query_worker``) evaluate queries the same way; this is that way, once.
+(``econsec.service.execution.query_worker``) evaluate queries the same way; this is that way, once.
 """
 
 from __future__ import annotations

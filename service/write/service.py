@@ -40,7 +40,7 @@ from pyoxigraph import NamedNode
 from starlette.concurrency import run_in_threadpool
 
 from ..errors import Overloaded
-from ..executor import Deadline
+from ..execution.executor import Deadline
 from ..settings import Settings
 from ..store.base import StoreBackend, WriteDelta
 from .errors import ProtectedGraph, ShapeViolation, WriteTimeout

@@ -48,7 +48,7 @@ from dataclasses import dataclass, field
 from pyoxigraph import BlankNode, DefaultGraph, Literal, NamedNode, Quad, Store
 
 from ..errors import BadRequest
-from ..federation import _lex, _Token
+from ..security.federation import _lex, _Token
 from ..store.base import StoreBackend
 from .errors import DefaultGraphWrite, UnsupportedUpdate, UpdateSyntaxError
 from .overlay import Overlay

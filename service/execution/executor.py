@@ -1,0 +1,201 @@
+"""Run queries off the event loop: a bounded worker pool, admission control and a deadline.
+
+pyoxigraph cannot cancel a running query (DESIGN §3), so a timeout cannot stop the engine; it
+can only stop *waiting* for it. The design around that:
+
+- **Deadline.** Each query gets ``ECONSEC_QUERY_TIMEOUT`` seconds from admission. At the
+  deadline the client is answered 504, whatever the worker is doing. The worker checks the same
+  deadline before every result row it serialises, so a query that streams results stops
+  within one row of the deadline; only a single step that produces no row (a big sort, group
+  or join inside pyoxigraph) runs on past it, in the background, until that step ends.
+- **Bounded concurrency.** At most ``ECONSEC_MAX_CONCURRENCY`` (N) queries are evaluated
+  within their deadline at once. Up to ``ECONSEC_MAX_QUEUED`` more wait for a slot (their
+  waiting counts against their deadline); any further query is refused with 503 and
+  ``Retry-After`` at once, without queueing.
+- **A reserve for cheap queries.** ``ECONSEC_RESERVE_CONCURRENCY`` (R) more slots open to a
+  query that has waited ``EXPRESS_AFTER`` seconds for a normal one: when every slot is held by
+  long queries, a cheap one still starts within half a second instead of waiting for one of
+  them to end. The reserve does not admit more queries (admission counts N + queue only); it
+  lets waiting ones start, so an attack has to hold N + R slots at once to make anyone wait.
+- **Overrunning queries do not hold a slot.** A query past its deadline gives its slot back
+  when the client gets its 504, so cheap queries keep being served while it finishes. The pool
+  has 2N threads: N for queries within their deadline and N spare for overrunning ones. Only
+  when more than N overrunning queries are grinding at once do new queries have to wait for a
+  thread; one whose deadline passes before it gets one was never run and is answered 503
+  (busy, retry), not 504. The pool never grows past 2N threads, so the CPU that expensive
+  queries can take is bounded whatever clients send.
+
+Threads are daemons: stopping the server does not wait for an overrunning query.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import queue
+import threading
+from collections.abc import Callable
+from concurrent.futures import Future
+from dataclasses import dataclass
+from time import monotonic
+from typing import TypeVar
+
+from ..errors import Overloaded, QueryTimeout
+
+__all__ = ["EXPRESS_AFTER", "Deadline", "QueryExecutor"]
+
+#: seconds a query waits for a normal slot before a reserve slot may take it
+EXPRESS_AFTER = 0.5
+
+T = TypeVar("T")
+
+
+@dataclass(frozen=True)
+class Deadline:
+    """A point in (monotonic) time by which a query must be answered."""
+
+    seconds: float
+    at: float
+
+    @classmethod
+    def after(cls, seconds: float) -> Deadline:
+        return cls(seconds, monotonic() + seconds)
+
+    def remaining(self) -> float:
+        return self.at - monotonic()
+
+    def expired(self) -> bool:
+        return monotonic() >= self.at
+
+    def check(self) -> None:
+        """Raise :class:`QueryTimeout` once the deadline has passed (called between rows)."""
+        if monotonic() >= self.at:
+            raise QueryTimeout(self.seconds)
+
+
+class _DaemonPool:
+    """A fixed set of daemon threads taking work from a queue (``ThreadPoolExecutor`` threads are
+    joined at interpreter exit, which would make Ctrl-C wait for an overrunning query)."""
+
+    def __init__(self, workers: int, name: str) -> None:
+        self._jobs: queue.SimpleQueue[tuple[Future, Callable[[], object]] | None] = queue.SimpleQueue()
+        self._threads = [
+            threading.Thread(target=self._work, name=f"{name}-{i}", daemon=True) for i in range(workers)
+        ]
+        for thread in self._threads:
+            thread.start()
+
+    def submit(self, fn: Callable[[], T]) -> Future[T]:
+        future: Future[T] = Future()
+        self._jobs.put((future, fn))
+        return future
+
+    def _work(self) -> None:
+        while (job := self._jobs.get()) is not None:
+            future, fn = job
+            if not future.set_running_or_notify_cancel():
+                continue  # cancelled while it waited: never started
+            try:
+                future.set_result(fn())
+            except BaseException as exc:
+                future.set_exception(exc)
+            del job, future, fn  # drop references (results, the store) before waiting again
+
+    def shutdown(self) -> None:
+        """Let idle threads exit; busy ones finish their job first (they are daemons either way)."""
+        for _ in self._threads:
+            self._jobs.put(None)
+
+
+class QueryExecutor:
+    """Admission control, a bounded pool and per-query deadlines (see the module docstring)."""
+
+    def __init__(self, *, max_concurrency: int, max_queued: int, timeout: float, reserve: int = 0) -> None:
+        self.max_concurrency = max_concurrency
+        self.max_queued = max_queued
+        self.timeout = timeout
+        self.reserve = reserve
+        self._pool = _DaemonPool(2 * (max_concurrency + reserve), "econsec-query")
+        self._slots = asyncio.Semaphore(max_concurrency)
+        self._express = asyncio.Semaphore(reserve)
+        self._admitted = 0  # running within deadline + waiting; touched only on the event loop
+        self._running = 0
+        self._overrunning: set[Future] = set()
+
+    @property
+    def running(self) -> int:
+        """Queries being evaluated within their deadline."""
+        return self._running
+
+    @property
+    def waiting(self) -> int:
+        """Queries admitted and waiting for a slot."""
+        return self._admitted - self._running
+
+    @property
+    def overrunning(self) -> int:
+        """Queries past their deadline (answered 504) whose worker has not finished yet."""
+        return sum(1 for f in list(self._overrunning) if not f.done())
+
+    async def run(self, work: Callable[[Deadline], T]) -> T:
+        """Evaluate ``work(deadline)`` on a worker thread; raise ``Overloaded`` or ``QueryTimeout``."""
+        deadline = Deadline.after(self.timeout)
+        if self._admitted >= self.max_concurrency + self.max_queued:
+            raise Overloaded(
+                f"{self.max_concurrency} queries are running and {self.max_queued} waiting "
+                "(ECONSEC_MAX_CONCURRENCY, ECONSEC_MAX_QUEUED); try again in a moment"
+            )
+        self._admitted += 1
+        try:
+            slot = await self._slot(deadline)
+            self._running += 1
+            try:
+                future = self._pool.submit(lambda: work(deadline))
+                try:
+                    async with asyncio.timeout(max(deadline.remaining(), 0)):
+                        return await asyncio.wrap_future(future)
+                except TimeoutError:
+                    if future.cancel():  # still waiting for a thread: it never ran
+                        raise self._never_started() from None
+                    # already running: it finishes in the background, without a slot
+                    self._overrunning.add(future)
+                    future.add_done_callback(self._overrunning.discard)
+                    raise QueryTimeout(self.timeout) from None
+            finally:
+                self._running -= 1
+                slot.release()
+        finally:
+            self._admitted -= 1
+
+    async def _slot(self, deadline: Deadline) -> asyncio.Semaphore:
+        """A normal slot; after ``EXPRESS_AFTER`` s of waiting, a normal or a reserve one."""
+        try:
+            async with asyncio.timeout(max(min(EXPRESS_AFTER, deadline.remaining()), 0)):
+                await self._slots.acquire()
+                return self._slots
+        except TimeoutError:
+            pass
+        candidates = {asyncio.ensure_future(self._slots.acquire()): self._slots}
+        if self.reserve:
+            candidates[asyncio.ensure_future(self._express.acquire())] = self._express
+        done, pending = await asyncio.wait(
+            candidates, timeout=max(deadline.remaining(), 0), return_when=asyncio.FIRST_COMPLETED
+        )
+        for task in pending:
+            task.cancel()
+        granted = [candidates[task] for task in done if not task.cancelled() and task.exception() is None]
+        if not granted:
+            raise self._never_started()
+        for extra in granted[1:]:  # both became free at once: keep one
+            extra.release()
+        return granted[0]
+
+    def _never_started(self) -> Overloaded:
+        """The deadline passed before the query got a worker: the service is busy, not the query slow."""
+        return Overloaded(
+            f"no worker became free within {self.timeout:g} s (ECONSEC_QUERY_TIMEOUT; "
+            f"{self.max_concurrency} queries at a time, {self.overrunning} past their deadline still "
+            "finishing). The query was not run; try again shortly"
+        )
+
+    def shutdown(self) -> None:
+        self._pool.shutdown()

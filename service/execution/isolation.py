@@ -1,0 +1,334 @@
+"""Isolated evaluation of client SPARQL: worker processes over store snapshots, killed at the deadline.
+
+pyoxigraph cannot cancel a query, and some queries never yield a row before they finish: a sort
+or aggregate over a cartesian product, an unbounded property path over every node. Run on a
+service thread, such a query keeps a core busy long after its client got 504, and one ``ORDER BY``
+over a product of two full scans asks for tens of gigabytes. So queries sent to ``/sparql`` run
+in worker processes instead (:mod:`econsec.service.execution.query_worker`):
+
+- **Cancellation is a kill.** At the deadline the worker is killed (SIGKILL) and replaced; the
+  CPU it used is released at once. Nothing keeps running after a 504.
+- **Memory is capped per query.** Each worker has an address-space limit
+  (``ECONSEC_QUERY_MEMORY_MB``); a query that needs more makes that worker fail, and the client
+  gets 503 saying so, while the service and the other workers carry on.
+- **Workers read snapshots.** A worker opens a RocksDB checkpoint of the store
+  (``Store.backup``: hard links, milliseconds) read-only; the service makes a new one after each
+  committed write, so workers never open files another process writes (DESIGN §3) and a query
+  sees one consistent state. Snapshots no query uses any more are deleted.
+
+The thread-side bookkeeping (admission, the waiting line, 503 when full) stays in
+:class:`~econsec.service.execution.executor.QueryExecutor`; this module only replaces "evaluate on this
+thread" with "evaluate in a worker and wait until the deadline".
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import queue
+import select
+import shutil
+import subprocess
+import sys
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager, suppress
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from pyoxigraph import Store
+
+from ..errors import Overloaded, QueryResourcesExceeded, QueryTimeout, ServiceError, StoreError
+from .executor import Deadline
+
+__all__ = ["ForwardedError", "IsolatedAnswer", "QueryWorkers", "Snapshots", "Unchanging"]
+
+log = logging.getLogger("econsec.service")
+
+
+class ForwardedError(ServiceError):
+    """A client error found in a worker (a syntax error, a bad graph IRI...), re-raised here as is."""
+
+    def __init__(self, header: dict[str, Any]) -> None:
+        super().__init__(str(header["message"]), headers=header.get("headers") or {})
+        self.status = int(header["status"])  # type: ignore[misc]
+        self.title = str(header["title"])  # type: ignore[misc]
+        self._details = dict(header.get("details") or {})
+        self._text = str(header.get("text") or f"{self.title}: {self.message}\n")
+
+    def details(self) -> dict[str, object]:
+        return self._details
+
+    def text(self) -> str:
+        return self._text
+
+
+@dataclass(frozen=True)
+class IsolatedAnswer:
+    """A serialised answer from a worker."""
+
+    content_type: str
+    body: bytes
+    truncated: bool
+
+
+class Snapshots:
+    """Read-only checkpoints of the service's store, one per committed write, deleted when unused."""
+
+    def __init__(self, store: Store, root: Path) -> None:
+        self._store = store
+        self._root = root
+        self._lock = threading.Lock()
+        self._version = 0
+        self._users: dict[Path, int] = {}
+        shutil.rmtree(root, ignore_errors=True)  # leftovers of an earlier run are never valid
+        root.mkdir(parents=True)
+        self._current = self._make()
+
+    def _make(self) -> Path:
+        self._version += 1
+        path = self._root / str(self._version)
+        self._store.backup(str(path))
+        return path
+
+    @property
+    def current(self) -> Path:
+        """The newest checkpoint (a worker started now opens it before its first query)."""
+        return self._current
+
+    def refresh(self) -> None:
+        """Take a new checkpoint (call after a write commits); queries started later see it."""
+        with self._lock:
+            old, self._current = self._current, self._make()
+            self._drop_if_unused(old)
+
+    @contextmanager
+    def use(self) -> Iterator[Path]:
+        """The current checkpoint, kept on disk while the caller uses it."""
+        with self._lock:
+            path = self._current
+            self._users[path] = self._users.get(path, 0) + 1
+        try:
+            yield path
+        finally:
+            with self._lock:
+                self._users[path] -= 1
+                if path != self._current:
+                    self._drop_if_unused(path)
+
+    def _drop_if_unused(self, path: Path) -> None:
+        if self._users.get(path, 0) == 0:
+            self._users.pop(path, None)
+            shutil.rmtree(path, ignore_errors=True)
+
+    def close(self) -> None:
+        shutil.rmtree(self._root, ignore_errors=True)
+
+
+class Unchanging:
+    """The store's own directory as the only snapshot, for a store nobody writes while it is
+    served (``econsec serve --workers N``): the workers open it read-only, which is sound with no
+    writer, and no checkpoint is needed."""
+
+    def __init__(self, path: Path) -> None:
+        self._path = path
+
+    @property
+    def current(self) -> Path:
+        return self._path
+
+    def refresh(self) -> None:
+        raise RuntimeError("a read-only service has no writes to refresh after")
+
+    @contextmanager
+    def use(self) -> Iterator[Path]:
+        yield self._path
+
+    def close(self) -> None:
+        pass
+
+
+class _WorkerDied(Exception):
+    def __init__(self, returncode: int | None, stderr: str) -> None:
+        super().__init__(f"worker exited with {returncode}")
+        self.returncode = returncode
+        self.stderr = stderr
+
+
+class _Worker:
+    """One worker process and the buffered reading of its answers."""
+
+    def __init__(self, memory_bytes: int, *, open_first: Path | None = None) -> None:
+        command = [sys.executable, "-m", "econsec.service.execution.query_worker", str(memory_bytes)]
+        if open_first is not None:  # opened while the worker waits for its first query
+            command.append(str(open_first))
+        # few malloc arenas: each reserves 64 MB of address space, which the memory cap counts
+        env = {**os.environ, "MALLOC_ARENA_MAX": "2"}
+        self.process = subprocess.Popen(
+            command, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env
+        )
+        self._buffer = b""
+
+    def ask(self, request: dict[str, Any], deadline: Deadline) -> tuple[dict[str, Any], bytes]:
+        assert self.process.stdin is not None
+        try:
+            self.process.stdin.write(json.dumps(request).encode() + b"\n")
+            self.process.stdin.flush()
+        except BrokenPipeError:
+            raise self._died() from None
+        header = json.loads(self._read_line(deadline))
+        body = self._read_exact(int(header.get("length", 0)), deadline)
+        return header, body
+
+    def _fill(self, deadline: Deadline) -> None:
+        assert self.process.stdout is not None
+        fd = self.process.stdout.fileno()
+        remaining = deadline.remaining()
+        if remaining <= 0:
+            raise TimeoutError
+        readable, _, _ = select.select([fd], [], [], remaining)
+        if not readable:
+            raise TimeoutError
+        chunk = os.read(fd, 1 << 20)
+        if not chunk:
+            raise self._died()
+        self._buffer += chunk
+
+    def _read_line(self, deadline: Deadline) -> bytes:
+        while b"\n" not in self._buffer:
+            self._fill(deadline)
+        line, self._buffer = self._buffer.split(b"\n", 1)
+        return line
+
+    def _read_exact(self, size: int, deadline: Deadline) -> bytes:
+        while len(self._buffer) < size:
+            self._fill(deadline)
+        body, self._buffer = self._buffer[:size], self._buffer[size:]
+        return body
+
+    def _died(self) -> _WorkerDied:
+        code = self.process.wait()
+        stderr = self.process.stderr.read().decode("utf-8", "replace") if self.process.stderr else ""
+        return _WorkerDied(
+            code, stderr[:1500] if len(stderr) <= 3000 else stderr[:1500] + " ... " + stderr[-1500:]
+        )
+
+    def kill(self) -> None:
+        with suppress(ProcessLookupError):
+            self.process.kill()
+        self.process.wait()
+        for stream in (self.process.stdin, self.process.stdout, self.process.stderr):
+            if stream is not None:
+                with suppress(OSError):
+                    stream.close()
+
+
+class QueryWorkers:
+    """A fixed number of worker processes; each query borrows one until it answers or is killed."""
+
+    def __init__(self, size: int, *, memory_mb: int, snapshots: Snapshots | Unchanging) -> None:
+        self.size = size
+        self.memory_mb = memory_mb
+        self.snapshots = snapshots
+        # last in, first out: the worker that answered last takes the next query, so under light
+        # load one worker serves most queries with its store open and its caches warm
+        self._idle: queue.Queue[_Worker] = queue.LifoQueue()
+        self._spares: queue.Queue[_Worker] = queue.Queue()
+        self._closed = False
+        self.kills = 0  # queries stopped at their deadline (for /health and the tests)
+        self.memory_failures = 0
+        self.retired = 0  # workers replaced because a query left them holding much memory
+        for _ in range(size):
+            self._idle.put(self._spawn())
+        self._spares.put(self._spawn())
+
+    def _spawn(self) -> _Worker:
+        return _Worker(self.memory_mb * 1024 * 1024, open_first=self.snapshots.current)
+
+    def _replace(self, worker: _Worker) -> None:
+        """Put the warm spare in ``worker``'s place at once; kill it and warm a new spare in the
+        background, so a kill never leaves the next query waiting for a process to start."""
+        try:
+            self._idle.put(self._spares.get_nowait())
+            spare_taken = True
+        except queue.Empty:
+            spare_taken = False
+
+        def renew() -> None:
+            worker.kill()
+            if self._closed:
+                return
+            (self._spares if spare_taken else self._idle).put(self._spawn())
+
+        threading.Thread(target=renew, daemon=True).start()
+
+    def run(
+        self,
+        query: str,
+        *,
+        default_graph_uris: tuple[str, ...] = (),
+        named_graph_uris: tuple[str, ...] = (),
+        accept: str | None,
+        format_key: str | None,
+        limit: int,
+        deadline: Deadline,
+    ) -> IsolatedAnswer:
+        """Evaluate and serialise ``query`` in a worker; 504 at the deadline, 503 past the memory cap."""
+        try:
+            worker = self._idle.get(timeout=max(deadline.remaining(), 0.001))
+        except queue.Empty:  # the query never started: the service is busy, not the query slow
+            raise Overloaded(
+                f"no query worker became free within {deadline.seconds:g} s (ECONSEC_QUERY_TIMEOUT); "
+                "the query was not run, try again shortly"
+            ) from None
+        with self.snapshots.use() as snapshot:
+            request = {
+                "snapshot": str(snapshot),
+                "query": query,
+                "default_graph_uris": list(default_graph_uris),
+                "named_graph_uris": list(named_graph_uris),
+                "accept": accept,
+                "format": format_key,
+                "limit": limit,
+            }
+            try:
+                header, body = worker.ask(request, deadline)
+            except TimeoutError:
+                self.kills += 1
+                self._replace(worker)
+                raise QueryTimeout(deadline.seconds) from None
+            except _WorkerDied as died:
+                self._replace(worker)
+                log.warning("query worker exited with %s: %s", died.returncode, died.stderr.strip()[:1200])
+                panic = next((line for line in died.stderr.splitlines() if " panicked at " in line), None)
+                if panic is not None:  # an engine bug this query triggers; only its worker died
+                    detail = died.stderr.split(panic, 1)[1].strip().splitlines()[:1]
+                    raise StoreError(
+                        f"the query engine failed on this query ({' '.join(detail) or 'a panic'}); "
+                        "the service is unaffected. Rewriting the query (another ORDER BY key) may avoid it"
+                    ) from None
+                if (died.returncode is not None and died.returncode < 0) or "memory" in died.stderr.lower():
+                    self.memory_failures += 1
+                    raise QueryResourcesExceeded(self.memory_mb) from None
+                raise StoreError(f"the query worker failed: {died.stderr.strip() or died}") from None
+        if header.get("retire"):  # it holds memory a big query left behind: a fresh one takes over
+            self.retired += 1
+            self._replace(worker)
+        else:
+            self._idle.put(worker)
+        if not header.get("ok"):
+            raise ForwardedError(header)
+        return IsolatedAnswer(str(header["content_type"]), body, bool(header.get("truncated")))
+
+    def shutdown(self) -> None:
+        self._closed = True
+        for pool in (self._idle, self._spares):
+            while True:
+                try:
+                    worker = pool.get_nowait()
+                except queue.Empty:
+                    break
+                worker.kill()
+        self.snapshots.close()

@@ -1,0 +1,287 @@
+"""``/sparql``: the SPARQL 1.1 Protocol query operation, and the service description.
+
+- query by ``GET ?query=``, by ``POST`` ``application/x-www-form-urlencoded`` (``query=``) and
+  by ``POST`` ``application/sparql-query`` (the body is the query);
+- ``default-graph-uri`` / ``named-graph-uri`` (repeatable) set the dataset; without them the
+  default graph is the union of all named graphs;
+- the answer's format comes from Accept or ``format=`` (the table in ``formats.py``);
+- a plain ``GET /sparql`` (no query) returns the service description;
+- a browser (HTML named in Accept, ranked at least as high as any result or RDF type it names,
+  and no ``format=``) gets the YASGUI editor instead, with or without ``query=``: YASGUI's share
+  links are this URL with the query in it, and they reopen the editor with the query filled in;
+- SPARQL Update (``application/sparql-update`` or ``update=``, with ``using-graph-uri`` /
+  ``using-named-graph-uri``) is handed to ``routers/update.py`` (token, validation, commit);
+  an update by GET or alongside ``query=`` is refused with 400.
+
+The handler only translates HTTP into a :class:`QueryRequest` and back; evaluation and
+serialisation happen on the executor's worker threads, within the deadline.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Annotated
+from urllib.parse import parse_qs
+
+from fastapi import APIRouter, Query, Request
+from fastapi.responses import Response
+
+from ..errors import BadRequest, StoreError, UnsupportedMediaType, UpstreamFailed
+from ..execution.executor import Deadline
+from ..execution.isolation import ForwardedError, IsolatedAnswer
+from ..state import ServiceState, service_state
+from ..store.base import QueryResult, ResultKind
+from ..web import pages
+from . import graph_store, update
+from .formats import FORMATS, Format, check_acceptable, negotiate
+from .query_shape import is_streaming
+from .service_description import describe_service
+from .writers import Payload
+
+__all__ = ["TRUNCATED_HEADER", "QueryRequest", "router"]
+
+router = APIRouter(tags=["SPARQL"])
+
+FORM = "application/x-www-form-urlencoded"
+QUERY_BODY = "application/sparql-query"
+UPDATE_BODY = "application/sparql-update"
+#: set when the result-size limit cut the answer; its value is the limit
+TRUNCATED_HEADER = "Econsec-Result-Truncated"
+
+_RESULT_MEDIA_TYPES = {f.media_type: {} for f in FORMATS}
+_RESPONSES: dict[int | str, dict[str, object]] = {
+    200: {"description": "Query results or RDF, as negotiated", "content": _RESULT_MEDIA_TYPES},
+    400: {
+        "description": "Malformed query (the parser's message and position), bad parameter, "
+        "or a SERVICE / LOAD target off the federation allowlist"
+    },
+    401: {"description": "Update without a valid 'Authorization: Bearer' token"},
+    403: {"description": "Update refused: the service is read-only, or the graph is maintained by the build"},
+    422: {"description": "Update refused: it would violate the SHACL shapes (the report says where)"},
+    406: {"description": "No acceptable result format; the body lists the available ones"},
+    413: {"description": "Request body over ECONSEC_MAX_BODY_BYTES"},
+    415: {"description": "Body type other than form, sparql-query or sparql-update"},
+    502: {"description": "A SERVICE endpoint of a federated query failed"},
+    503: {"description": "Too many queries running and waiting; retry after Retry-After"},
+    504: {"description": "The query did not finish within ECONSEC_QUERY_TIMEOUT"},
+}
+
+
+@dataclass(frozen=True)
+class QueryRequest:
+    """A protocol query request, however it arrived."""
+
+    query: str
+    default_graph_uris: tuple[str, ...] = ()
+    named_graph_uris: tuple[str, ...] = ()
+    format: str | None = None
+    accept: str | None = None
+
+
+def _one(values: Sequence[str] | None, name: str) -> str | None:
+    if not values:
+        return None
+    if len(values) > 1:
+        raise BadRequest(f"give {name}= once, not {len(values)} times")
+    return values[0]
+
+
+def _media_type(content_type: str | None) -> str:
+    return (content_type or "").split(";", 1)[0].strip().lower()
+
+
+async def _answer(state: ServiceState, req: QueryRequest) -> Response:
+    """Check, evaluate within the deadline, serialise, respond."""
+    check_acceptable(req.accept, req.format, ResultKind)  # a 406 costs no query
+    store, guard, workers = state.backend, state.query_guard, state.workers
+    limit = state.settings.result_limit
+
+    if workers is not None and not is_streaming(req.query):
+        # a worker process that is killed at the deadline (isolation.py); queries that stream by
+        # construction (one triple pattern) stay on a thread, where the per-row check stops them
+
+        def isolated(deadline: Deadline) -> IsolatedAnswer:
+            deadline.check()
+            remote = guard(req.query)
+            try:
+                return workers.run(
+                    req.query,
+                    default_graph_uris=req.default_graph_uris,
+                    named_graph_uris=req.named_graph_uris,
+                    accept=req.accept,
+                    format_key=req.format,
+                    limit=limit,
+                    deadline=deadline,
+                )
+            except ForwardedError as exc:
+                if remote and exc.status >= 500:  # a failed SERVICE call, as in the in-process path
+                    raise UpstreamFailed(remote, exc.message) from exc
+                raise
+
+        answer = await state.executor.run(isolated)
+        headers = {"Vary": "Accept"}
+        if answer.truncated:
+            headers[TRUNCATED_HEADER] = str(limit)
+        return Response(answer.body, headers={"Content-Type": answer.content_type, **headers})
+
+    def work(deadline: Deadline) -> tuple[Format, Payload]:
+        deadline.check()  # it may have waited for a thread past its deadline
+        remote = guard(req.query)  # SERVICE/LOAD allowlist, before the engine can connect anywhere
+        try:
+            result = store.query(
+                req.query, default_graph_uris=req.default_graph_uris, named_graph_uris=req.named_graph_uris
+            )
+            fmt = negotiate(result.kind, req.accept, req.format)
+            return fmt, fmt.write(result, deadline, limit)
+        except StoreError as exc:
+            if remote:  # the engine reports a failed SERVICE call as an I/O error
+                raise UpstreamFailed(remote, exc.message) from exc
+            raise
+
+    fmt, payload = await state.executor.run(work)
+    headers = {"Vary": "Accept"}
+    if payload.truncated:
+        headers[TRUNCATED_HEADER] = str(limit)
+    return Response(payload.body, media_type=fmt.content_type, headers=headers)
+
+
+async def _describe(request: Request, state: ServiceState, format_key: str | None) -> Response:
+    """The service description, in the negotiated RDF syntax (Turtle by default)."""
+    fmt = negotiate(ResultKind.GRAPH, request.headers.get("accept"), format_key)
+    endpoint = str(request.url.replace(query=None, fragment=None))
+    store, settings = state.backend, state.settings
+
+    def work(deadline: Deadline) -> Payload:
+        triples = describe_service(endpoint, store, settings)
+        return fmt.write(QueryResult(ResultKind.GRAPH, triples=triples), deadline, settings.result_limit)
+
+    payload = await state.executor.run(work)
+    return Response(payload.body, media_type=fmt.content_type, headers={"Vary": "Accept"})
+
+
+@router.get("/sparql", responses=_RESPONSES, response_class=Response)
+async def sparql_get(
+    request: Request,
+    query: Annotated[
+        str | None, Query(description="The SPARQL query. Without it: the service description.")
+    ] = None,
+    default_graph_uri: Annotated[
+        list[str], Query(alias="default-graph-uri", description="A graph of the default graph (repeatable)")
+    ] = [],  # noqa: B006 - FastAPI copies defaults
+    named_graph_uri: Annotated[
+        list[str], Query(alias="named-graph-uri", description="A named graph of the dataset (repeatable)")
+    ] = [],  # noqa: B006
+    format: Annotated[
+        str | None,
+        Query(description="Answer format, overriding Accept: " + ", ".join(f.key for f in FORMATS)),
+    ] = None,
+    update: Annotated[str | None, Query(include_in_schema=False)] = None,
+) -> Response:
+    """Query by GET, or (no ``query``) the SPARQL Service Description; browsers get the editor."""
+    state = service_state(request)
+    if update is not None:
+        raise BadRequest("SPARQL Update cannot be sent with GET; the protocol requires POST")
+    if format is None and pages.wants_page(request.headers.get("accept")):
+        return pages.editor_page(request, state)  # a person: the editor (a share link pre-fills it)
+    if query is None:
+        return await _describe(request, state, format)
+    req = QueryRequest(
+        query,
+        tuple(default_graph_uri),
+        tuple(named_graph_uri),
+        format,
+        request.headers.get("accept"),
+    )
+    return await _answer(state, req)
+
+
+_POST_BODY = {
+    "requestBody": {
+        "required": True,
+        "content": {
+            FORM: {
+                "schema": {
+                    "type": "object",
+                    "properties": {
+                        "query": {"type": "string"},
+                        "default-graph-uri": {"type": "array", "items": {"type": "string"}},
+                        "named-graph-uri": {"type": "array", "items": {"type": "string"}},
+                        "format": {"type": "string"},
+                    },
+                    "required": ["query"],
+                }
+            },
+            QUERY_BODY: {"schema": {"type": "string"}},
+            UPDATE_BODY: {"schema": {"type": "string", "description": "SPARQL 1.1 Update (bearer token)"}},
+        },
+    }
+}
+
+
+@router.post("/sparql", responses=_RESPONSES, response_class=Response, openapi_extra=_POST_BODY)
+async def sparql_post(request: Request) -> Response:
+    """Query by POST: a form with ``query=``, or the query itself as ``application/sparql-query``."""
+    state = service_state(request)
+    media_type = _media_type(request.headers.get("content-type"))
+    url_params = parse_qs(request.url.query, keep_blank_values=True)
+    if media_type == UPDATE_BODY:
+        update.check_writer(request, state)  # before the body is read
+        if "query" in url_params:
+            raise BadRequest("send either a query or an update, not both")
+        try:
+            text = (await request.body()).decode("utf-8")
+        except UnicodeDecodeError:
+            raise BadRequest("the update is not UTF-8") from None
+        return await update.handle_update(
+            request,
+            state,
+            text,
+            tuple(url_params.get("using-graph-uri", [])),
+            tuple(url_params.get("using-named-graph-uri", [])),
+        )
+    if media_type == FORM:
+        try:
+            text = (await request.body()).decode("utf-8")
+        except UnicodeDecodeError:
+            raise BadRequest("the form body is not UTF-8") from None
+        form = parse_qs(text, keep_blank_values=True)
+        params = {key: form.get(key, []) + url_params.get(key, []) for key in {*form, *url_params}}
+        if "update" in form and "query" in form:
+            raise BadRequest("send either query= or update=, not both")
+        if "update" in form:
+            update.check_writer(request, state)
+            return await update.handle_update(
+                request,
+                state,
+                _one(form.get("update"), "update") or "",
+                tuple(params.get("using-graph-uri", [])),
+                tuple(params.get("using-named-graph-uri", [])),
+            )
+        if "update" in url_params:
+            raise BadRequest("update= goes in the form body of a POST, not in the URL of a query request")
+        query = _one(form.get("query"), "query")
+        if query is None:
+            raise BadRequest("the form has no query= field")
+    elif media_type == QUERY_BODY:
+        if "update" in url_params:
+            raise BadRequest("update= cannot ride on a query request; POST the update on its own")
+        try:
+            query = (await request.body()).decode("utf-8")
+        except UnicodeDecodeError:
+            raise BadRequest("the query is not UTF-8") from None
+        params = url_params
+    else:
+        raise UnsupportedMediaType(media_type, [FORM, QUERY_BODY, UPDATE_BODY])
+    req = QueryRequest(
+        query,
+        tuple(params.get("default-graph-uri", [])),
+        tuple(params.get("named-graph-uri", [])),
+        _one(params.get("format"), "format"),
+        request.headers.get("accept"),
+    )
+    return await _answer(state, req)
+
+
+# the Graph Store Protocol lives beside the SPARQL endpoint (``/rdf-graphs``)
+router.include_router(graph_store.router)

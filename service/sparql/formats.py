@@ -1,0 +1,277 @@
+"""THE table of media types: every route that answers with RDF or query results negotiates here.
+
+One row per format (as rdflib registers its serialisers in one plugin table): the ``format=``
+name a browser can put in the URL, the canonical media type sent back, the other media types
+clients ask for it by, the W3C format IRI the service description lists, which result kinds it
+can carry, and the writer that produces it. Adding a format is adding a row.
+
+Negotiation follows RFC 9110 §12.5.1: each format takes the quality of the most specific Accept
+range that matches it (``type/subtype`` over ``type/*`` over ``*/*``); ``q=0`` excludes; the best
+quality wins and ties go to the earlier row, so the table order is the service's preference.
+A ``format=`` parameter, when given, replaces the Accept header.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+
+from econsec.graph.paths import PREFIXES
+from pyoxigraph import RdfFormat
+
+from ..errors import BadRequest, NotAcceptable
+from ..store.base import ResultKind
+from .writers import Writer, graph_writer, write_csv, write_json, write_tsv, write_xml
+
+__all__ = [
+    "FORMATS",
+    "Format",
+    "MediaRange",
+    "check_acceptable",
+    "formats_for",
+    "negotiate",
+    "parse_accept",
+]
+
+_RESULTS = frozenset({ResultKind.SOLUTIONS, ResultKind.BOOLEAN})
+_GRAPH = frozenset({ResultKind.GRAPH})
+_FORMATS_NS = "http://www.w3.org/ns/formats/"
+
+
+@dataclass(frozen=True)
+class Format:
+    """One row of the table."""
+
+    #: the ``format=`` value (json, turtle...)
+    key: str
+    #: the canonical media type, sent in Content-Type
+    media_type: str
+    #: the W3C "Unique URIs for file formats" IRI (``sd:resultFormat``)
+    iri: str
+    #: which query forms it can answer
+    kinds: frozenset[ResultKind]
+    write: Writer
+    #: other media types that select this format
+    aliases: tuple[str, ...] = ()
+    label: str = ""
+
+    @property
+    def media_types(self) -> tuple[str, ...]:
+        return (self.media_type, *self.aliases)
+
+    @property
+    def content_type(self) -> str:
+        """The Content-Type header: textual types say their charset."""
+        return f"{self.media_type}; charset=utf-8" if self.media_type.startswith("text/") else self.media_type
+
+    def serves(self, kind: ResultKind) -> bool:
+        return kind in self.kinds
+
+
+_TURTLE_PREFIXES = dict(PREFIXES)
+
+#: the table; order is preference (the first format of a kind is its default)
+FORMATS: tuple[Format, ...] = (
+    Format(
+        "json",
+        "application/sparql-results+json",
+        _FORMATS_NS + "SPARQL_Results_JSON",
+        _RESULTS,
+        write_json,
+        ("application/json",),
+        "SPARQL 1.1 Query Results JSON",
+    ),
+    Format(
+        "xml",
+        "application/sparql-results+xml",
+        _FORMATS_NS + "SPARQL_Results_XML",
+        _RESULTS,
+        write_xml,
+        ("application/xml", "text/xml"),
+        "SPARQL Query Results XML",
+    ),
+    Format("csv", "text/csv", _FORMATS_NS + "SPARQL_Results_CSV", _RESULTS, write_csv, (), "SPARQL 1.1 CSV"),
+    Format(
+        "tsv",
+        "text/tab-separated-values",
+        _FORMATS_NS + "SPARQL_Results_TSV",
+        _RESULTS,
+        write_tsv,
+        (),
+        "SPARQL 1.1 TSV",
+    ),
+    Format(
+        "turtle",
+        "text/turtle",
+        _FORMATS_NS + "Turtle",
+        _GRAPH,
+        graph_writer(RdfFormat.TURTLE, prefixes=_TURTLE_PREFIXES),
+        ("application/x-turtle", "application/turtle"),
+        "Turtle",
+    ),
+    Format(
+        "ntriples",
+        "application/n-triples",
+        _FORMATS_NS + "N-Triples",
+        _GRAPH,
+        graph_writer(RdfFormat.N_TRIPLES),
+        ("text/plain",),
+        "N-Triples",
+    ),
+    Format(
+        "rdfxml",
+        "application/rdf+xml",
+        _FORMATS_NS + "RDF_XML",
+        _GRAPH,
+        graph_writer(RdfFormat.RDF_XML),
+        ("application/xml", "text/xml"),
+        "RDF/XML",
+    ),
+    Format(
+        "jsonld",
+        "application/ld+json",
+        _FORMATS_NS + "JSON-LD",
+        _GRAPH,
+        graph_writer(RdfFormat.JSON_LD),
+        ("application/json",),
+        "JSON-LD",
+    ),
+    Format(
+        "trig",
+        "application/trig",
+        _FORMATS_NS + "TriG",
+        _GRAPH,
+        graph_writer(RdfFormat.TRIG, prefixes=_TURTLE_PREFIXES),
+        ("application/x-trig",),
+        "TriG",
+    ),
+    Format(
+        "nquads",
+        "application/n-quads",
+        _FORMATS_NS + "N-Quads",
+        _GRAPH,
+        graph_writer(RdfFormat.N_QUADS),
+        ("text/x-nquads",),
+        "N-Quads",
+    ),
+)
+
+_BY_KEY = {f.key: f for f in FORMATS}
+_KIND_NAMES = {
+    ResultKind.SOLUTIONS: "SELECT results",
+    ResultKind.BOOLEAN: "ASK results",
+    ResultKind.GRAPH: "graph results (CONSTRUCT, DESCRIBE)",
+}
+
+
+def formats_for(kind: ResultKind, table: Sequence[Format] = FORMATS) -> list[Format]:
+    """The formats that can carry ``kind``, in preference order."""
+    return [f for f in table if f.serves(kind)]
+
+
+@dataclass(frozen=True)
+class MediaRange:
+    """One entry of an Accept header."""
+
+    type: str
+    subtype: str
+    q: float
+
+    @property
+    def specificity(self) -> int:
+        return 0 if self.type == "*" else 1 if self.subtype == "*" else 2
+
+    def matches(self, media_type: str) -> bool:
+        main, _, sub = media_type.partition("/")
+        return (self.type in ("*", main)) and (self.subtype in ("*", sub))
+
+
+def parse_accept(header: str | None) -> list[MediaRange]:
+    """Parse an Accept header leniently: malformed entries are skipped, a bad q counts as 1."""
+    ranges = []
+    for part in (header or "").split(","):
+        fields = [f.strip() for f in part.split(";")]
+        main, _, sub = fields[0].lower().partition("/")
+        if not main or not sub:
+            continue
+        q = 1.0
+        for param in fields[1:]:
+            name, _, value = param.partition("=")
+            if name.strip().lower() == "q":
+                try:
+                    q = min(max(float(value.strip()), 0.0), 1.0)
+                except ValueError:
+                    q = 1.0
+        ranges.append(MediaRange(main, sub, q))
+    return ranges
+
+
+def _quality(fmt: Format, ranges: Sequence[MediaRange]) -> float:
+    """The quality the client gives ``fmt``: the best over its media types, each by its most specific range.
+
+    Wildcards match the canonical media type only; an alias counts when it is named exactly
+    (so ``text/*`` means CSV or TSV, not SPARQL XML by way of its ``text/xml`` alias).
+    """
+    best = 0.0
+    for media_type in fmt.media_types:
+        exact_only = media_type != fmt.media_type
+        matching = [r for r in ranges if r.matches(media_type) and not (exact_only and r.specificity < 2)]
+        if matching:
+            most_specific = max(r.specificity for r in matching)
+            best = max(best, max(r.q for r in matching if r.specificity == most_specific))
+    return best
+
+
+def _by_key(key: str) -> Format:
+    fmt = _BY_KEY.get(key.strip().lower())
+    if fmt is None:
+        raise BadRequest(f"unknown format={key!r}; use one of: {', '.join(_BY_KEY)}")
+    return fmt
+
+
+def negotiate(
+    kind: ResultKind, accept: str | None, format_key: str | None = None, table: Sequence[Format] = FORMATS
+) -> Format:
+    """The format to answer ``kind`` in, from ``format=`` if given, else from Accept.
+
+    Raises ``NotAcceptable`` (406) listing the media types that would do, or ``BadRequest`` for
+    an unknown ``format=`` name.
+    """
+    candidates = formats_for(kind, table)
+    if format_key:
+        fmt = _by_key(format_key)
+        if fmt in candidates:
+            return fmt
+        raise NotAcceptable(
+            f"format={fmt.key} cannot carry {_KIND_NAMES[kind]}",
+            [f"format={f.key}" for f in candidates],
+        )
+    ranges = parse_accept(accept)
+    if not ranges:  # no Accept (or only garbage): the default
+        return candidates[0]
+    best: Format | None = None
+    best_q = 0.0
+    for fmt in candidates:
+        q = _quality(fmt, ranges)
+        if q > best_q:
+            best, best_q = fmt, q
+    if best is None:
+        raise NotAcceptable(
+            f"no media type in Accept: {accept} can carry {_KIND_NAMES[kind]}",
+            [f.media_type for f in candidates],
+        )
+    return best
+
+
+def check_acceptable(accept: str | None, format_key: str | None, kinds: Iterable[ResultKind]) -> None:
+    """Refuse before any work when no format for any of ``kinds`` suits the request."""
+    kinds = list(kinds)
+    for kind in kinds:
+        try:
+            negotiate(kind, accept, format_key)
+            return
+        except NotAcceptable:
+            continue
+    available = [f.key if format_key else f.media_type for f in FORMATS if any(f.serves(k) for k in kinds)]
+    shown = f"format={format_key}" if format_key else f"Accept: {accept}"
+    raise NotAcceptable(f"nothing this endpoint writes matches {shown}", available)

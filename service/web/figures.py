@@ -1,0 +1,94 @@
+"""The figures about an entity: observations (shares, amounts, ranks, counts) that name it.
+
+Numbers are observations in this graph (DESIGN §5): a node with ``es:value``, a unit or a
+currency, a period and a measure, linked to the actor, material or technology it is about. An
+entity's page lists them in one table, so a reader sees "Japan: 70 percent of gallium imports
+from China" without opening each observation. The reading is SPARQL through the store backend,
+run by the caller on the executor like every page's reads.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from decimal import Decimal, InvalidOperation
+
+from econsec.graph.paths import ES, RDFS_NS
+from pyoxigraph import NamedNode, QuerySolution
+
+from ..store.base import StoreBackend
+
+__all__ = ["Figure", "entity_figures"]
+
+_FIGURES = """
+PREFIX es: <{es}>
+PREFIX rdfs: <{rdfs}>
+SELECT ?obs ?obsLabel ?roleLabel ?role ?value ?unitLabel ?code ?period ?measureLabel ?approximation WHERE {{
+  ?obs es:value ?value ; ?role {this} .
+  FILTER (?obs != {this})
+  OPTIONAL {{ ?obs rdfs:label ?obsLabel . FILTER (LANG(?obsLabel) = "en") }}
+  OPTIONAL {{ ?role rdfs:label ?roleLabel . FILTER (LANG(?roleLabel) = "en" || LANG(?roleLabel) = "") }}
+  OPTIONAL {{
+    ?obs es:unit ?unit . FILTER (?unit != <http://qudt.org/vocab/unit/NUM>)  # a bare number needs no unit
+    ?unit rdfs:label ?unitLabel . FILTER (LANG(?unitLabel) = "en" || LANG(?unitLabel) = "")
+  }}
+  OPTIONAL {{ ?obs es:currency/es:iso4217Code ?code }}
+  OPTIONAL {{ ?obs es:period ?period }}
+  OPTIONAL {{ ?obs es:measure/rdfs:label ?measureLabel . FILTER (LANG(?measureLabel) = "en" || LANG(?measureLabel) = "") }}
+  OPTIONAL {{ ?obs es:approximation ?approximation }}
+}}
+ORDER BY ?measureLabel STR(?period) ?obs
+LIMIT {limit}
+"""
+
+
+@dataclass(frozen=True)
+class Figure:
+    """One observation about the entity, ready to show: what, how much, when, and its page."""
+
+    href: str
+    label: str
+    role: str
+    measure: str
+    amount: str
+    period: str
+
+
+def _amount(value: str, unit: str | None, code: str | None, approximation: str | None) -> str:
+    """``70 percent``, ``3,900,000,000,000 JPY``, ``nearly 90 percent``: digits grouped, unit named."""
+    try:
+        number = Decimal(value)
+        text = f"{int(number):,}" if number == number.to_integral_value() else f"{number.normalize():,}"
+    except InvalidOperation:
+        text = value
+    parts = [approximation, text, code or unit]
+    return " ".join(p for p in parts if p)
+
+
+def entity_figures(
+    store: StoreBackend, iri: str, public_base: str, root: str, limit: int = 100
+) -> list[Figure]:
+    """The observations that name ``iri`` (as observed actor, material, counterpart...), one row each."""
+    this = NamedNode(iri)  # pyoxigraph writes the term: always a valid IRI reference
+    result = store.query(_FIGURES.format(es=ES, rdfs=RDFS_NS, this=this, limit=int(limit)))
+    assert result.solutions is not None
+    ids = public_base + "id/"
+    seen: dict[tuple[str, str], Figure] = {}
+    for row in result.solutions:
+        obs, role = row["obs"].value, row["role"].value
+        if (obs, role) in seen:
+            continue
+
+        def text(name: str, row: QuerySolution = row) -> str | None:
+            term = row[name]
+            return None if term is None else term.value
+
+        href = root + "/id/" + obs[len(ids) :] if obs.startswith(ids) else obs
+        seen[(obs, role)] = Figure(
+            href=href,
+            label=text("obsLabel") or obs.rsplit("/", 1)[-1],
+            role=text("roleLabel") or role.rsplit("#", 1)[-1],
+            measure=text("measureLabel") or "",
+            amount=_amount(row["value"].value, text("unitLabel"), text("code"), text("approximation")),
+            period=text("period") or "",
+        )
+    return list(seen.values())
