@@ -9,37 +9,33 @@ mode pass their own backend).
 from __future__ import annotations
 
 import logging
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from importlib.metadata import PackageNotFoundError, version
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, PlainTextResponse, Response
-from pyoxigraph import Store
 from starlette.concurrency import run_in_threadpool
 from starlette.middleware.cors import CORSMiddleware
-from starlette.routing import Route
-from starlette.types import ASGIApp, Receive, Scope, Send
 
-from .errors import BadRequest, ServiceError, StoreError
+from .errors import BadRequest, ServiceError
 from .execution.executor import QueryExecutor
 from .execution.isolation import QueryWorkers, Snapshots, Unchanging
 from .http import health
 from .http.access_log import AccessLog
 from .http.body_limit import BodyLimitMiddleware
+from .http.negotiation import root_path, wants_json
 from .security.guard import FederationGuard
 from .settings import Settings
 from .sparql import endpoint as sparql
-from .sparql.formats import parse_accept
-from .sparql.inline_lookups import InlineLookups
 from .state import QueryGuard, ServiceState
 from .store.base import StoreBackend
 from .web import linked_data, neighbourhood, pages, search
 from .web import saved_queries as queries
 from .web.render import render
 
-__all__ = ["ServiceApp", "create_app", "error_response"]
+__all__ = ["create_app", "error_response"]
 
 log = logging.getLogger("econsec.service")
 
@@ -51,25 +47,13 @@ def _version() -> str:
         return "0"
 
 
-def _wants_json(accept: str | None) -> bool:
-    """JSON error bodies for clients that name application/json explicitly; plain text otherwise."""
-    for media in sorted(parse_accept(accept), key=lambda r: -r.q):
-        if media.q <= 0:
-            continue
-        if media.type == "application" and (media.subtype == "json" or media.subtype.endswith("+json")):
-            return True
-        if media.type == "text" or media.type == "*":
-            return False
-    return False
-
-
 def error_response(exc: ServiceError, accept: str | None, root: str = "") -> Response:
     """The answer for any :class:`ServiceError`: its status, its headers, a body a person can act on.
 
     JSON for clients that ask for it, a page for browsers (a bad form value in the gallery shows
     what was wrong, with the site's navigation), plain text for everyone else (curl).
     """
-    if _wants_json(accept):
+    if wants_json(accept):
         body = {"error": exc.title, "status": exc.status, "message": exc.message, **exc.details()}
         return JSONResponse(body, status_code=exc.status, headers=exc.headers)
     if pages.wants_page(accept):
@@ -89,7 +73,7 @@ async def _service_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, ServiceError)
     if exc.status >= 500:
         log.warning("%s %s: %s", request.method, request.url.path, exc)
-    return error_response(exc, request.headers.get("accept"), pages.root_path(request))
+    return error_response(exc, request.headers.get("accept"), root_path(request))
 
 
 async def _validation_error(request: Request, exc: Exception) -> Response:
@@ -98,7 +82,7 @@ async def _validation_error(request: Request, exc: Exception) -> Response:
         f"{'.'.join(str(p) for p in err.get('loc', ()))}: {err.get('msg')}" for err in exc.errors()
     )
     return error_response(
-        BadRequest(problems or "invalid request"), request.headers.get("accept"), pages.root_path(request)
+        BadRequest(problems or "invalid request"), request.headers.get("accept"), root_path(request)
     )
 
 
@@ -116,43 +100,6 @@ def _start_workers(settings: Settings, backend: StoreBackend) -> QueryWorkers | 
     )
     size = settings.max_concurrency + settings.reserve_concurrency
     return QueryWorkers(size, memory_mb=settings.query_memory_mb, snapshots=snapshots)
-
-
-class ServiceApp(FastAPI):
-    """FastAPI with one layer in front of all of it, FastAPI's own per-request work included.
-
-    That layer (:class:`InlineLookups`, inside the :class:`AccessLog`) answers point lookups
-    itself and hands every other request to :meth:`framework`; putting it in front rather than
-    in the middleware stack saves the framework's fixed cost per request, which was most of the
-    cost of a lookup.
-    """
-
-    front: ASGIApp | None = None
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if self.front is None:
-            await super().__call__(scope, receive, send)
-        else:
-            await self.front(scope, receive, send)
-
-    async def framework(self, scope: Scope, receive: Receive, send: Send) -> None:
-        await super().__call__(scope, receive, send)
-
-
-def _embedded_store(state: ServiceState) -> Callable[[], Store | None]:
-    """The open embedded store, or None (remote mode, not started, closed): what inline lookups read."""
-    from .store.embedded import EmbeddedStore
-
-    def current() -> Store | None:
-        backend = state.store
-        if not isinstance(backend, EmbeddedStore):
-            return None
-        try:
-            return backend.store
-        except StoreError:  # closed
-            return None
-
-    return current
 
 
 _BAD_REQUEST = {
@@ -195,7 +142,7 @@ def create_app(
     *,
     backend: StoreBackend | None = None,
     query_guard: QueryGuard | None = None,
-) -> ServiceApp:
+) -> FastAPI:
     """The service over ``backend`` (default: the embedded store in ``settings.data_dir``).
 
     ``query_guard`` inspects every query and update before it runs and raises a ``ServiceError``
@@ -234,16 +181,13 @@ def create_app(
                 state.store.close()
                 state.store = None
 
-    app = ServiceApp(
+    app = FastAPI(
         title="econsec-kg",
         summary="SPARQL service over the economic security policy knowledge graph",
         version=_version(),
         lifespan=lifespan,
     )
     app.state.service = state
-    # POST /sparql as a plain Starlette route first: the same handler without FastAPI's
-    # per-request dependency solving (the FastAPI route stays for /openapi.json and /docs)
-    app.router.routes.append(Route("/sparql", sparql.sparql_post, methods=["POST"], include_in_schema=False))
     app.include_router(sparql.router)
     app.include_router(health.router)
     app.include_router(linked_data.router)
@@ -263,11 +207,7 @@ def create_app(
         expose_headers=[sparql.TRUNCATED_HEADER, "Retry-After", *queries.EXPOSED_HEADERS],
         max_age=600,
     )
-    front: ASGIApp = InlineLookups(
-        app.framework,
-        store=_embedded_store(state),
-        max_rows=min(settings.inline_lookup_rows, settings.result_limit),
-    )
-    app.front = AccessLog(front) if settings.access_log else front
+    if settings.access_log:  # outermost: the time it logs covers every layer
+        app.add_middleware(AccessLog)
     _document_bad_requests(app)
     return app

@@ -137,7 +137,7 @@ class Settings:
     #: serving processes; more than one needs a read-only service (multiprocess.py)
     workers: int = 1
     #: point lookups of at most this many rows are answered on the event loop with the engine's
-    #: own serialiser (inline_lookups.py); 0 sends every query through the app
+    #: own writer (sparql/lookup.py); 0 sends every query to a thread or a worker
     inline_lookup_rows: int = 1000
     #: one log line per request (uvicorn's access log); off saves about 5% of CPU per request
     access_log: bool = True

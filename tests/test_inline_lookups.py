@@ -1,8 +1,8 @@
-"""The inline lookup layer: it answers exactly the bounded lookups, as the app would, and hands
-everything else to the app untouched.
+"""The endpoint's lookup branch: it answers exactly the bounded lookups on the event loop, as the
+other paths would, after the same guard and admission, and leaves everything else to them.
 
-In process (the layer over a real pyoxigraph store, with an app behind it that records what
-reaches it) for which requests it takes, and against two real servers, one with the layer and
+In process (the real app over a small pyoxigraph store; the executor's counters say which path
+answered) for which requests it takes, and against two real servers, one with the branch and
 one without (``ECONSEC_INLINE_LOOKUP_ROWS=0``), for the answers themselves.
 """
 
@@ -14,18 +14,21 @@ import io
 import json
 from collections import Counter
 from collections.abc import Iterator
-from urllib.parse import parse_qsl, urlencode
+from dataclasses import dataclass, replace
+from urllib.parse import urlencode
 
 import httpx
 import pyoxigraph as ox
 import pytest
 from conftest import RunningService
-from econsec.service.sparql.inline_lookups import MAX_BODY, InlineLookups, _parameters
+from econsec.service.app import create_app
+from econsec.service.settings import Settings
 from econsec.service.sparql.native_results import NATIVE, TooManyRows, rows_at_most, serialize_within
 from econsec.service.sparql.query_shape import lookup_form
+from econsec.service.store.embedded import EmbeddedStore, StoreRecord
+from fastapi import FastAPI
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from starlette.types import Message, Receive, Scope, Send
 
 EX = "http://example.org/"
 RDFS = "http://www.w3.org/2000/01/rdf-schema#"
@@ -45,36 +48,53 @@ def small_store() -> ox.Store:
     return store
 
 
-class RecordingApp:
-    """Stands for the framework: records each request that reaches it and answers 299 with the body."""
+class RecordingGuard:
+    """The federation guard's contract (allow local queries), recording every text it is shown."""
 
     def __init__(self) -> None:
-        self.seen: list[tuple[str, bytes]] = []
+        self.seen: list[str] = []
 
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        body = b""
-        more = True
-        while more:
-            message = await receive()
-            body += message.get("body", b"")
-            more = message.get("more_body", False)
-        self.seen.append((scope["method"], body))
-        await send({"type": "http.response.start", "status": 299, "headers": []})
-        await send({"type": "http.response.body", "body": b"app:" + body})
+    def __call__(self, text: str, *, update: bool = False) -> list[str]:
+        self.seen.append(text)
+        return []
+
+
+@dataclass
+class Endpoint:
+    """The real app over a small in-memory store, with the counters that tell which path answered."""
+
+    app: FastAPI
+    guard: RecordingGuard
+
+    @property
+    def on_loop(self) -> int:
+        return self.app.state.service.executor.answered_now
+
+    @property
+    def answered(self) -> int:
+        return self.app.state.service.executor.answered
+
+
+def endpoint(max_rows: int = 1000, *, real_guard: bool = False) -> Endpoint:
+    """The app over :func:`small_store`; with ``real_guard`` the service's own SERVICE allowlist
+    (empty: every remote endpoint refused), else a guard that allows and records."""
+    settings = replace(Settings(), inline_lookup_rows=max_rows, access_log=False, isolate_queries=False)
+    backend = EmbeddedStore(small_store(), settings, StoreRecord(), "in memory")
+    guard = RecordingGuard()
+    app = create_app(settings, backend=backend, query_guard=None if real_guard else guard)
+    return Endpoint(app, guard)
 
 
 @pytest.fixture
-def layer() -> tuple[InlineLookups, RecordingApp]:
-    app = RecordingApp()
-    store = small_store()
-    return InlineLookups(app, store=lambda: store, max_rows=1000), app
+def layer() -> Endpoint:
+    return endpoint()
 
 
 def request(
-    layer: InlineLookups, method: str, params: dict[str, str] | None = None, **kwargs: object
+    layer: Endpoint, method: str, params: dict[str, str] | None = None, **kwargs: object
 ) -> httpx.Response:
     async def go() -> httpx.Response:
-        transport = httpx.ASGITransport(app=layer)
+        transport = httpx.ASGITransport(app=layer.app)
         async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as client:
             return await client.request(method, "/sparql", params=params, **kwargs)  # type: ignore[arg-type]
 
@@ -93,20 +113,20 @@ def values(response: httpx.Response) -> Counter[tuple[str, ...]]:
 
 
 @pytest.mark.parametrize("how", ["get", "form", "body"])
-def test_a_lookup_is_answered_without_the_app(layer: tuple[InlineLookups, RecordingApp], how: str) -> None:
-    inline, app = layer
+def test_a_lookup_is_answered_on_the_event_loop(layer: Endpoint, how: str) -> None:
     headers = {"Accept": JSON_RESULTS}
     if how == "get":
-        answer = request(inline, "GET", {"query": LOOKUP_A}, headers=headers)
+        answer = request(layer, "GET", {"query": LOOKUP_A}, headers=headers)
     elif how == "form":
-        answer = request(inline, "POST", data={"query": LOOKUP_A}, headers=headers)
+        answer = request(layer, "POST", data={"query": LOOKUP_A}, headers=headers)
     else:
         headers["Content-Type"] = "application/sparql-query"
-        answer = request(inline, "POST", content=LOOKUP_A.encode(), headers=headers)
-    assert app.seen == []
+        answer = request(layer, "POST", content=LOOKUP_A.encode(), headers=headers)
+    assert layer.on_loop == 1 and layer.answered == 1  # counted in /health like any query
+    assert layer.guard.seen == [LOOKUP_A]  # and shown to the guard, once
     assert answer.status_code == 200
     assert answer.headers["content-type"] == JSON_RESULTS
-    assert answer.headers["vary"] == "Accept"
+    assert "Accept" in answer.headers["vary"]
     assert values(answer) == Counter([*((f"{EX}p{i}", str(i)) for i in range(4)), (RDFS + "label", "A")])
 
 
@@ -120,156 +140,123 @@ def test_a_lookup_is_answered_without_the_app(layer: tuple[InlineLookups, Record
     ],
 )
 def test_each_result_format_is_written_by_the_engine(
-    layer: tuple[InlineLookups, RecordingApp], key: str, media_type: str, rows: int | None
+    layer: Endpoint, key: str, media_type: str, rows: int | None
 ) -> None:
-    inline, app = layer
-    answer = request(inline, "GET", {"query": LOOKUP_A, "format": key})
-    assert app.seen == [] and answer.status_code == 200
+    answer = request(layer, "GET", {"query": LOOKUP_A, "format": key})
+    assert layer.on_loop == 1 and answer.status_code == 200
     assert answer.headers["content-type"] == media_type
     if rows is not None:
         assert len(answer.text.strip().splitlines()) == rows + 1  # the header line
 
 
-def test_ask_is_answered_inline(layer: tuple[InlineLookups, RecordingApp]) -> None:
-    inline, app = layer
-    yes = request(inline, "GET", {"query": f"ASK {{ <{EX}b> ?p ?o }}"}, headers={"Accept": JSON_RESULTS})
-    no = request(inline, "GET", {"query": f"ASK {{ <{EX}c> ?p ?o }}"}, headers={"Accept": JSON_RESULTS})
-    assert app.seen == []
+def test_ask_is_answered_on_the_loop(layer: Endpoint) -> None:
+    yes = request(layer, "GET", {"query": f"ASK {{ <{EX}b> ?p ?o }}"}, headers={"Accept": JSON_RESULTS})
+    no = request(layer, "GET", {"query": f"ASK {{ <{EX}c> ?p ?o }}"}, headers={"Accept": JSON_RESULTS})
+    assert layer.on_loop == 2
     assert yes.json()["boolean"] is True and no.json()["boolean"] is False
 
 
+def test_a_cors_request_gets_the_lookup_with_its_headers(layer: Endpoint) -> None:
+    answer = request(layer, "GET", {"query": LOOKUP_A}, headers={"Origin": "http://elsewhere.example"})
+    assert answer.status_code == 200 and layer.on_loop == 1
+    assert answer.headers["access-control-allow-origin"] == "*"
+
+
 @pytest.mark.parametrize(
-    ("params", "headers"),
+    ("params", "headers", "status"),
     [
-        ({"query": f"SELECT DISTINCT ?p WHERE {{ <{EX}a> ?p ?o }}"}, {}),  # may scan many rows per row
-        ({"query": f"SELECT * WHERE {{ <{EX}a> ?p ?o }} OFFSET 2"}, {}),  # skipped rows are scanned
-        ({"query": "SELECT ?x WHERE { ?x ?p ?x }"}, {}),  # a filter over a full scan
-        ({"query": "SELECT * WHERE { ?s ?p ?o . ?o ?q ?r }"}, {}),  # a join
-        ({"query": "SELECT * WHERE { ex:a ?p ?o }"}, {}),  # undeclared prefix: the app's 400 to give
-        ({"query": LOOKUP_A, "default-graph-uri": EX + "g"}, {}),  # a dataset of its own
-        ({"query": LOOKUP_A, "named-graph-uri": EX + "g"}, {}),
-        ({"query": LOOKUP_A}, {"Origin": "http://elsewhere.example"}),  # CORS: the app adds headers
-        ({"query": LOOKUP_A}, {"Accept": "text/html"}),  # a browser: the editor
-        ({"query": LOOKUP_A, "format": "turtle"}, {}),  # not a results format: the app's 406
-        ({"query": LOOKUP_A}, {"Accept": "application/x-unknown"}),
-        ({"query": LOOKUP_A, "format": "nonsense"}, {}),
-        ({"query": LOOKUP_A, "timeout": "5"}, {}),  # a parameter it does not know
-        ({}, {}),  # the service description
+        ({"query": f"SELECT DISTINCT ?p WHERE {{ <{EX}a> ?p ?o }}"}, {}, 200),  # may scan many rows per row
+        ({"query": f"SELECT * WHERE {{ <{EX}a> ?p ?o }} OFFSET 2"}, {}, 200),  # skipped rows are scanned
+        ({"query": "SELECT ?x WHERE { ?x ?p ?x }"}, {}, 200),  # a filter over a full scan
+        ({"query": "SELECT * WHERE { ?s ?p ?o . ?o ?q ?r }"}, {}, 200),  # a join
+        ({"query": "SELECT * WHERE { ex:a ?p ?o }"}, {}, 400),  # undeclared prefix: the parser's message
+        ({"query": LOOKUP_A, "default-graph-uri": EX + "g"}, {}, 200),  # a dataset of its own
+        ({"query": LOOKUP_A, "named-graph-uri": EX + "g"}, {}, 200),
+        ({"query": LOOKUP_A}, {"Accept": "text/html"}, 200),  # a browser: the editor
+        ({"query": LOOKUP_A, "format": "turtle"}, {}, 406),  # not a results format
+        ({"query": LOOKUP_A}, {"Accept": "application/x-unknown"}, 406),
+        ({"query": LOOKUP_A, "format": "nonsense"}, {}, 400),
+        ({}, {}, 200),  # the service description
     ],
 )
-def test_it_steps_aside(
-    layer: tuple[InlineLookups, RecordingApp], params: dict[str, str], headers: dict[str, str]
+def test_other_requests_take_the_ordinary_path(
+    layer: Endpoint, params: dict[str, str], headers: dict[str, str], status: int
 ) -> None:
-    inline, app = layer
-    answer = request(inline, "GET", params, headers=headers)
-    assert answer.status_code == 299 and len(app.seen) == 1
+    answer = request(layer, "GET", params, headers=headers)
+    assert answer.status_code == status, answer.text
+    assert layer.on_loop == 0
 
 
-def test_a_repeated_parameter_goes_to_the_app(layer: tuple[InlineLookups, RecordingApp]) -> None:
-    inline, app = layer
-
+def test_a_repeated_query_is_refused(layer: Endpoint) -> None:
     async def go() -> httpx.Response:
-        transport = httpx.ASGITransport(app=inline)
+        transport = httpx.ASGITransport(app=layer.app)
         async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as client:
             return await client.get("/sparql?" + urlencode([("query", LOOKUP_A), ("query", LOOKUP_A)]))
 
-    assert asyncio.run(go()).status_code == 299 and len(app.seen) == 1
+    answer = asyncio.run(go())
+    assert answer.status_code == 400 and "once" in answer.text
+    assert layer.on_loop == 0 and layer.guard.seen == []
 
 
 @pytest.mark.parametrize(
-    ("content_type", "body"),
+    ("content_type", "body", "status"),
     [
-        ("application/x-www-form-urlencoded", urlencode({"update": "CLEAR ALL"}).encode()),
-        ("application/x-www-form-urlencoded", urlencode({"query": LOOKUP_A, "using-graph-uri": EX}).encode()),
-        ("application/x-www-form-urlencoded", b"query=%ZZ"),
-        ("application/x-www-form-urlencoded", b"query=%FF%FE"),
-        ("application/sparql-update", b"CLEAR ALL"),
-        ("text/plain", LOOKUP_A.encode()),
-        ("application/sparql-query", b"\xff\xfe"),
-        ("application/sparql-query", f"SELECT DISTINCT ?p WHERE {{ <{EX}a> ?p ?o }}".encode()),
+        ("application/x-www-form-urlencoded", urlencode({"update": "CLEAR ALL"}).encode(), 403),
+        ("application/x-www-form-urlencoded", b"query=%FF%FE", 400),
+        ("application/sparql-update", b"CLEAR ALL", 403),
+        ("text/plain", LOOKUP_A.encode(), 415),
+        ("application/sparql-query", b"\xff\xfe", 400),
+        ("application/sparql-query", f"SELECT DISTINCT ?p WHERE {{ <{EX}a> ?p ?o }}".encode(), 200),
     ],
 )
-def test_a_post_it_does_not_take_reaches_the_app_whole(
-    layer: tuple[InlineLookups, RecordingApp], content_type: str, body: bytes
+def test_a_post_that_is_not_a_lookup_takes_the_ordinary_path(
+    layer: Endpoint, content_type: str, body: bytes, status: int
 ) -> None:
-    inline, app = layer
-    answer = request(inline, "POST", content=body, headers={"Content-Type": content_type})
-    assert answer.status_code == 299
-    assert app.seen == [("POST", body)]
-    assert answer.content == b"app:" + body
+    answer = request(layer, "POST", content=body, headers={"Content-Type": content_type})
+    assert answer.status_code == status, answer.text
+    assert layer.on_loop == 0
 
 
-def test_a_body_over_the_cap_is_handed_on_as_sent(layer: tuple[InlineLookups, RecordingApp]) -> None:
-    inline, app = layer
-    padding = " " * (MAX_BODY + 10)
-    body = urlencode({"query": LOOKUP_A + padding}).encode()
-    chunks = [body[i : i + 4096] for i in range(0, len(body), 4096)]
-
-    async def go() -> list[Message]:
-        sent: list[Message] = []
-        incoming = [
-            {"type": "http.request", "body": c, "more_body": i < len(chunks) - 1}
-            for i, c in enumerate(chunks)
-        ]
-
-        async def receive() -> Message:
-            return incoming.pop(0)
-
-        async def send(message: Message) -> None:
-            sent.append(message)
-
-        scope = {
-            "type": "http",
-            "method": "POST",
-            "path": "/sparql",
-            "query_string": b"",
-            "headers": [(b"content-type", b"application/x-www-form-urlencoded")],  # no length: chunked
-        }
-        await inline(scope, receive, send)
-        return sent
-
-    sent = asyncio.run(go())
-    assert sent[0]["status"] == 299
-    assert app.seen == [("POST", body)]
+def test_a_long_lookup_body_is_still_a_lookup(layer: Endpoint) -> None:
+    """Whitespace padding changes nothing: the body is read whole, once, by the one handler."""
+    answer = request(layer, "POST", data={"query": LOOKUP_A + " " * 20_000}, headers={"Accept": JSON_RESULTS})
+    assert answer.status_code == 200 and len(values(answer)) == 5
 
 
-def test_more_rows_than_the_budget_go_to_the_app() -> None:
-    app = RecordingApp()
-    store = small_store()
-    inline = InlineLookups(app, store=lambda: store, max_rows=3)
-    assert request(inline, "GET", {"query": LOOKUP_A}).status_code == 299  # five rows
-    assert request(inline, "GET", {"query": LOOKUP_A + " LIMIT 3"}).status_code == 200
-    assert request(inline, "GET", {"query": f"SELECT * WHERE {{ <{EX}b> ?p ?o }}"}).status_code == 200
-    assert len(app.seen) == 1
+def test_more_rows_than_the_budget_take_the_thread_path() -> None:
+    small = endpoint(max_rows=3)
+    assert request(small, "GET", {"query": LOOKUP_A}).status_code == 200  # five rows
+    assert small.on_loop == 0 and small.answered == 1
+    assert request(small, "GET", {"query": LOOKUP_A + " LIMIT 3"}).status_code == 200
+    assert request(small, "GET", {"query": f"SELECT * WHERE {{ <{EX}b> ?p ?o }}"}).status_code == 200
+    assert small.on_loop == 2 and small.answered == 3
+    assert len(small.guard.seen) == 3  # once per query, whichever path answered
 
 
-def test_without_a_store_or_budget_everything_goes_to_the_app() -> None:
-    app = RecordingApp()
-    store = small_store()
-    for inline in (
-        InlineLookups(app, store=lambda: None, max_rows=1000),
-        InlineLookups(app, store=lambda: store, max_rows=0),
-    ):
-        assert request(inline, "GET", {"query": LOOKUP_A}).status_code == 299
-    assert len(app.seen) == 2
+def test_without_a_budget_every_query_takes_the_thread_path() -> None:
+    none = endpoint(max_rows=0)
+    assert request(none, "GET", {"query": LOOKUP_A}).status_code == 200
+    assert none.on_loop == 0 and none.answered == 1
 
 
-# --- the two checks the layer's safety rests on ------------------------------------------------
+@pytest.mark.parametrize(
+    "query",
+    [
+        "SELECT * WHERE { SERVICE <http://127.0.0.1:9/> { ?s ?p ?o } }",
+        "SELECT * WHERE { SERVICE SILENT <http://127.0.0.1:9/> { ?s ?p ?o } }",
+        "PREFIX s: <http://127.0.0.1:9/> SELECT * WHERE { SERVICE s: { ?s ?p ?o } }",
+    ],
+)
+def test_the_lookup_branch_never_evaluates_service(query: str) -> None:
+    """Nothing that names another endpoint is a lookup, so the loop never waits on a network."""
+    assert lookup_form(query) is None
+    refusing = endpoint(real_guard=True)
+    answer = request(refusing, "GET", {"query": query}, headers={"Accept": JSON_RESULTS})
+    assert refusing.on_loop == 0
+    assert answer.status_code == 400, answer.text
 
 
-@given(st.dictionaries(st.sampled_from(["query", "format"]), st.text(max_size=40)))
-@settings(max_examples=300, deadline=None)
-def test_parameters_parse_as_parse_qsl_does(params: dict[str, str]) -> None:
-    raw = urlencode(params).encode()
-    assert _parameters(raw) == dict(parse_qsl(raw.decode(), keep_blank_values=True))
-
-
-@given(st.binary(max_size=60))
-@settings(max_examples=300, deadline=None)
-def test_parameters_never_disagree_with_parse_qsl(raw: bytes) -> None:
-    parsed = _parameters(raw)
-    if parsed is not None:  # None: the app parses it
-        assert parsed == dict(parse_qsl(raw.decode("utf-8"), keep_blank_values=True, errors="strict"))
+# --- the check the branch's safety rests on ----------------------------------------------------
 
 
 MARKS = ['{"type":', "<result>", "\n", "\r\n", '"', ",", "\t", "}", "{", "\\"]

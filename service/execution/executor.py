@@ -120,6 +120,9 @@ class QueryExecutor:
         self._admitted = 0  # running within deadline + waiting; touched only on the event loop
         self._running = 0
         self._overrunning: set[Future] = set()
+        #: queries answered since start, and how many of them on the event loop (``run_now``)
+        self.answered = 0
+        self.answered_now = 0
 
     @property
     def running(self) -> int:
@@ -136,14 +139,33 @@ class QueryExecutor:
         """Queries past their deadline (answered 504) whose worker has not finished yet."""
         return sum(1 for f in list(self._overrunning) if not f.done())
 
-    async def run(self, work: Callable[[Deadline], T]) -> T:
-        """Evaluate ``work(deadline)`` on a worker thread; raise ``Overloaded`` or ``QueryTimeout``."""
-        deadline = Deadline.after(self.timeout)
+    def _admit(self) -> None:
+        """Admission, the same for every query: refuse at once when N run and the queue is full."""
         if self._admitted >= self.max_concurrency + self.max_queued:
             raise Overloaded(
                 f"{self.max_concurrency} queries are running and {self.max_queued} waiting "
                 "(ECONSEC_MAX_CONCURRENCY, ECONSEC_MAX_QUEUED); try again in a moment"
             )
+
+    def run_now(self, work: Callable[[], T | None]) -> T | None:
+        """Evaluate bounded ``work`` here, on the event loop, admitted and counted like any query.
+
+        For the endpoint's lookup branch only: work whose cost is bounded by construction (one
+        index scan, a capped number of rows), where a hand-off to a thread would cost more than
+        the work. None means the work declined (the caller then uses :meth:`run`), which is not
+        counted as an answer.
+        """
+        self._admit()
+        result = work()
+        if result is not None:
+            self.answered += 1
+            self.answered_now += 1
+        return result
+
+    async def run(self, work: Callable[[Deadline], T]) -> T:
+        """Evaluate ``work(deadline)`` on a worker thread; raise ``Overloaded`` or ``QueryTimeout``."""
+        deadline = Deadline.after(self.timeout)
+        self._admit()
         self._admitted += 1
         try:
             slot = await self._slot(deadline)
@@ -152,7 +174,9 @@ class QueryExecutor:
                 future = self._pool.submit(lambda: work(deadline))
                 try:
                     async with asyncio.timeout(max(deadline.remaining(), 0)):
-                        return await asyncio.wrap_future(future)
+                        answer = await asyncio.wrap_future(future)
+                    self.answered += 1
+                    return answer
                 except TimeoutError:
                     if future.cancel():  # still waiting for a thread: it never ran
                         raise self._never_started() from None

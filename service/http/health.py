@@ -24,6 +24,13 @@ class QueryLoad(BaseModel):
     running: int = Field(description="queries being evaluated within their deadline")
     waiting: int = Field(description="queries waiting for a worker")
     overrunning: int = Field(description="queries answered 504 whose evaluation is still finishing")
+    answered: int = Field(
+        0,
+        description="evaluations answered since start (SPARQL queries, saved queries, pages), every path counted",
+    )
+    answered_on_loop: int = Field(
+        0, description="of those, point lookups answered on the event loop (bounded, no hand-off)"
+    )
     max_concurrency: int
     max_queued: int
     timeout_seconds: float
@@ -65,6 +72,8 @@ def health(request: Request) -> Health:
             running=executor.running,
             waiting=executor.waiting,
             overrunning=executor.overrunning,
+            answered=executor.answered,
+            answered_on_loop=executor.answered_now,
             max_concurrency=executor.max_concurrency,
             max_queued=executor.max_queued,
             timeout_seconds=executor.timeout,

@@ -26,7 +26,9 @@ from __future__ import annotations
 
 import os
 
-from ..app import ServiceApp, create_app
+from fastapi import FastAPI
+
+from ..app import create_app
 from ..settings import Settings, SettingsError
 from ..store.base import StoreBackend
 
@@ -43,7 +45,7 @@ def check(settings: Settings) -> None:
         )
 
 
-def app() -> ServiceApp:
+def app() -> FastAPI:
     """uvicorn's factory, called once in each serving process."""
     settings = Settings.from_env()
     backend: StoreBackend

@@ -13,18 +13,25 @@
   ``using-named-graph-uri``) is handed to ``routers/update.py`` (token, validation, commit);
   an update by GET or alongside ``query=`` is refused with 400.
 
-The handler only translates HTTP into a :class:`QueryRequest` and back; evaluation and
-serialisation happen on the executor's worker threads, within the deadline.
+One handler answers GET and POST, and every query takes one path through it: read the request
+(:func:`read_request`), refuse early what cannot be answered (406 before any work), pass the
+federation guard once, pass admission once, evaluate, negotiate once, write. Evaluation runs on
+one of three executors, chosen by the query's shape (``query_shape.py``), never in front of the
+framework:
+
+- a point lookup (one triple pattern with a bounded answer) on the event loop, with the engine's
+  writer (``lookup.py``): a hand-off would cost more than the lookup;
+- a query that streams by construction on a service thread, stopped by the per-row deadline check;
+- anything else in a query worker process killed at its deadline (``execution/isolation.py``).
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Annotated
 from urllib.parse import parse_qs
 
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
 from ..errors import BadRequest, StoreError, UnsupportedMediaType, UpstreamFailed
@@ -32,14 +39,16 @@ from ..execution.executor import Deadline
 from ..execution.isolation import ForwardedError, IsolatedAnswer
 from ..state import ServiceState, service_state
 from ..store.base import QueryResult, ResultKind
+from ..store.embedded import EmbeddedStore
 from ..web import pages
 from . import graph_store, update
 from .formats import FORMATS, Format, check_acceptable, negotiate
-from .query_shape import is_streaming
+from .lookup import answer_lookup
+from .query_shape import is_streaming, lookup_form
 from .service_description import describe_service
 from .writers import Payload
 
-__all__ = ["TRUNCATED_HEADER", "QueryRequest", "router"]
+__all__ = ["TRUNCATED_HEADER", "ProtocolRequest", "QueryRequest", "read_request", "router"]
 
 router = APIRouter(tags=["SPARQL"])
 
@@ -78,6 +87,11 @@ class QueryRequest:
     format: str | None = None
     accept: str | None = None
 
+    @property
+    def dataset(self) -> bool:
+        """True when the request sets its own dataset (``default-graph-uri`` / ``named-graph-uri``)."""
+        return bool(self.default_graph_uris or self.named_graph_uris)
+
 
 def _one(values: Sequence[str] | None, name: str) -> str | None:
     if not values:
@@ -97,13 +111,37 @@ async def _answer(state: ServiceState, req: QueryRequest) -> Response:
     store, guard, workers = state.backend, state.query_guard, state.workers
     limit = state.settings.result_limit
 
+    checked: list[str] | None = None
+
+    def guarded() -> list[str]:
+        """The guard's verdict, asked once whichever path answers (the SERVICE targets it allows)."""
+        nonlocal checked
+        if checked is None:
+            checked = guard(req.query)
+        return checked
+
+    lookup = None if req.dataset else lookup_form(req.query)
+    if lookup is not None and isinstance(store, EmbeddedStore):
+        kind = ResultKind.BOOLEAN if lookup.form == "ASK" else ResultKind.SOLUTIONS
+        fmt = negotiate(kind, req.accept, req.format)
+        max_rows = min(state.settings.inline_lookup_rows, limit)
+
+        def on_loop() -> bytes | None:
+            guarded()  # a lookup names no SERVICE, but every query passes the guard
+            return answer_lookup(store.store, req.query, lookup, fmt.key, max_rows)
+
+        body = state.executor.run_now(on_loop)
+        if body is not None:
+            return Response(body, media_type=fmt.content_type, headers={"Vary": "Accept"})
+        # declined (more rows than the budget, a format the engine does not write): the thread path
+
     if workers is not None and not is_streaming(req.query):
         # a worker process that is killed at the deadline (isolation.py); queries that stream by
         # construction (one triple pattern) stay on a thread, where the per-row check stops them
 
         def isolated(deadline: Deadline) -> IsolatedAnswer:
             deadline.check()
-            remote = guard(req.query)
+            remote = guarded()
             try:
                 return workers.run(
                     req.query,
@@ -127,7 +165,7 @@ async def _answer(state: ServiceState, req: QueryRequest) -> Response:
 
     def work(deadline: Deadline) -> tuple[Format, Payload]:
         deadline.check()  # it may have waited for a thread past its deadline
-        remote = guard(req.query)  # SERVICE/LOAD allowlist, before the engine can connect anywhere
+        remote = guarded()  # SERVICE/LOAD allowlist, before the engine can connect anywhere
         try:
             result = store.query(
                 req.query, default_graph_uris=req.default_graph_uris, named_graph_uris=req.named_graph_uris
@@ -160,41 +198,38 @@ async def _describe(request: Request, state: ServiceState, format_key: str | Non
     return Response(payload.body, media_type=fmt.content_type, headers={"Vary": "Accept"})
 
 
-@router.get("/sparql", responses=_RESPONSES, response_class=Response)
-async def sparql_get(
-    request: Request,
-    query: Annotated[
-        str | None, Query(description="The SPARQL query. Without it: the service description.")
-    ] = None,
-    default_graph_uri: Annotated[
-        list[str], Query(alias="default-graph-uri", description="A graph of the default graph (repeatable)")
-    ] = [],  # noqa: B006 - FastAPI copies defaults
-    named_graph_uri: Annotated[
-        list[str], Query(alias="named-graph-uri", description="A named graph of the dataset (repeatable)")
-    ] = [],  # noqa: B006
-    format: Annotated[
-        str | None,
-        Query(description="Answer format, overriding Accept: " + ", ".join(f.key for f in FORMATS)),
-    ] = None,
-    update: Annotated[str | None, Query(include_in_schema=False)] = None,
-) -> Response:
-    """Query by GET, or (no ``query``) the SPARQL Service Description; browsers get the editor."""
-    state = service_state(request)
-    if update is not None:
-        raise BadRequest("SPARQL Update cannot be sent with GET; the protocol requires POST")
-    if format is None and pages.wants_page(request.headers.get("accept")):
-        return pages.editor_page(request, state)  # a person: the editor (a share link pre-fills it)
-    if query is None:
-        return await _describe(request, state, format)
-    req = QueryRequest(
-        query,
-        tuple(default_graph_uri),
-        tuple(named_graph_uri),
-        format,
-        request.headers.get("accept"),
-    )
-    return await _answer(state, req)
-
+_GET_PARAMETERS = {
+    "parameters": [
+        {
+            "name": "query",
+            "in": "query",
+            "required": False,
+            "schema": {"type": "string"},
+            "description": "The SPARQL query. Without it: the service description.",
+        },
+        {
+            "name": "default-graph-uri",
+            "in": "query",
+            "required": False,
+            "schema": {"type": "array", "items": {"type": "string"}},
+            "description": "A graph of the default graph (repeatable)",
+        },
+        {
+            "name": "named-graph-uri",
+            "in": "query",
+            "required": False,
+            "schema": {"type": "array", "items": {"type": "string"}},
+            "description": "A named graph of the dataset (repeatable)",
+        },
+        {
+            "name": "format",
+            "in": "query",
+            "required": False,
+            "schema": {"type": "string"},
+            "description": "Answer format, overriding Accept: " + ", ".join(f.key for f in FORMATS),
+        },
+    ]
+}
 
 _POST_BODY = {
     "requestBody": {
@@ -219,68 +254,117 @@ _POST_BODY = {
 }
 
 
-@router.post("/sparql", responses=_RESPONSES, response_class=Response, openapi_extra=_POST_BODY)
-async def sparql_post(request: Request) -> Response:
-    """Query by POST: a form with ``query=``, or the query itself as ``application/sparql-query``."""
-    state = service_state(request)
-    media_type = _media_type(request.headers.get("content-type"))
+@dataclass(frozen=True)
+class UpdateRequest:
+    """A protocol update request (POST only): the text and its ``using-*`` dataset."""
+
+    text: str
+    using_graph_uris: tuple[str, ...] = ()
+    using_named_graph_uris: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class DescriptionRequest:
+    """``GET /sparql`` without a query: the service description in ``format`` (or by Accept)."""
+
+    format: str | None = None
+
+
+@dataclass(frozen=True)
+class EditorRequest:
+    """A browser asking for ``/sparql``: the editor, pre-filled by a share link's ``query=``."""
+
+
+ProtocolRequest = QueryRequest | UpdateRequest | DescriptionRequest | EditorRequest
+
+
+async def _text(request: Request, what: str) -> str:
+    try:
+        return (await request.body()).decode("utf-8")
+    except UnicodeDecodeError:
+        raise BadRequest(f"the {what} is not UTF-8") from None
+
+
+async def read_request(request: Request) -> ProtocolRequest:
+    """What the client asks, read once from the URL and the body, GET and POST alike.
+
+    Refuses (400, 415) what the protocol does not allow: an update by GET or beside a query, a
+    repeated ``query=`` or ``format=``, a body type other than form, query or update.
+    """
     url_params = parse_qs(request.url.query, keep_blank_values=True)
-    if media_type == UPDATE_BODY:
-        update.check_writer(request, state)  # before the body is read
-        if "query" in url_params:
-            raise BadRequest("send either a query or an update, not both")
-        try:
-            text = (await request.body()).decode("utf-8")
-        except UnicodeDecodeError:
-            raise BadRequest("the update is not UTF-8") from None
-        return await update.handle_update(
-            request,
-            state,
-            text,
-            tuple(url_params.get("using-graph-uri", [])),
-            tuple(url_params.get("using-named-graph-uri", [])),
-        )
-    if media_type == FORM:
-        try:
-            text = (await request.body()).decode("utf-8")
-        except UnicodeDecodeError:
-            raise BadRequest("the form body is not UTF-8") from None
-        form = parse_qs(text, keep_blank_values=True)
-        params = {key: form.get(key, []) + url_params.get(key, []) for key in {*form, *url_params}}
-        if "update" in form and "query" in form:
-            raise BadRequest("send either query= or update=, not both")
-        if "update" in form:
-            update.check_writer(request, state)
-            return await update.handle_update(
-                request,
-                state,
-                _one(form.get("update"), "update") or "",
-                tuple(params.get("using-graph-uri", [])),
-                tuple(params.get("using-named-graph-uri", [])),
-            )
+    accept = request.headers.get("accept")
+    if request.method == "GET":
         if "update" in url_params:
-            raise BadRequest("update= goes in the form body of a POST, not in the URL of a query request")
-        query = _one(form.get("query"), "query")
+            raise BadRequest("SPARQL Update cannot be sent with GET; the protocol requires POST")
+        format_key = _one(url_params.get("format"), "format")
+        if format_key is None and pages.wants_page(accept):
+            return EditorRequest()  # a person: the editor (a share link pre-fills it)
+        query = _one(url_params.get("query"), "query")
         if query is None:
-            raise BadRequest("the form has no query= field")
-    elif media_type == QUERY_BODY:
-        if "update" in url_params:
-            raise BadRequest("update= cannot ride on a query request; POST the update on its own")
-        try:
-            query = (await request.body()).decode("utf-8")
-        except UnicodeDecodeError:
-            raise BadRequest("the query is not UTF-8") from None
+            return DescriptionRequest(format_key)
         params = url_params
     else:
-        raise UnsupportedMediaType(media_type, [FORM, QUERY_BODY, UPDATE_BODY])
-    req = QueryRequest(
+        media_type = _media_type(request.headers.get("content-type"))
+        if media_type == UPDATE_BODY:
+            if "query" in url_params:
+                raise BadRequest("send either a query or an update, not both")
+            return UpdateRequest(
+                await _text(request, "update"),
+                tuple(url_params.get("using-graph-uri", [])),
+                tuple(url_params.get("using-named-graph-uri", [])),
+            )
+        if media_type == FORM:
+            form = parse_qs(await _text(request, "form body"), keep_blank_values=True)
+            params = {key: form.get(key, []) + url_params.get(key, []) for key in {*form, *url_params}}
+            if "update" in form and "query" in form:
+                raise BadRequest("send either query= or update=, not both")
+            if "update" in form:
+                return UpdateRequest(
+                    _one(form.get("update"), "update") or "",
+                    tuple(params.get("using-graph-uri", [])),
+                    tuple(params.get("using-named-graph-uri", [])),
+                )
+            if "update" in url_params:
+                raise BadRequest("update= goes in the form body of a POST, not in the URL of a query request")
+            query = _one(form.get("query"), "query")
+            if query is None:
+                raise BadRequest("the form has no query= field")
+        elif media_type == QUERY_BODY:
+            if "update" in url_params:
+                raise BadRequest("update= cannot ride on a query request; POST the update on its own")
+            query = await _text(request, "query")
+            params = url_params
+        else:
+            raise UnsupportedMediaType(media_type, [FORM, QUERY_BODY, UPDATE_BODY])
+        format_key = _one(params.get("format"), "format")
+    return QueryRequest(
         query,
         tuple(params.get("default-graph-uri", [])),
         tuple(params.get("named-graph-uri", [])),
-        _one(params.get("format"), "format"),
-        request.headers.get("accept"),
+        format_key,
+        accept,
     )
-    return await _answer(state, req)
+
+
+@router.get("/sparql", responses=_RESPONSES, response_class=Response, openapi_extra=_GET_PARAMETERS)
+@router.post("/sparql", responses=_RESPONSES, response_class=Response, openapi_extra=_POST_BODY)
+async def sparql(request: Request) -> Response:
+    """The SPARQL endpoint: query by GET or POST, update by POST, the service description by a
+    plain GET, the editor for browsers."""
+    state = service_state(request)
+    if request.method == "POST" and _media_type(request.headers.get("content-type")) == UPDATE_BODY:
+        update.check_writer(request, state)  # before the body is read
+    req = await read_request(request)
+    if isinstance(req, QueryRequest):
+        return await _answer(state, req)
+    if isinstance(req, UpdateRequest):
+        update.check_writer(request, state)
+        return await update.handle_update(
+            request, state, req.text, req.using_graph_uris, req.using_named_graph_uris
+        )
+    if isinstance(req, DescriptionRequest):
+        return await _describe(request, state, req.format)
+    return pages.editor_page(request, state)
 
 
 # the Graph Store Protocol lives beside the SPARQL endpoint (``/rdf-graphs``)

@@ -5,10 +5,8 @@ name a browser can put in the URL, the canonical media type sent back, the other
 clients ask for it by, the W3C format IRI the service description lists, which result kinds it
 can carry, and the writer that produces it. Adding a format is adding a row.
 
-Negotiation follows RFC 9110 §12.5.1: each format takes the quality of the most specific Accept
-range that matches it (``type/subtype`` over ``type/*`` over ``*/*``); ``q=0`` excludes; the best
-quality wins and ties go to the earlier row, so the table order is the service's preference.
-A ``format=`` parameter, when given, replaces the Accept header.
+Negotiation is ``http/negotiation.py``'s, as for every route: the table order is the service's
+preference. A ``format=`` parameter, when given, replaces the Accept header.
 """
 
 from __future__ import annotations
@@ -20,17 +18,16 @@ from econsec.graph.paths import PREFIXES
 from pyoxigraph import RdfFormat
 
 from ..errors import BadRequest, NotAcceptable
+from ..http.negotiation import best_offer
 from ..store.base import ResultKind
 from .writers import Writer, graph_writer, write_csv, write_json, write_tsv, write_xml
 
 __all__ = [
     "FORMATS",
     "Format",
-    "MediaRange",
     "check_acceptable",
     "formats_for",
     "negotiate",
-    "parse_accept",
 ]
 
 _RESULTS = frozenset({ResultKind.SOLUTIONS, ResultKind.BOOLEAN})
@@ -169,59 +166,6 @@ def formats_for(kind: ResultKind, table: Sequence[Format] = FORMATS) -> list[For
     return [f for f in table if f.serves(kind)]
 
 
-@dataclass(frozen=True)
-class MediaRange:
-    """One entry of an Accept header."""
-
-    type: str
-    subtype: str
-    q: float
-
-    @property
-    def specificity(self) -> int:
-        return 0 if self.type == "*" else 1 if self.subtype == "*" else 2
-
-    def matches(self, media_type: str) -> bool:
-        main, _, sub = media_type.partition("/")
-        return (self.type in ("*", main)) and (self.subtype in ("*", sub))
-
-
-def parse_accept(header: str | None) -> list[MediaRange]:
-    """Parse an Accept header leniently: malformed entries are skipped, a bad q counts as 1."""
-    ranges = []
-    for part in (header or "").split(","):
-        fields = [f.strip() for f in part.split(";")]
-        main, _, sub = fields[0].lower().partition("/")
-        if not main or not sub:
-            continue
-        q = 1.0
-        for param in fields[1:]:
-            name, _, value = param.partition("=")
-            if name.strip().lower() == "q":
-                try:
-                    q = min(max(float(value.strip()), 0.0), 1.0)
-                except ValueError:
-                    q = 1.0
-        ranges.append(MediaRange(main, sub, q))
-    return ranges
-
-
-def _quality(fmt: Format, ranges: Sequence[MediaRange]) -> float:
-    """The quality the client gives ``fmt``: the best over its media types, each by its most specific range.
-
-    Wildcards match the canonical media type only; an alias counts when it is named exactly
-    (so ``text/*`` means CSV or TSV, not SPARQL XML by way of its ``text/xml`` alias).
-    """
-    best = 0.0
-    for media_type in fmt.media_types:
-        exact_only = media_type != fmt.media_type
-        matching = [r for r in ranges if r.matches(media_type) and not (exact_only and r.specificity < 2)]
-        if matching:
-            most_specific = max(r.specificity for r in matching)
-            best = max(best, max(r.q for r in matching if r.specificity == most_specific))
-    return best
-
-
 def _by_key(key: str) -> Format:
     fmt = _BY_KEY.get(key.strip().lower())
     if fmt is None:
@@ -246,15 +190,7 @@ def negotiate(
             f"format={fmt.key} cannot carry {_KIND_NAMES[kind]}",
             [f"format={f.key}" for f in candidates],
         )
-    ranges = parse_accept(accept)
-    if not ranges:  # no Accept (or only garbage): the default
-        return candidates[0]
-    best: Format | None = None
-    best_q = 0.0
-    for fmt in candidates:
-        q = _quality(fmt, ranges)
-        if q > best_q:
-            best, best_q = fmt, q
+    best = best_offer(candidates, accept)
     if best is None:
         raise NotAcceptable(
             f"no media type in Accept: {accept} can carry {_KIND_NAMES[kind]}",

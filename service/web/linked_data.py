@@ -34,8 +34,10 @@ from starlette.concurrency import run_in_threadpool
 
 from ..errors import BadRequest, NotAcceptable, ServiceError, StoreError
 from ..execution.executor import Deadline
+from ..http import negotiation
+from ..http.negotiation import root_path
 from ..sparql.endpoint import TRUNCATED_HEADER
-from ..sparql.formats import Format, MediaRange, formats_for, negotiate, parse_accept
+from ..sparql.formats import Format, formats_for, negotiate
 from ..sparql.writers import Payload
 from ..state import ServiceState, service_state
 from ..store.base import ResultKind
@@ -57,8 +59,8 @@ __all__ = ["UnknownResource", "router"]
 
 router = APIRouter(tags=["Linked data"])
 
-HTML_TYPES = ("text/html", "application/xhtml+xml")
 _GRAPH_FORMATS = formats_for(ResultKind.GRAPH)
+_RDF_MEDIA_TYPES = tuple(m for f in _GRAPH_FORMATS for m in f.media_types)
 #: a named graph is a dataset: quad syntaxes first, so */* gets TriG
 _DATASET_FORMATS = sorted(_GRAPH_FORMATS, key=lambda f: f.key not in ("trig", "nquads"))
 _QUAD_SYNTAXES = frozenset({RdfFormat.TRIG, RdfFormat.N_QUADS})
@@ -98,19 +100,9 @@ class UnknownResource(ServiceError):
 # --- Negotiation ---------------------------------------------------------------------------
 
 
-def _explicit_quality(ranges: Sequence[MediaRange], media_types: Sequence[str]) -> float:
-    """The best q the client gives one of ``media_types`` by naming it (wildcards do not count)."""
-    return max(
-        (r.q for r in ranges if r.specificity == 2 and any(r.matches(m) for m in media_types)), default=0
-    )
-
-
 def wants_html(accept: str | None) -> bool:
     """HTML when text/html is named and ranked no lower than any RDF syntax that is named."""
-    ranges = parse_accept(accept)
-    html = _explicit_quality(ranges, HTML_TYPES)
-    rdf = _explicit_quality(ranges, [m for f in _GRAPH_FORMATS for m in f.media_types])
-    return html > 0 and html >= rdf
+    return negotiation.wants_html(accept, _RDF_MEDIA_TYPES)
 
 
 def choose(
@@ -188,10 +180,6 @@ def write_rdf(description: Description, fmt: Format, deadline: Deadline) -> Payl
     return Payload(body, len(items))
 
 
-def _root(request: Request) -> str:
-    return str(request.scope.get("root_path", "")).rstrip("/")
-
-
 def _not_found(request: Request, iri: str, as_html: bool, what: str = "resource") -> Response:
     error = UnknownResource(iri, what)
     if not as_html:
@@ -200,7 +188,7 @@ def _not_found(request: Request, iri: str, as_html: bool, what: str = "resource"
         "not_found.html",
         status=404,
         headers={"Vary": "Accept"},
-        root=_root(request),
+        root=root_path(request),
         iri=iri,
         message=error.message,
         alternates=[],
@@ -258,14 +246,14 @@ async def resource(request: Request, path: str, format: FormatParam = None) -> R
         return found if found.found else Description(iri, [])
 
     def page(description: Description, links: list[Alternate]) -> HTMLResponse:
-        view = ResourceView(description, base, _root(request), inferred_graph=base + "graph/inferred")
-        figures = entity_figures(state.backend, iri, base, _root(request))  # on the executor, as gather
+        view = ResourceView(description, base, root_path(request), inferred_graph=base + "graph/inferred")
+        figures = entity_figures(state.backend, iri, base, root_path(request))  # on the executor, as gather
         return render(
             "resource.html",
             headers=_headers(links),
             view=view,
             figures=figures,
-            root=_root(request),
+            root=root_path(request),
             alternates=links,
         )
 
@@ -347,7 +335,7 @@ async def named_graph(request: Request, name: str, format: FormatParam = None) -
             iri=iri,
             count=count,
             title=title,
-            root=_root(request),
+            root=root_path(request),
             alternates=downloads,
         )
 
@@ -480,10 +468,10 @@ async def void(request: Request, format: FormatParam = None) -> Response:
 
     if fmt is None:  # a person: the same triples read out
         triples = await state.executor.run(described)
-        page = void_page(triples, dataset, state.settings.public_base, _root(request))
+        page = void_page(triples, dataset, state.settings.public_base, root_path(request))
         downloads = [a for a in links if a.media_type != "text/html"]
         return render(
-            "void.html", headers=_headers(links), page=page, root=_root(request), alternates=downloads
+            "void.html", headers=_headers(links), page=page, root=root_path(request), alternates=downloads
         )
 
     def work(deadline: Deadline) -> Payload:
@@ -508,7 +496,7 @@ async def lookup(
 ) -> Response:
     """Where this service answers for ``uri`` (``void:uriLookupEndpoint``): a 303 redirect there."""
     state = service_state(request)
-    href = local_href(uri, state.settings.public_base, _root(request))
+    href = local_href(uri, state.settings.public_base, root_path(request))
     if href is None:
         raise BadRequest(
             f"<{uri}> is not under {state.settings.public_base}; this service answers only for those"

@@ -20,6 +20,7 @@ from pyoxigraph import NamedNode
 
 from ..errors import ServiceError
 from ..execution.executor import Deadline
+from ..http.negotiation import root_path
 from ..state import service_state
 from ..store.base import StoreBackend
 
@@ -106,7 +107,7 @@ async def entity_neighbourhood(
     drawing: ``from``, ``fromLabel``, ``relation``, ``to``, ``toLabel`` and each end's page."""
     state = service_state(request)
     base = state.settings.public_base
-    root = str(request.scope.get("root_path", "")).rstrip("/")
+    root = root_path(request)
     iri = base + "id/" + path
     try:
         this = NamedNode(iri)

@@ -36,8 +36,9 @@ from starlette.concurrency import run_in_threadpool
 
 from ..errors import ServiceError
 from ..execution.executor import Deadline
+from ..http.negotiation import root_path, wants_html
 from ..settings import Settings
-from ..sparql.formats import FORMATS, parse_accept
+from ..sparql.formats import FORMATS
 from ..state import ServiceState, service_state
 from ..store.base import StoreBackend
 from .assets import OWN_DIR, VENDOR, Assets, default_assets_dir
@@ -58,7 +59,6 @@ __all__ = [
 
 router = APIRouter(tags=["Browser pages"])
 
-HTML_TYPES = ("text/html", "application/xhtml+xml")
 #: what machines ask for by name: every result and RDF syntax, and plain JSON
 _MACHINE_TYPES = (*{m for f in FORMATS for m in f.media_types}, "application/json")
 #: the vendor files the editor page loads
@@ -77,19 +77,7 @@ class MissingFile(ServiceError):
 
 def wants_page(accept: str | None) -> bool:
     """A page when HTML is named explicitly and ranked no lower than any machine format named."""
-    ranges = parse_accept(accept)
-
-    def named(types: tuple[str, ...]) -> float:
-        return max(
-            (r.q for r in ranges if r.specificity == 2 and any(r.matches(t) for t in types)), default=0
-        )
-
-    html = named(HTML_TYPES)
-    return html > 0 and html >= named(_MACHINE_TYPES)
-
-
-def root_path(request: Request) -> str:
-    return str(request.scope.get("root_path", "")).rstrip("/")
+    return wants_html(accept, _MACHINE_TYPES)
 
 
 def assets_of(settings: Settings) -> Assets:

@@ -43,8 +43,8 @@ from pyoxigraph import NamedNode, QuerySolution
 
 from ..errors import BadRequest, NotAcceptable, ServiceError
 from ..execution.executor import Deadline
+from ..http.negotiation import best_offer, root_path
 from ..sparql.endpoint import TRUNCATED_HEADER
-from ..sparql.formats import parse_accept
 from ..sparql.writers import write_json, write_xml
 from ..state import ServiceState, service_state
 from ..store.base import QueryResult, ResultKind, StoreBackend, Term
@@ -217,27 +217,13 @@ _FORMAT_KEYS = tuple(f.key for f in ANSWER_FORMATS)
 
 
 def _negotiate(accept: str | None, key: str | None, table: Sequence[AnswerFormat]) -> AnswerFormat:
-    """The format by ``format=``, else by Accept (RFC 9110: the most specific matching range
-    gives a format its quality; ties go to the earlier row); 406 when nothing matches."""
+    """The format by ``format=``, else by Accept (``http/negotiation.py``); 406 when nothing matches."""
     if key:
         for fmt in table:
             if fmt.key == key:
                 return fmt
         raise NotAcceptable(f"format={key} is not available here", [f"format={f.key}" for f in table])
-    ranges = parse_accept(accept)
-    if not ranges:
-        return table[0]
-    best, best_q = None, 0.0
-    for fmt in table:
-        quality = 0.0
-        for media_type in fmt.media_types:
-            exact_only = media_type != fmt.media_type
-            matching = [r for r in ranges if r.matches(media_type) and not (exact_only and r.specificity < 2)]
-            if matching:
-                top = max(r.specificity for r in matching)
-                quality = max(quality, max(r.q for r in matching if r.specificity == top))
-        if quality > best_q:
-            best, best_q = fmt, quality
+    best = best_offer(table, accept)
     if best is None:
         raise NotAcceptable(f"no media type in Accept: {accept} is available", [f.media_type for f in table])
     return best
@@ -377,7 +363,7 @@ def _suggestions(state: ServiceState, query: SavedQuery) -> dict[str, list[tuple
 def _gallery(req: _Request, columns: Sequence[str]) -> html_pages.Gallery:
     """What the browser page adds to the table: the parameter form, the chart, the editor link."""
     state = service_state(req.http)
-    root = str(req.http.scope.get("root_path", "")).rstrip("/")
+    root = root_path(req.http)
     chart = chart_for(req.query.name, columns)
     editor = pages.editor_text(req.query)
     return html_pages.Gallery(
@@ -672,7 +658,7 @@ def build_router(saved: Mapping[str, SavedQuery] | None = None) -> APIRouter:
                     for e in entries
                 ),
                 build=state.backend.build_id,
-                root=str(request.scope.get("root_path", "")).rstrip("/"),
+                root=root_path(request),
             )
         else:
             body = _dumps(

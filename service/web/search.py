@@ -22,6 +22,7 @@ from fastapi.responses import JSONResponse, Response
 from pyoxigraph import Literal, NamedNode
 
 from ..execution.executor import Deadline
+from ..http.negotiation import root_path
 from ..state import service_state
 from ..store.base import StoreBackend
 from .pages import page_context, wants_page
@@ -131,7 +132,7 @@ async def search(
     """Entities whose name (``rdfs:label`` or ``skos:altLabel``) contains ``q``, best match first:
     IRI, page, English name, the name that matched, kinds."""
     state = service_state(request)
-    root = str(request.scope.get("root_path", "")).rstrip("/")
+    root = root_path(request)
     base = state.settings.public_base
 
     def work(deadline: Deadline) -> list[Match]:
