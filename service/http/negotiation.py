@@ -27,6 +27,7 @@ from starlette.requests import Request
 __all__ = [
     "HTML_TYPES",
     "MediaRange",
+    "MediaTyped",
     "Offer",
     "best_offer",
     "named_quality",
@@ -49,6 +50,25 @@ class Offer(Protocol):
 
     @property
     def media_types(self) -> tuple[str, ...]: ...
+
+
+class MediaTyped:
+    """What every table row shares: a canonical media type, aliases, and the Content-Type to send.
+
+    A mixin for the rows' dataclasses (which declare ``media_type`` and ``aliases`` themselves).
+    """
+
+    media_type: str
+    aliases: tuple[str, ...]
+
+    @property
+    def media_types(self) -> tuple[str, ...]:
+        return (self.media_type, *self.aliases)
+
+    @property
+    def content_type(self) -> str:
+        """The Content-Type header: textual types say their charset."""
+        return f"{self.media_type}; charset=utf-8" if self.media_type.startswith("text/") else self.media_type
 
 
 OfferT = TypeVar("OfferT", bound=Offer)

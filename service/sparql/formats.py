@@ -18,7 +18,7 @@ from econsec.graph.paths import PREFIXES
 from pyoxigraph import RdfFormat
 
 from ..errors import BadRequest, NotAcceptable
-from ..http.negotiation import best_offer
+from ..http.negotiation import MediaTyped, best_offer
 from ..store.base import ResultKind
 from .writers import Writer, graph_writer, write_csv, write_json, write_tsv, write_xml
 
@@ -36,7 +36,7 @@ _FORMATS_NS = "http://www.w3.org/ns/formats/"
 
 
 @dataclass(frozen=True)
-class Format:
+class Format(MediaTyped):
     """One row of the table."""
 
     #: the ``format=`` value (json, turtle...)
@@ -51,15 +51,6 @@ class Format:
     #: other media types that select this format
     aliases: tuple[str, ...] = ()
     label: str = ""
-
-    @property
-    def media_types(self) -> tuple[str, ...]:
-        return (self.media_type, *self.aliases)
-
-    @property
-    def content_type(self) -> str:
-        """The Content-Type header: textual types say their charset."""
-        return f"{self.media_type}; charset=utf-8" if self.media_type.startswith("text/") else self.media_type
 
     def serves(self, kind: ResultKind) -> bool:
         return kind in self.kinds

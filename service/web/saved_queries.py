@@ -43,7 +43,7 @@ from pyoxigraph import NamedNode, QuerySolution
 
 from ..errors import BadRequest, NotAcceptable, ServiceError
 from ..execution.executor import Deadline
-from ..http.negotiation import best_offer, root_path
+from ..http.negotiation import MediaTyped, best_offer, root_path
 from ..sparql.endpoint import TRUNCATED_HEADER
 from ..sparql.writers import write_json, write_xml
 from ..state import ServiceState, service_state
@@ -184,7 +184,7 @@ def _request_values(request: Request, query: SavedQuery) -> dict[str, str]:
 
 
 @dataclass(frozen=True)
-class AnswerFormat:
+class AnswerFormat(MediaTyped):
     """One way to answer: the ``format=`` key, the media type sent, and others that select it."""
 
     key: str
@@ -193,14 +193,6 @@ class AnswerFormat:
     label: str = ""
     #: the file extension for downloads (``Content-Disposition``); None to show inline
     extension: str | None = None
-
-    @property
-    def media_types(self) -> tuple[str, ...]:
-        return (self.media_type, *self.aliases)
-
-    @property
-    def content_type(self) -> str:
-        return f"{self.media_type}; charset=utf-8" if self.media_type.startswith("text/") else self.media_type
 
 
 #: the formats of a saved query's answer, in preference order (the first is the default)
