@@ -27,6 +27,7 @@ framework:
 
 from __future__ import annotations
 
+import codecs
 from collections.abc import Sequence
 from dataclasses import dataclass
 from urllib.parse import parse_qs
@@ -278,25 +279,62 @@ class EditorRequest:
 ProtocolRequest = QueryRequest | UpdateRequest | DescriptionRequest | EditorRequest
 
 
+#: the parameters clients name the answer format by (SPARQLWrapper sends all three, Fuseki reads
+#: ``output``); their values are read together, so repeats that agree are fine (``formats.py``)
+FORMAT_PARAMETERS = ("format", "output", "results")
+
+
+def _format_spec(params: dict[str, list[str]]) -> str | None:
+    spec = ",".join(v for name in FORMAT_PARAMETERS for v in params.get(name, []) if v.strip())
+    return spec or None
+
+
+def _charset(content_type: str | None) -> str:
+    """The body's declared charset (UTF-8 when none is declared), or 415 for one Python cannot read."""
+    for param in (content_type or "").split(";")[1:]:
+        name, _, value = param.partition("=")
+        if name.strip().lower() == "charset":
+            charset = value.strip().strip('"').lower()
+            try:
+                return codecs.lookup(charset).name
+            except LookupError:
+                raise UnsupportedMediaType(
+                    f"{_media_type(content_type)}; charset={charset}", ["charset=utf-8"]
+                ) from None
+    return "utf-8"
+
+
 async def _text(request: Request, what: str) -> str:
+    """The body as text, in the charset it declares (UTF-8 by default, as the protocol says)."""
+    charset = _charset(request.headers.get("content-type"))
     try:
-        return (await request.body()).decode("utf-8")
+        return (await request.body()).decode(charset)
     except UnicodeDecodeError:
-        raise BadRequest(f"the {what} is not UTF-8") from None
+        raise BadRequest(f"the {what} is not {charset.upper()} text") from None
+
+
+def _has_body(request: Request) -> bool:
+    length = request.headers.get("content-length", "0").strip()
+    return "transfer-encoding" in request.headers or (length != "0" and length != "")
 
 
 async def read_request(request: Request) -> ProtocolRequest:
     """What the client asks, read once from the URL and the body, GET and POST alike.
 
-    Refuses (400, 415) what the protocol does not allow: an update by GET or beside a query, a
-    repeated ``query=`` or ``format=``, a body type other than form, query or update.
+    Refuses (400, 415) what the protocol does not allow: an update by GET or beside a query, a GET
+    with a body, a repeated ``query=``, ``update=`` or ``version=``, format parameters that
+    contradict each other, a body type other than form, query or update, a charset Python
+    cannot decode.
     """
     url_params = parse_qs(request.url.query, keep_blank_values=True)
     accept = request.headers.get("accept")
+    _one(url_params.get("version"), "version")
     if request.method == "GET":
         if "update" in url_params:
             raise BadRequest("SPARQL Update cannot be sent with GET; the protocol requires POST")
-        format_key = _one(url_params.get("format"), "format")
+        if _has_body(request):
+            raise BadRequest("a GET request carries no body: send the query in the URL, or POST it")
+        format_key = _format_spec(url_params)
         if format_key is None and pages.wants_page(accept):
             return EditorRequest()  # a person: the editor (a share link pre-fills it)
         query = _one(url_params.get("query"), "query")
@@ -314,7 +352,16 @@ async def read_request(request: Request) -> ProtocolRequest:
                 tuple(url_params.get("using-named-graph-uri", [])),
             )
         if media_type == FORM:
-            form = parse_qs(await _text(request, "form body"), keep_blank_values=True)
+            charset = _charset(request.headers.get("content-type"))
+            try:  # percent-escapes are bytes in the body's charset too
+                form = parse_qs(
+                    await _text(request, "form body"),
+                    keep_blank_values=True,
+                    encoding=charset,
+                    errors="strict",
+                )
+            except UnicodeDecodeError:
+                raise BadRequest(f"the form's escaped values are not {charset.upper()} text") from None
             params = {key: form.get(key, []) + url_params.get(key, []) for key in {*form, *url_params}}
             if "update" in form and "query" in form:
                 raise BadRequest("send either query= or update=, not both")
@@ -336,7 +383,8 @@ async def read_request(request: Request) -> ProtocolRequest:
             params = url_params
         else:
             raise UnsupportedMediaType(media_type, [FORM, QUERY_BODY, UPDATE_BODY])
-        format_key = _one(params.get("format"), "format")
+        _one(params.get("version"), "version")
+        format_key = _format_spec(params)
     return QueryRequest(
         query,
         tuple(params.get("default-graph-uri", [])),

@@ -51,6 +51,8 @@ class Format(MediaTyped):
     #: other media types that select this format
     aliases: tuple[str, ...] = ()
     label: str = ""
+    #: other names clients send in ``format=`` / ``output=`` for it (SPARQLWrapper, Fuseki, Virtuoso)
+    names: tuple[str, ...] = ()
 
     def serves(self, kind: ResultKind) -> bool:
         return kind in self.kinds
@@ -68,6 +70,7 @@ FORMATS: tuple[Format, ...] = (
         write_json,
         ("application/json",),
         "SPARQL 1.1 Query Results JSON",
+        ("srj", "sparql-results+json"),
     ),
     Format(
         "xml",
@@ -77,6 +80,7 @@ FORMATS: tuple[Format, ...] = (
         write_xml,
         ("application/xml", "text/xml"),
         "SPARQL Query Results XML",
+        ("srx", "sparql-results+xml"),
     ),
     Format("csv", "text/csv", _FORMATS_NS + "SPARQL_Results_CSV", _RESULTS, write_csv, (), "SPARQL 1.1 CSV"),
     Format(
@@ -96,6 +100,7 @@ FORMATS: tuple[Format, ...] = (
         graph_writer(RdfFormat.TURTLE, prefixes=_TURTLE_PREFIXES),
         ("application/x-turtle", "application/turtle"),
         "Turtle",
+        ("ttl", "n3", "text/n3", "text/rdf+n3"),
     ),
     Format(
         "ntriples",
@@ -105,6 +110,7 @@ FORMATS: tuple[Format, ...] = (
         graph_writer(RdfFormat.N_TRIPLES),
         ("text/plain",),
         "N-Triples",
+        ("nt", "n-triples"),
     ),
     Format(
         "rdfxml",
@@ -114,6 +120,7 @@ FORMATS: tuple[Format, ...] = (
         graph_writer(RdfFormat.RDF_XML),
         ("application/xml", "text/xml"),
         "RDF/XML",
+        ("rdf+xml", "rdf", "xml", "owl"),
     ),
     Format(
         "jsonld",
@@ -123,6 +130,7 @@ FORMATS: tuple[Format, ...] = (
         graph_writer(RdfFormat.JSON_LD),
         ("application/json",),
         "JSON-LD",
+        ("json-ld", "json", "application/x-json+ld"),
     ),
     Format(
         "trig",
@@ -132,6 +140,7 @@ FORMATS: tuple[Format, ...] = (
         graph_writer(RdfFormat.TRIG, prefixes=_TURTLE_PREFIXES),
         ("application/x-trig",),
         "TriG",
+        (),
     ),
     Format(
         "nquads",
@@ -141,10 +150,10 @@ FORMATS: tuple[Format, ...] = (
         graph_writer(RdfFormat.N_QUADS),
         ("text/x-nquads",),
         "N-Quads",
+        ("nq", "n-quads"),
     ),
 )
 
-_BY_KEY = {f.key: f for f in FORMATS}
 _KIND_NAMES = {
     ResultKind.SOLUTIONS: "SELECT results",
     ResultKind.BOOLEAN: "ASK results",
@@ -157,11 +166,49 @@ def formats_for(kind: ResultKind, table: Sequence[Format] = FORMATS) -> list[For
     return [f for f in table if f.serves(kind)]
 
 
-def _by_key(key: str) -> Format:
-    fmt = _BY_KEY.get(key.strip().lower())
-    if fmt is None:
-        raise BadRequest(f"unknown format={key!r}; use one of: {', '.join(_BY_KEY)}")
-    return fmt
+def _named(token: str) -> list[Format]:
+    """The rows a ``format=`` token names: a key, another name, or a media type (parameters dropped)."""
+    if "/" in token:
+        media_type = token.split(";", 1)[0].strip()
+        return [f for f in FORMATS if media_type in f.media_types or media_type in f.names]
+    return [f for f in FORMATS if token == f.key or token in f.names]
+
+
+def _by_spec(spec: str, kind: ResultKind) -> Format:
+    """The format a ``format=`` value asks for ``kind``.
+
+    Liberal where clients differ and strict where they contradict themselves: the value may be
+    a key (``json``), another common name (``rdf+xml``, ``n3``), a media type, or several of
+    these separated by commas (SPARQLWrapper sends a name and a media type, repeated under
+    ``format``, ``output`` and ``results``: the endpoint joins them). Names mean what they mean
+    for the query's form (``xml`` is SPARQL XML for SELECT, RDF/XML for CONSTRUCT). Tokens that
+    name two different formats for one answer are a 400; an unknown token is a 400; a format
+    that cannot carry the answer is a 406.
+    """
+    chosen: list[Format] = []
+    unfit: list[str] = []
+    for token in (t.strip().lower() for t in spec.split(",")):
+        if not token:
+            continue
+        named = _named(token)
+        if not named:
+            known = ", ".join(f.key for f in FORMATS)
+            raise BadRequest(f"unknown format={token!r}; use one of: {known} (or a media type)")
+        fitting = [f for f in named if f.serves(kind)]
+        if not fitting:
+            unfit.append(token)
+        elif fitting[0] not in chosen:
+            chosen.append(fitting[0])
+    if len(chosen) > 1:
+        raise BadRequest(
+            f"format={spec!r} asks for {' and '.join(f.key for f in chosen)} at once; give one format"
+        )
+    if chosen:
+        return chosen[0]
+    raise NotAcceptable(
+        f"format={','.join(unfit) or spec} cannot carry {_KIND_NAMES[kind]}",
+        [f"format={f.key}" for f in formats_for(kind)],
+    )
 
 
 def negotiate(
@@ -173,12 +220,12 @@ def negotiate(
     an unknown ``format=`` name.
     """
     candidates = formats_for(kind, table)
-    if format_key:
-        fmt = _by_key(format_key)
+    if format_key and format_key.strip(" ,"):
+        fmt = _by_spec(format_key, kind)
         if fmt in candidates:
             return fmt
         raise NotAcceptable(
-            f"format={fmt.key} cannot carry {_KIND_NAMES[kind]}",
+            f"format={fmt.key} cannot carry {_KIND_NAMES[kind]} here",
             [f"format={f.key}" for f in candidates],
         )
     best = best_offer(candidates, accept)
