@@ -15,9 +15,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from functools import lru_cache
 from pathlib import Path
 
-from pyoxigraph import BlankNode, Literal, NamedNode, QuerySolutions, RdfFormat, Store, Triple, serialize
+from econsec.queries import internal
+from pyoxigraph import BlankNode, Literal, NamedNode, RdfFormat, Store, Triple, parse, serialize
 
 from .paths import (
     DATASET_IRI,
@@ -33,7 +35,6 @@ from .paths import (
     PROV_NS,
     QB_NS,
     RDF_NS,
-    RDFS_NS,
     SCHEMA_NS,
     SD_NS,
     SKOS_NS,
@@ -41,8 +42,18 @@ from .paths import (
     VOID_NS,
     XSD_NS,
 )
+from .stats import instances_per_class, triples_per_graph
 
-__all__ = ["DUMP_FILES", "EXAMPLE_RESOURCES", "VoidCounts", "count_dataset", "void_triples", "write_void"]
+__all__ = [
+    "DUMP_FILES",
+    "EXAMPLE_RESOURCES",
+    "BuildInfo",
+    "VoidCounts",
+    "count_dataset",
+    "read_build_info",
+    "void_triples",
+    "write_void",
+]
 
 LICENSE = "https://creativecommons.org/licenses/by/4.0/"
 #: files of a build that the description advertises as dumps (relative to void.ttl)
@@ -70,15 +81,6 @@ def _int(n: int) -> Literal:
     return Literal(str(n), datatype=_XSD_INTEGER)
 
 
-def _count(store: Store, query: str) -> int:
-    result = store.query(query, use_default_graph_as_union=True)
-    assert isinstance(result, QuerySolutions)
-    for row in result:
-        value = row[0]
-        return int(value.value) if value is not None else 0
-    return 0
-
-
 @dataclass(frozen=True)
 class VoidCounts:
     """The numbers the VoID description states."""
@@ -94,42 +96,26 @@ class VoidCounts:
 
 
 def count_dataset(store: Store) -> VoidCounts:
-    """Count the dataset with SPARQL (pyoxigraph, default graph = union of all graphs)."""
-    graphs: dict[str, int] = {}
-    rows = store.query("SELECT ?g (COUNT(*) AS ?n) WHERE { GRAPH ?g { ?s ?p ?o } } GROUP BY ?g")
-    assert isinstance(rows, QuerySolutions)
-    for row in rows:
-        graphs[row["g"].value] = int(row["n"].value)
+    """Count the dataset with SPARQL (pyoxigraph, default graph = union of all graphs).
 
-    partitions: dict[str, int] = {}
-    rows = store.query(
-        f"""
-        SELECT ?class (COUNT(DISTINCT ?i) AS ?n) WHERE {{
-            {{ SELECT DISTINCT ?class ?sub WHERE {{
-                GRAPH <{G_ONTOLOGY.value}> {{ ?class a <{OWL_NS}Class> . ?sub <{RDFS_NS}subClassOf>* ?class }}
-            }} }}
-            GRAPH ?g {{ ?i a ?sub }}
-            FILTER (isIRI(?class))
-        }} GROUP BY ?class
-        """
+    The subsets and class partitions are the two counts every page shows
+    (:func:`~econsec.graph.stats.triples_per_graph`, :func:`~econsec.graph.stats.instances_per_class`),
+    so VoID, the home page and ``econsec stats`` state the same numbers.
+    """
+    graphs = triples_per_graph(store)
+    partitions = {c.iri: c.instances for c in instances_per_class(store, G_ONTOLOGY.value)}
+    entities = next(
+        internal.select(store, "entity-count", ontology=G_ONTOLOGY, entityClass=NamedNode(ES + "Entity")),
+        None,
     )
-    assert isinstance(rows, QuerySolutions)
-    for row in rows:
-        partitions[row["class"].value] = int(row["n"].value)
-
-    entity_class = ES + "Entity"
+    sizes = next(internal.select(store, "dataset-sizes"))
     return VoidCounts(
         triples=sum(graphs.values()),
-        entities=_count(
-            store,
-            f"""SELECT (COUNT(DISTINCT ?e) AS ?n) WHERE {{
-                GRAPH <{G_ONTOLOGY.value}> {{ ?c <{RDFS_NS}subClassOf>* <{entity_class}> }}
-                ?e a ?c . FILTER (isIRI(?e)) }}""",
-        ),
-        classes=_count(store, "SELECT (COUNT(DISTINCT ?c) AS ?n) WHERE { ?s a ?c }"),
-        properties=_count(store, "SELECT (COUNT(DISTINCT ?p) AS ?n) WHERE { ?s ?p ?o }"),
-        distinct_subjects=_count(store, "SELECT (COUNT(DISTINCT ?s) AS ?n) WHERE { ?s ?p ?o }"),
-        distinct_objects=_count(store, "SELECT (COUNT(DISTINCT ?o) AS ?n) WHERE { ?s ?p ?o }"),
+        entities=int(entities["n"].value) if entities is not None else 0,
+        classes=int(sizes["classes"].value),
+        properties=int(sizes["properties"].value),
+        distinct_subjects=int(sizes["subjects"].value),
+        distinct_objects=int(sizes["objects"].value),
         graphs=graphs,
         class_partitions=partitions,
     )
@@ -210,8 +196,42 @@ def void_triples(
 
 
 def _exists(store: Store, iri: str) -> bool:
-    result = store.query(f"ASK {{ GRAPH ?g {{ <{iri}> ?p ?o }} }}")
-    return bool(result)
+    return internal.ask(store, "resource-is-subject", r=NamedNode(iri))
+
+
+@dataclass(frozen=True)
+class BuildInfo:
+    """Which build a VoID file describes: its id (``dcterms:identifier``) and when it ran
+    (``dcterms:modified``), each None when the file does not say."""
+
+    id: str | None = None
+    modified: str | None = None
+
+
+def read_build_info(path: Path) -> BuildInfo:
+    """The build a ``void.ttl`` describes (empty when there is no readable file), read once per
+    version of the file: the store, the pages and ``econsec queries`` all ask this one function."""
+    try:
+        mtime_ns = path.stat().st_mtime_ns
+    except OSError:
+        return BuildInfo()
+    return _build_info(path, mtime_ns)
+
+
+@lru_cache(maxsize=8)
+def _build_info(path: Path, mtime_ns: int) -> BuildInfo:
+    del mtime_ns  # part of the cache key only: a rebuilt file is read again
+    found: dict[str, str] = {}
+    wanted = {DCTERMS_NS + "identifier": "id", DCTERMS_NS + "modified": "modified"}
+    try:
+        # the build names its dumps by relative IRIs; any base will do to read the dataset's two values
+        for quad in parse(path=path, format=RdfFormat.TURTLE, base_iri=_RELATIVE_BASE):
+            key = wanted.get(quad.predicate.value)
+            if key and quad.subject.value.endswith("/dataset") and isinstance(quad.object, Literal):
+                found.setdefault(key, quad.object.value)
+    except (SyntaxError, OSError):
+        return BuildInfo()
+    return BuildInfo(**found)
 
 
 def write_void(

@@ -98,7 +98,8 @@ class SavedQuery:
         return bound
 
 
-def _header(text: str) -> dict[str, Any]:
+def read_header(text: str) -> dict[str, Any]:
+    """The `#+` lines of a query file read as YAML (empty when there are none)."""
     lines = [m.group(1) for line in text.splitlines() if (m := _HEADER.match(line))]
     data = yaml.safe_load("\n".join(lines)) if lines else {}
     return data if isinstance(data, dict) else {}
@@ -117,7 +118,7 @@ def _as_mapping(items: Any) -> dict[str, Any]:
 
 def parse(name: str, text: str) -> SavedQuery:
     """Read one query file's text into a SavedQuery."""
-    header = _header(text)
+    header = read_header(text)
     defaults = _as_mapping(header.get("defaults"))
     enumerations = _as_mapping(header.get("enumerate"))
     parameters = []

@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 import pyoxigraph as ox
+from econsec.graph.void import read_build_info
 from econsec.queries.catalogue import SavedQuery
 
 _XSD = "http://www.w3.org/2001/XMLSchema#"
@@ -82,15 +83,7 @@ def run(
 
 def build_id(build_dir: Path) -> str | None:
     """The identifier of a build, from the dcterms:identifier its VoID description records."""
-    void = build_dir / "void.ttl"
-    if not void.is_file():
-        return None
-    for quad in ox.parse(path=str(void), format=ox.RdfFormat.TURTLE):
-        if quad.predicate.value == "http://purl.org/dc/terms/identifier" and quad.subject.value.endswith(
-            "/dataset"
-        ):
-            return quad.object.value
-    return None
+    return read_build_info(build_dir / "void.ttl").id
 
 
 def open_build(build_dir: Path) -> ox.Store:

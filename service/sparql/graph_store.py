@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import re
 
+from econsec.queries import internal
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
 from pyoxigraph import NamedNode, Quad
@@ -88,16 +89,14 @@ async def _read(request: Request, state: ServiceState, head: bool) -> Response:
     store = state.backend
     fmt = negotiate(ResultKind.GRAPH, request.headers.get("accept"), request.query_params.get("format"))
     limit = state.settings.result_limit
-    if graph is None:
-        query = "CONSTRUCT { ?s ?p ?o } WHERE { ?s ?p ?o }"
-    else:
-        query = f"CONSTRUCT {{ ?s ?p ?o }} WHERE {{ GRAPH {graph} {{ ?s ?p ?o }} }}"
+    query = internal.get("default-graph-as-rdf" if graph is None else "graph-as-rdf")
+    terms = {} if graph is None else {"g": graph}
 
     def work(deadline: Deadline) -> tuple[bool, object]:
         deadline.check()
         if graph is not None and not store.has_graph(graph):
             return False, None
-        result: QueryResult = store.query(query)
+        result: QueryResult = store.query(query.text, substitutions=query.check(terms))
         return True, fmt.write(result, deadline, limit)
 
     found, payload = await state.executor.run(work)

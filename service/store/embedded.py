@@ -43,6 +43,9 @@ from datetime import UTC, datetime
 from pathlib import Path
 from threading import Lock
 
+from econsec.graph.stats import triples_per_graph
+from econsec.graph.void import read_build_info
+from econsec.queries import internal
 from pyoxigraph import (
     BlankNode,
     DefaultGraph,
@@ -75,15 +78,7 @@ class StoreLocked(StoreError):
 
 def read_build_id(void_path: Path) -> str | None:
     """The release id (``dcterms:identifier`` of the dataset) in a build's VoID file, if any."""
-    if not void_path.is_file():
-        return None
-    try:
-        for quad in parse(path=void_path, format=RdfFormat.TURTLE):
-            if quad.predicate == _DCTERMS_IDENTIFIER and hasattr(quad.object, "value"):
-                return str(quad.object.value)
-    except (SyntaxError, OSError):
-        return None
-    return None
+    return read_build_info(void_path).id
 
 
 def _build_fingerprint(settings: Settings) -> str | None:
@@ -330,11 +325,12 @@ class EmbeddedStore:
         with self._counts_lock:
             if graph not in self._counts:
                 if graph is None:  # the default graph: the merge, where a triple in two graphs counts once
-                    row = next(iter(self.store.query("SELECT (COUNT(*) AS ?n) WHERE { ?s ?p ?o }")))  # type: ignore[call-overload]
-                else:
-                    text = f"SELECT (COUNT(*) AS ?n) WHERE {{ GRAPH {graph_iri(graph, 'graph')} {{ ?s ?p ?o }} }}"
+                    text = internal.get("default-graph-size").text
                     row = next(iter(self.store.query(text)))  # type: ignore[call-overload]
-                self._counts[graph] = int(row[0].value)
+                    self._counts[graph] = int(row[0].value)
+                else:
+                    graph_iri(graph, "graph")  # 400 for a malformed graph IRI, as before
+                    self._counts[graph] = triples_per_graph(self.store, graph).get(graph, 0)
             return self._counts[graph]
 
     def named_graphs(self) -> list[str]:

@@ -22,6 +22,8 @@ import urllib.error
 from collections.abc import Iterator, Mapping, Sequence
 from typing import Any
 
+from econsec.graph.stats import triples_per_graph
+from econsec.queries import internal
 from pyoxigraph import (
     BlankNode,
     NamedNode,
@@ -38,7 +40,7 @@ from SPARQLWrapper.SPARQLExceptions import QueryBadFormed, SPARQLWrapperExceptio
 from ..errors import BadRequest, QuerySyntaxError, StoreError
 from ..settings import Settings
 from .base import QueryResult, ResultKind, Term, WriteDelta
-from .binding import bind_values
+from .binding import bind_rows, bind_values
 from .embedded import update_text
 
 __all__ = ["ACCEPT", "RemoteStore", "void_graph"]
@@ -48,8 +50,6 @@ ACCEPT = (
     "application/sparql-results+json, application/sparql-results+xml;q=0.9, "
     "application/n-triples;q=0.9, text/turtle;q=0.8, application/rdf+xml;q=0.5"
 )
-_VOID = "http://rdfs.org/ns/void#"
-_DCTERMS = "http://purl.org/dc/terms/"
 _RELEASE_TTL = 30.0  # seconds a looked-up release id is trusted before asking again
 
 
@@ -151,18 +151,19 @@ class RemoteStore:
             cached = self._counts.get(graph)
         if cached and now - cached[0] < _RELEASE_TTL:
             return cached[1]
-        where = "{ ?s ?p ?o }" if graph is None else f"{{ GRAPH <{graph}> {{ ?s ?p ?o }} }}"
-        result = self.query(f"SELECT (COUNT(*) AS ?n) WHERE {{ SELECT DISTINCT ?s ?p ?o WHERE {where} }}")
-        assert result.solutions is not None
-        count = int(next(result.solutions)["n"].value)  # type: ignore[union-attr]
+        if graph is None:
+            result = self.query(internal.get("default-graph-size").text)
+            assert result.solutions is not None
+            count = int(next(result.solutions)["n"].value)  # type: ignore[union-attr]
+        else:
+            count = triples_per_graph(self, graph).get(graph, 0)
         with self._lock:
             self._counts[graph] = (now, count)
         return count
 
     def named_graphs(self) -> list[str]:
-        result = self.query("SELECT DISTINCT ?g WHERE { GRAPH ?g { } }")
-        assert result.solutions is not None
-        return sorted(s["g"].value for s in result.solutions if s["g"] is not None)  # type: ignore[union-attr]
+        rows = internal.select(self, "named-graphs")
+        return sorted(s["g"].value for s in rows if s["g"] is not None)
 
     def close(self) -> None:
         """Nothing to release: every call opens and closes its own connection."""
@@ -182,14 +183,12 @@ class RemoteStore:
             for name, term in (("s", subject), ("p", predicate), ("o", object), ("g", graph))
             if term is not None
         }
-        result = self.query("SELECT ?s ?p ?o ?g WHERE { GRAPH ?g { ?s ?p ?o } }", substitutions=bound)
-        assert result.solutions is not None
-        for row in result.solutions:
+        for row in internal.select(self, "quads", **bound):
             yield Quad(row["s"], row["p"], row["o"], row["g"])  # type: ignore[arg-type]
 
     def has_graph(self, graph: NamedNode) -> bool:
         """Whether the store holds a triple in ``graph`` (SPARQL stores keep no empty graphs)."""
-        return bool(self.query(f"ASK {{ GRAPH {graph} {{ ?s ?p ?o }} }}").boolean)
+        return internal.ask(self, "graph-is-held", g=graph)
 
     def apply(self, delta: WriteDelta) -> None:
         """Commit ``delta`` as one update request (one transaction on Oxigraph, Fuseki, GraphDB).
@@ -204,9 +203,8 @@ class RemoteStore:
         deleted = {q.triple for q in delta.deletes} - inserted
         still_held: set[Triple] = set()
         if deleted:
-            rows = " ".join(f"({t.subject} {t.predicate} {t.object})" for t in deleted)
-            ask = f"SELECT ?s ?p ?o ?g WHERE {{ VALUES (?s ?p ?o) {{ {rows} }} GRAPH ?g {{ ?s ?p ?o }} }}"
-            result = self.query(ask)
+            rows = [(t.subject, t.predicate, t.object) for t in deleted]
+            result = self.query(bind_rows(internal.get("quads").text, ("s", "p", "o"), rows))
             assert result.solutions is not None
             for row in result.solutions:
                 quad = Quad(row["s"], row["p"], row["o"], row["g"])  # type: ignore[arg-type]
@@ -272,14 +270,8 @@ class RemoteStore:
         with self._lock:
             if self._release and now - self._release[0] < _RELEASE_TTL:
                 return self._release[1], self._release[2]
-        query = (
-            f"SELECT ?id ?modified WHERE {{ GRAPH <{void_graph(self.public_base)}> {{ "
-            f"?d a <{_VOID}Dataset> ; <{_DCTERMS}identifier> ?id . "
-            f"OPTIONAL {{ ?d <{_DCTERMS}modified> ?modified }} }} }} LIMIT 1"
-        )
         try:
-            result = self.query(query)
-            row = next(result.solutions, None) if result.solutions is not None else None
+            row = next(internal.select(self, "release", void=NamedNode(void_graph(self.public_base))), None)
         except StoreError:
             row = None
         build = row["id"].value if row is not None and row["id"] is not None else None  # type: ignore[union-attr]

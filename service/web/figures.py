@@ -11,34 +11,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
+from itertools import islice
 
-from econsec.graph.paths import ES, RDFS_NS
+from econsec.queries import internal
 from pyoxigraph import NamedNode, QuerySolution
 
 from ..store.base import StoreBackend
 
 __all__ = ["Figure", "entity_figures"]
-
-_FIGURES = """
-PREFIX es: <{es}>
-PREFIX rdfs: <{rdfs}>
-SELECT ?obs ?obsLabel ?roleLabel ?role ?value ?unitLabel ?code ?period ?measureLabel ?approximation WHERE {{
-  ?obs es:value ?value ; ?role {this} .
-  FILTER (?obs != {this})
-  OPTIONAL {{ ?obs rdfs:label ?obsLabel . FILTER (LANG(?obsLabel) = "en") }}
-  OPTIONAL {{ ?role rdfs:label ?roleLabel . FILTER (LANG(?roleLabel) = "en" || LANG(?roleLabel) = "") }}
-  OPTIONAL {{
-    ?obs es:unit ?unit . FILTER (?unit != <http://qudt.org/vocab/unit/NUM>)  # a bare number needs no unit
-    ?unit rdfs:label ?unitLabel . FILTER (LANG(?unitLabel) = "en" || LANG(?unitLabel) = "")
-  }}
-  OPTIONAL {{ ?obs es:currency/es:iso4217Code ?code }}
-  OPTIONAL {{ ?obs es:period ?period }}
-  OPTIONAL {{ ?obs es:measure/rdfs:label ?measureLabel . FILTER (LANG(?measureLabel) = "en" || LANG(?measureLabel) = "") }}
-  OPTIONAL {{ ?obs es:approximation ?approximation }}
-}}
-ORDER BY ?measureLabel STR(?period) ?obs
-LIMIT {limit}
-"""
 
 
 @dataclass(frozen=True)
@@ -68,12 +48,10 @@ def entity_figures(
     store: StoreBackend, iri: str, public_base: str, root: str, limit: int = 100
 ) -> list[Figure]:
     """The observations that name ``iri`` (as observed actor, material, counterpart...), one row each."""
-    this = NamedNode(iri)  # pyoxigraph writes the term: always a valid IRI reference
-    result = store.query(_FIGURES.format(es=ES, rdfs=RDFS_NS, this=this, limit=int(limit)))
-    assert result.solutions is not None
     ids = public_base + "id/"
     seen: dict[tuple[str, str], Figure] = {}
-    for row in result.solutions:
+    # the query orders the rows; at most ``limit`` are read (a LIMIT cannot be bound as a term)
+    for row in islice(internal.select(store, "entity-figures", this=NamedNode(iri)), limit):
         obs, role = row["obs"].value, row["role"].value
         if (obs, role) in seen:
             continue

@@ -25,6 +25,7 @@ from typing import Annotated
 from urllib.parse import quote
 
 from econsec.graph.paths import DCTERMS_NS, FOAF_NS, PREFIXES, RDF_NS, SD_NS, VOID_NS, XSD_NS
+from econsec.graph.stats import INSTANCES_PER_CLASS
 from econsec.graph.void import LICENSE, VOCABULARIES
 from econsec.ontology.documentation import ontology_html
 from fastapi import APIRouter, Query, Request
@@ -471,7 +472,12 @@ async def void(request: Request, format: FormatParam = None) -> Response:
         page = void_page(triples, dataset, state.settings.public_base, root_path(request))
         downloads = [a for a in links if a.media_type != "text/html"]
         return render(
-            "void.html", headers=_headers(links), page=page, root=root_path(request), alternates=downloads
+            "void.html",
+            headers=_headers(links),
+            page=page,
+            root=root_path(request),
+            alternates=downloads,
+            counted=INSTANCES_PER_CLASS,
         )
 
     def work(deadline: Deadline) -> Payload:

@@ -13,10 +13,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Annotated
 
-from econsec.graph.paths import RDFS_NS
+from econsec.queries import internal
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import JSONResponse, Response
-from pyoxigraph import NamedNode
+from pyoxigraph import Literal, NamedNode
 
 from ..errors import ServiceError
 from ..execution.executor import Deadline
@@ -30,18 +30,6 @@ router = APIRouter(tags=["Browser pages"])
 
 MAX_EDGES = 200
 _SKIPPED = ("passage/", "statement/")
-
-_EDGES = """
-PREFIX rdfs: <{rdfs}>
-SELECT DISTINCT ?outgoing ?p ?pLabel ?other ?otherLabel WHERE {{
-  {{ GRAPH ?g {{ {this} ?p ?other }} BIND (true AS ?outgoing) }}
-  UNION {{ GRAPH ?g {{ ?other ?p {this} }} BIND (false AS ?outgoing) }}
-  FILTER (?g != {inferred} && isIRI(?other) && STRSTARTS(STR(?other), {ids}) && ?other != {this})
-  OPTIONAL {{ ?other rdfs:label ?otherLabel . FILTER (LANG(?otherLabel) = "en") }}
-  OPTIONAL {{ ?p rdfs:label ?pLabel . FILTER (LANG(?pLabel) = "en" || LANG(?pLabel) = "") }}
-}}
-ORDER BY ?p ?other
-"""
 
 
 class UnknownEntity(ServiceError):
@@ -65,13 +53,15 @@ def neighbourhood(
 ) -> list[Edge]:
     """The entity's links to and from other things under ``{public_base}id/`` (at most ``limit``)."""
     ids = public_base + "id/"
-    this = NamedNode(iri)  # checked by the caller; written by pyoxigraph, so always a valid IRI term
-    inferred = NamedNode(public_base + "graph/inferred")
-    text = _EDGES.format(rdfs=RDFS_NS, this=this, ids='"' + ids.replace('"', "") + '"', inferred=inferred)
-    result = store.query(text)
-    assert result.solutions is not None
+    rows = internal.select(
+        store,
+        "entity-links",
+        this=NamedNode(iri),
+        ids=Literal(ids),
+        inferred=NamedNode(public_base + "graph/inferred"),
+    )
     edges: list[Edge] = []
-    for row in result.solutions:
+    for row in rows:
         deadline.check()
         other = row["other"].value
         if other[len(ids) :].startswith(_SKIPPED):
@@ -86,11 +76,6 @@ def neighbourhood(
         if len(edges) >= limit:
             break
     return edges
-
-
-_LABEL = (
-    "SELECT ?label WHERE {{ {this} <" + RDFS_NS + 'label> ?label . FILTER (LANG(?label) = "en") }} LIMIT 1'
-)
 
 
 @router.get(
@@ -116,9 +101,7 @@ async def entity_neighbourhood(
 
     def work(deadline: Deadline) -> list[Edge]:
         deadline.check()
-        result = state.backend.query(_LABEL.format(this=this))
-        assert result.solutions is not None
-        labels = [row["label"].value for row in result.solutions]
+        labels = [row["label"].value for row in internal.select(state.backend, "english-label", this=this)]
         return neighbourhood(state.backend, base, iri, labels[0] if labels else path, limit, deadline)
 
     edges = await state.executor.run(work)

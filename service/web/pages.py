@@ -25,13 +25,15 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-from econsec.graph.paths import DCTERMS_NS, PREFIXES
+from econsec.graph.paths import PREFIXES
+from econsec.graph.stats import INSTANCES_PER_CLASS, instances_per_class, triples_per_graph
+from econsec.graph.void import read_build_info
 from econsec.queries import catalogue as query_catalogue
 from econsec.queries.catalogue import SavedQuery
 from fastapi import APIRouter, Request
 from fastapi.responses import FileResponse, HTMLResponse, Response
 from markupsafe import Markup
-from pyoxigraph import Literal, NamedNode, RdfFormat, parse, serialize
+from pyoxigraph import RdfFormat, parse, serialize
 from starlette.concurrency import run_in_threadpool
 
 from ..errors import ServiceError
@@ -119,60 +121,27 @@ class Overview:
     graphs: list[Count]
 
 
-_CLASS_COUNTS = """
-PREFIX rdfs: <http://www.w3.org/2000/01/rdf-schema#>
-SELECT ?class (SAMPLE(?name) AS ?label) (COUNT(DISTINCT ?thing) AS ?n) WHERE {{
-  GRAPH ?g {{ ?thing a ?class }}
-  FILTER (?g != {inferred} && ?g != {ontology} && STRSTARTS(STR(?class), {terms}))
-  OPTIONAL {{ ?class rdfs:label ?name . FILTER (LANG(?name) = "en" || LANG(?name) = "") }}
-}}
-GROUP BY ?class ORDER BY DESC(?n) ?label
-"""
-_GRAPH_COUNTS = """
-SELECT ?g (COUNT(*) AS ?n) WHERE {{ GRAPH ?g {{ ?s ?p ?o }} }} GROUP BY ?g ORDER BY DESC(?n)
-"""
-
-
-def _built_at(settings: Settings) -> str | None:
-    """``dcterms:modified`` of the dataset in the build's VoID (when the build ran)."""
-    path = settings.void_path
-    if not path.is_file():
-        return None
-    dataset, modified = settings.public_base + "dataset", DCTERMS_NS + "modified"
-    # the build names its dumps by relative IRIs; any base will do to read one date
-    for quad in parse(path=path, format=RdfFormat.TURTLE, base_iri="file:///econsec-build/"):
-        if quad.subject.value == dataset and quad.predicate.value == modified:
-            return quad.object.value
-    return None
-
-
 def overview(store: StoreBackend, settings: Settings, root: str, deadline: Deadline) -> Overview:
-    """Instances per class (asserted, in our ontology), triples per named graph, and the build."""
+    """Instances per class of our ontology (``INSTANCES_PER_CLASS``: the count VoID and
+    ``econsec stats`` give), triples per named graph, and the build."""
     base = settings.public_base
-    # the terms come from the settings, written by pyoxigraph (escaped), never from a request
-    result = store.query(
-        _CLASS_COUNTS.format(
-            inferred=NamedNode(base + "graph/inferred"),
-            ontology=NamedNode(base + "graph/ontology"),
-            terms=Literal(base + "ontology#"),
-        )
-    )
-    assert result.solutions is not None
+    terms = base + "ontology#"
     classes = []
-    for row in result.solutions:
+    for counted in instances_per_class(store, base + "graph/ontology"):
         deadline.check()
-        iri = row["class"].value
-        name = row["label"].value if row["label"] is not None else iri.rsplit("#", 1)[-1]
-        classes.append(Count(iri, name, int(row["n"].value), f"{root}/ontology#{iri.rsplit('#', 1)[-1]}"))
-    result = store.query(_GRAPH_COUNTS)
-    assert result.solutions is not None
+        if not counted.iri.startswith(terms):
+            continue
+        local = counted.iri.rsplit("#", 1)[-1]
+        classes.append(
+            Count(counted.iri, counted.label or local, counted.instances, f"{root}/ontology#{local}")
+        )
     graphs = []
-    for row in result.solutions:
-        iri = row["g"].value
+    for iri, n in triples_per_graph(store).items():
         name = iri[len(base + "graph/") :] if iri.startswith(base + "graph/") else iri
         href = f"{root}/graph/{name}" if iri.startswith(base + "graph/") else None
-        graphs.append(Count(iri, name, int(row["n"].value), href))
-    return Overview(store.build_id, store.loaded_at, _built_at(settings), classes, graphs)
+        graphs.append(Count(iri, name, n, href))
+    built_at = read_build_info(settings.void_path).modified
+    return Overview(store.build_id, store.loaded_at, built_at, classes, graphs)
 
 
 @router.get("/", response_class=HTMLResponse)
@@ -185,6 +154,7 @@ async def home(request: Request) -> Response:
         "home.html",
         **page_context(request),
         overview=seen,
+        counted=INSTANCES_PER_CLASS,
         total=sum(g.count for g in seen.graphs),
         downloads=available_downloads(state.settings),
     )

@@ -11,7 +11,8 @@ LodView) serve, widened by what a reader of this graph needs to judge a fact:
 - the names of every resource and property it links to or is linked from;
 - incoming links (capped: a hub such as a passage may be the object of thousands of triples).
 
-Everything comes back as quads, each in the named graph that holds it, from one SELECT run by
+Everything comes back as quads, each in the named graph that holds it, from two internal queries
+(``queries/internal/resource-*.rq``, the resource bound as a term) run by
 ``StoreBackend.query``: no rdflib engine, and the same code serves the embedded store and a
 remote SPARQL store. Quad syntaxes (TriG, N-Quads) keep the graphs, so a client can tell
 asserted from inferred; triple syntaxes get the set of triples.
@@ -23,6 +24,7 @@ over a few hundred quads; it evaluates nothing.
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from functools import cached_property
 from urllib.parse import quote
@@ -39,10 +41,12 @@ from econsec.graph.paths import (
     SKOS_NS,
     XSD_NS,
 )
+from econsec.graph.stats import triples_per_graph
+from econsec.queries import internal
 from pyoxigraph import BlankNode, Literal, NamedNode, Quad, QuerySolution
 
 from ..execution.executor import Deadline
-from ..store.base import QueryResult, ResultKind, StoreBackend, Term
+from ..store.base import StoreBackend, Term
 
 __all__ = [
     "Description",
@@ -57,7 +61,8 @@ __all__ = [
     "local_href",
 ]
 
-#: incoming links gathered at most per resource (the page says when there were more)
+#: incoming links gathered at most per resource (the page says when there were more): the LIMIT
+#: of ``queries/internal/resource-incoming.rq``, which a test holds to this number
 INCOMING_LIMIT = 2000
 
 _TYPE = NamedNode(RDF_NS + "type")
@@ -83,60 +88,8 @@ _PROVENANCE_PREDICATES = frozenset({_ANNOTATED_SOURCE, _ANNOTATED_TARGET})
 
 
 def iri_ref(iri: str) -> str:
-    """``<iri>`` for query text; pyoxigraph checks the IRI, so nothing else can be injected."""
+    """``<iri>`` as N-Triples writes it; raises ``ValueError`` on anything that is not an IRI."""
     return str(NamedNode(iri))  # raises ValueError on anything that is not an IRI
-
-
-_PREFIX_BLOCK = f"""\
-PREFIX rdfs: <{RDFS_NS}>
-PREFIX skos: <{SKOS_NS}>
-PREFIX dcterms: <{DCTERMS_NS}>
-PREFIX owl: <{OWL_NS}>
-PREFIX prov: <{PROV_NS}>
-PREFIX schema: <{SCHEMA_NS}>
-PREFIX es: <{ES}>
-"""
-
-# ``$R`` is replaced by the resource's checked IRI (see iri_ref). Every pattern names its graph,
-# so the query means the same over a store whose default graph is not the union.
-_DESCRIBE = (
-    _PREFIX_BLOCK
-    + """
-SELECT DISTINCT ?g ?s ?p ?o WHERE {
-  {   # what the resource states
-    GRAPH ?g { $R ?p ?o } BIND ($R AS ?s)
-  } UNION {   # links into it (the axioms that annotate triples come in the next branch)
-    { SELECT DISTINCT ?g ?s ?p WHERE {
-        GRAPH ?g { ?s ?p $R } FILTER (?p NOT IN (owl:annotatedSource, owl:annotatedTarget))
-      } LIMIT $LIMIT }
-    BIND ($R AS ?o)
-  } UNION {   # statements about its triples, outgoing and incoming: their IRIs and provenance
-    { GRAPH ?x { ?s owl:annotatedSource $R } } UNION { GRAPH ?x { ?s owl:annotatedTarget $R } }
-    GRAPH ?g { ?s ?p ?o }
-  } UNION {   # names of what it links to, what links to it, and the properties in use
-    { GRAPH ?x { $R ?y ?s } } UNION { GRAPH ?x { ?s ?y $R } }
-    UNION { GRAPH ?x { $R ?s ?y } } UNION { GRAPH ?x { ?y ?s $R } }
-    UNION { GRAPH ?x { ?a owl:annotatedSource $R ; ?y ?s } }
-    FILTER (isIRI(?s))
-    GRAPH ?g { ?s ?p ?o } FILTER (?p IN (rdfs:label, skos:prefLabel, dcterms:title))
-  } UNION {   # the passages it and those statements come from
-    { GRAPH ?x { $R prov:wasDerivedFrom ?s } }
-    UNION { GRAPH ?x { ?a owl:annotatedSource $R ; prov:wasDerivedFrom ?s } }
-    UNION { GRAPH ?x { ?a owl:annotatedTarget $R ; prov:wasDerivedFrom ?s } }
-    GRAPH ?g { ?s ?p ?o }
-  } UNION {   # the documents and cited works of those passages: names and addresses
-    { GRAPH ?x { $R prov:wasDerivedFrom ?psg } }
-    UNION { GRAPH ?x { ?a owl:annotatedSource $R ; prov:wasDerivedFrom ?psg } }
-    UNION { GRAPH ?x { ?a owl:annotatedTarget $R ; prov:wasDerivedFrom ?psg } }
-    GRAPH ?y { ?psg es:inDocument|es:citesWork ?s }
-    GRAPH ?g { ?s ?p ?o } FILTER (?p IN (rdfs:label, dcterms:title, schema:url))
-  }
-}
-"""
-)
-
-_GRAPH = "SELECT ?s ?p ?o WHERE { GRAPH $G { ?s ?p ?o } }"
-_GRAPH_COUNTS = "SELECT ?g (COUNT(*) AS ?n) WHERE { GRAPH ?g { ?s ?p ?o } } GROUP BY ?g"
 
 
 @dataclass
@@ -177,12 +130,12 @@ class Description:
         return sorted(self.quads, key=lambda q: (graphs[q.graph_name], subjects[q.subject]))
 
 
-def _rows(result: QueryResult, deadline: Deadline, limit: int) -> tuple[list[QuerySolution], bool]:
+def _rows(
+    solutions: Iterator[QuerySolution], deadline: Deadline, limit: int
+) -> tuple[list[QuerySolution], bool]:
     """At most ``limit`` solutions, checking the deadline between rows."""
-    if result.kind is not ResultKind.SOLUTIONS or result.solutions is None:
-        raise TypeError(f"expected SELECT results, got {result.kind}")
-    rows = []
-    for row in result.solutions:
+    rows: list[QuerySolution] = []
+    for row in solutions:
         if len(rows) >= limit:
             return rows, True
         deadline.check()
@@ -191,9 +144,16 @@ def _rows(result: QueryResult, deadline: Deadline, limit: int) -> tuple[list[Que
 
 
 def describe_resource(store: StoreBackend, iri: str, deadline: Deadline, limit: int) -> Description:
-    """Gather the description of ``iri`` (``ValueError`` if it is not an IRI)."""
-    query = _DESCRIBE.replace("$R", iri_ref(iri)).replace("$LIMIT", str(INCOMING_LIMIT))
-    rows, truncated = _rows(store.query(query), deadline, limit)
+    """Gather the description of ``iri`` (``ValueError`` if it is not an IRI): what it states and
+    what is said of its statements (``resource-description``), then the links into it, capped
+    at ``INCOMING_LIMIT`` (``resource-incoming``)."""
+    resource = NamedNode(iri)  # raises ValueError on anything that is not an IRI
+    rows, truncated = _rows(internal.select(store, "resource-description", r=resource), deadline, limit)
+    if not truncated:
+        incoming, truncated = _rows(
+            internal.select(store, "resource-incoming", r=resource), deadline, limit - len(rows)
+        )
+        rows += incoming
     quads = [Quad(r["s"], r["p"], r["o"], r["g"]) for r in rows]
     return Description(iri, quads, truncated)
 
@@ -201,24 +161,24 @@ def describe_resource(store: StoreBackend, iri: str, deadline: Deadline, limit: 
 def graph_quads(store: StoreBackend, graph_iri: str, deadline: Deadline, limit: int) -> Description:
     """Every triple of one named graph, as quads in that graph."""
     graph = NamedNode(graph_iri)
-    rows, truncated = _rows(store.query(_GRAPH.replace("$G", iri_ref(graph_iri))), deadline, limit)
+    rows, truncated = _rows(internal.select(store, "graph-triples", g=graph), deadline, limit)
     return Description(graph_iri, [Quad(r["s"], r["p"], r["o"], graph) for r in rows], truncated)
 
 
 def graph_counts(store: StoreBackend) -> dict[str, int]:
-    """Triples per named graph, counted by the store."""
-    result = store.query(_GRAPH_COUNTS)
-    assert result.solutions is not None
-    return {row["g"].value: int(row["n"].value) for row in result.solutions}
+    """Triples per named graph, counted by the store (the count VoID and the home page show)."""
+    return triples_per_graph(store)
 
 
 def is_ontology_version(store: StoreBackend, public_base: str, version_iri: str) -> bool:
     """Whether ``version_iri`` is the ``owl:versionIRI`` of the ontology the store holds."""
-    query = (
-        f"ASK {{ GRAPH {iri_ref(public_base + 'graph/ontology')} {{ "
-        f"{iri_ref(public_base + 'ontology')} <{OWL_NS}versionIRI> {iri_ref(version_iri)} }} }}"
+    return internal.ask(
+        store,
+        "ontology-version",
+        graph=NamedNode(public_base + "graph/ontology"),
+        ontology=NamedNode(public_base + "ontology"),
+        version=NamedNode(version_iri),
     )
-    return bool(store.query(query).boolean)
 
 
 # --- Links: our IRIs resolve here, others link out -------------------------------------------

@@ -35,6 +35,7 @@ from urllib.parse import quote, urlencode
 
 from econsec.graph.paths import BASE, PREFIXES
 from econsec.queries import catalogue as query_catalogue
+from econsec.queries import internal
 from econsec.queries.catalogue import Parameter, ParameterError, SavedQuery
 from econsec.queries.execute import ResultTable, python_value
 from fastapi import APIRouter, Query, Request
@@ -270,7 +271,7 @@ class _Page:
 
 def _pagination_default(query: SavedQuery) -> int:
     """The query's ``#+ pagination`` header (grlc's page size), else the service default."""
-    value = query_catalogue._header(query.text).get("pagination")
+    value = query_catalogue.read_header(query.text).get("pagination")
     return min(int(value), MAX_PER_PAGE) if isinstance(value, int) and value > 0 else DEFAULT_PER_PAGE
 
 
@@ -319,17 +320,6 @@ def _evaluate(
     return _Page(list(result.variables), chosen, len(solutions), pages, truncated, _page_links(req, pages))
 
 
-_SAME_KIND = """
-PREFIX rdfs: <http://www.w3.org/2000/01/rdf-schema#>
-SELECT DISTINCT ?value (SAMPLE(?name) AS ?label) WHERE {{
-  GRAPH ?g {{ {example} a ?kind }} FILTER (?g != {inferred})
-  ?value a ?kind . FILTER (isIRI(?value))
-  OPTIONAL {{ ?value rdfs:label ?name . FILTER (LANG(?name) = "en" || LANG(?name) = "") }}
-}}
-GROUP BY ?value ORDER BY LCASE(STR(?label)) LIMIT 300
-"""
-
-
 def _suggestions(state: ServiceState, query: SavedQuery) -> dict[str, list[tuple[str, str]]]:
     """For each IRI parameter, things of the same kind as its default, offered in the form (a
     reader picks Germany rather than typing its IRI); the field still takes any IRI."""
@@ -342,12 +332,10 @@ def _suggestions(state: ServiceState, query: SavedQuery) -> dict[str, list[tuple
             example = NamedNode(parameter.default)
         except ValueError:
             continue
-        # both terms written by pyoxigraph from the query's own header and the settings
-        result = state.backend.query(_SAME_KIND.format(example=example, inferred=inferred))
-        assert result.solutions is not None
+        rows = internal.select(state.backend, "same-kind", example=example, inferred=inferred)
         found[parameter.name] = [
             (row["value"].value, row["label"].value if row["label"] is not None else row["value"].value)
-            for row in result.solutions
+            for row in rows
         ]
     return found
 

@@ -1,7 +1,7 @@
 """``/search?q=``: find entities by name, for the search box on the home page.
 
-A small SPARQL query over the store backend (the text bound as a term with ``substitutions``,
-never pasted into the query; pyoxigraph binds only projected variables, hence ``SELECT ?needle``) (on the executor, within the query deadline, like
+A small SPARQL query over the store backend (``queries/internal/entity-search.rq``, the text
+bound as a term, never pasted into the query; on the executor, within the query deadline, like
 every other read) matches ``rdfs:label`` and ``skos:altLabel`` case-insensitively; Python then
 ranks the matches (whole name, then name prefix, then word prefix, then anywhere) so that
 typing "gal" puts Gallium before a longer name that merely contains the letters. Passages and
@@ -16,7 +16,7 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass
 from typing import Annotated
 
-from econsec.graph.paths import RDFS_NS, SKOS_NS
+from econsec.queries import internal
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import JSONResponse, Response
 from pyoxigraph import Literal, NamedNode
@@ -35,21 +35,6 @@ router = APIRouter(tags=["Browser pages"])
 MAX_RESULTS = 50
 #: kinds of node that are provenance rather than things a reader looks for
 _SKIPPED_KINDS = ("passage/", "statement/")
-
-_SEARCH = f"""
-PREFIX rdfs: <{RDFS_NS}>
-PREFIX skos: <{SKOS_NS}>
-SELECT ?needle ?base ?inferred ?entity ?matched ?label ?type ?typeLabel WHERE {{
-  {{ ?entity rdfs:label ?matched }} UNION {{ ?entity skos:altLabel ?matched }}
-  FILTER (isIRI(?entity) && STRSTARTS(STR(?entity), ?base))
-  FILTER (CONTAINS(LCASE(STR(?matched)), ?needle))
-  OPTIONAL {{ ?entity rdfs:label ?label . FILTER (LANG(?label) = "en") }}
-  OPTIONAL {{
-    GRAPH ?g {{ ?entity a ?type }} FILTER (?g != ?inferred)
-    OPTIONAL {{ ?type rdfs:label ?typeLabel . FILTER (LANG(?typeLabel) = "en" || LANG(?typeLabel) = "") }}
-  }}
-}}
-"""
 
 
 @dataclass
@@ -84,17 +69,15 @@ def find_entities(
     if not needle:
         return []
     id_base = public_base + "id/"
-    result = store.query(
-        _SEARCH,
-        substitutions={
-            "needle": Literal(needle),
-            "base": Literal(id_base),
-            "inferred": NamedNode(public_base + "graph/inferred"),
-        },
+    rows = internal.select(
+        store,
+        "entity-search",
+        needle=Literal(needle),
+        base=Literal(id_base),
+        inferred=NamedNode(public_base + "graph/inferred"),
     )
-    assert result.solutions is not None
     found: dict[str, Match] = {}
-    for row in result.solutions:
+    for row in rows:
         deadline.check()
         iri = row["entity"].value
         path = iri[len(id_base) :]
