@@ -15,6 +15,7 @@ from typing import ClassVar
 __all__ = [
     "BadRequest",
     "Forbidden",
+    "NestingTooDeep",
     "NotAcceptable",
     "Overloaded",
     "PayloadTooLarge",
@@ -24,6 +25,7 @@ __all__ = [
     "ReadOnly",
     "ServiceError",
     "ServiceRefused",
+    "SparqlLexError",
     "StoreError",
     "UnsupportedMediaType",
     "UpstreamFailed",
@@ -96,6 +98,36 @@ class QuerySyntaxError(BadRequest):
         body = super().text()
         excerpt = self.excerpt()
         return f"{body}\n{excerpt}\n" if excerpt else body
+
+
+class SparqlLexError(BadRequest):
+    """The text cannot be split into SPARQL tokens (an unterminated string, a stray backslash)."""
+
+    title = "Malformed query"
+
+    def __init__(self, message: str, *, offset: int) -> None:
+        super().__init__(f"{message} at offset {offset}")
+        self.offset = offset
+
+    def details(self) -> dict[str, object]:
+        return {"offset": self.offset}
+
+
+class NestingTooDeep(SparqlLexError):
+    """Brackets nested deeper than the lexer's limit: refused before the engine's parser recurses."""
+
+    title = "Query nested too deeply"
+
+    def __init__(self, limit: int, *, offset: int) -> None:
+        super().__init__(
+            f"brackets are nested more than {limit} deep; flatten the query (a VALUES block or "
+            "a UNION of simpler patterns instead of deeper nesting)",
+            offset=offset,
+        )
+        self.limit = limit
+
+    def details(self) -> dict[str, object]:
+        return {"offset": self.offset, "limit": self.limit}
 
 
 class ServiceRefused(BadRequest):

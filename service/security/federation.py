@@ -101,9 +101,10 @@ expands it everywhere first, so ``"\\u0022"`` opens a string in rdflib's eyes th
 following SERVICE), and ends a prefixed name after its first dot group (``ex:a.b.c``). Each of these
 was measured against pyoxigraph 0.5.13 and is a test case. So inspection has three layers:
 
-1. a lexer that follows spargebra 0.5's lexical rules (comments, the four string forms with their
-   escapes, IRIs with ``\\u`` escapes, variables, blank nodes, numbers, prefixed names) finds every
-   position where the engine could read the keyword SERVICE or LOAD; a request with none is
+1. the lexer (``lexer.py``), which follows spargebra 0.5's lexical rules (comments, the four string
+   forms with their escapes, IRIs with ``\\u`` escapes, variables, blank nodes, numbers, prefixed
+   names), gives the tokens in which this module finds every position where the engine could read
+   the keyword SERVICE or LOAD; a request with none is
    returned untouched without further parsing (the common case, and cheap);
 2. otherwise rdflib's SPARQL parser (``parseQuery`` / ``parseUpdate``) reads a canonical copy of the
    text in which comments are blanked, strings emptied and IRI escapes decoded exactly as the lexer
@@ -150,6 +151,9 @@ from pyparsing import ParseResults
 from rdflib.plugins.sparql.parser import parseQuery, parseUpdate
 from rdflib.plugins.sparql.parserutils import CompValue
 from rdflib.term import URIRef, Variable
+
+from ..errors import SparqlLexError
+from .lexer import IRI_FORBIDDEN, Scan, Token, scan_text
 
 _idna: Any
 try:  # UTS #46 IDNA, as URL libraries apply it. Without it, non-ASCII hosts are refused.
@@ -650,45 +654,10 @@ class Target:
 
 
 # --------------------------------------------------------------------------------------------
-# Lexer following spargebra 0.5 (pyoxigraph 0.5.13) lexical rules.
+# Keyword positions, read from the lexer's tokens (lexer.py follows spargebra 0.5's rules).
 
-_PN_CHARS_BASE: Final = (
-    "A-Za-z\u00c0-\u00d6\u00d8-\u00f6\u00f8-\u02ff\u0370-\u037d\u037f-\u1fff\u200c-\u200d"
-    "\u2070-\u218f\u2c00-\u2fef\u3001-\ud7ff\uf900-\ufdcf\ufdf0-\ufffd"
-)
-_PN_CHARS_U: Final = "_" + _PN_CHARS_BASE
-_PN_CHARS: Final = "\\-0-9\u00b7\u0300-\u036f\u203f-\u2040" + _PN_CHARS_U
-_VARNAME_TAIL: Final = "0-9\u00b7\u0300-\u036f\u203f-\u2040" + _PN_CHARS_U
-_PLX: Final = r"(?:%[0-9A-Fa-f]{2}|\\[_~.\-!$&'()*+,;=/?#@%])"
-_UCHAR: Final = r"\\u[0-9A-Fa-f]{4}|\\U[0-9A-Fa-f]{8}"
-_ECHAR: Final = r"\\[tbnrf\"'\\]"
-
-_WS_RE: Final = re.compile(r"[ \t\r\n]+")
-_COMMENT_RE: Final = re.compile(r"#[^\r\n]*")
-_IRI_RE: Final = re.compile(r'<((?:[^<>"{}|^`\\\x00-\x20]|' + _UCHAR + r")*+)>")
-_STRING_RES: Final = (
-    re.compile(r"'''((?:(?:''|')?(?:[^'\\]|" + _ECHAR + "|" + _UCHAR + r"))*+)'''"),
-    re.compile(r'"""((?:(?:""|")?(?:[^"\\]|' + _ECHAR + "|" + _UCHAR + r"))*+)" + '"""'),
-    re.compile(r"'((?:[^'\\\n\r]|" + _ECHAR + "|" + _UCHAR + r")*+)'"),
-    re.compile(r'"((?:[^"\\\n\r]|' + _ECHAR + "|" + _UCHAR + r')*+)"'),
-)
-_LANG_RE: Final = re.compile(r"@[a-zA-Z]+(?:-[a-zA-Z0-9]+)*(?:--[a-zA-Z]+)?")
-_VAR_RE: Final = re.compile(f"[?$][{_PN_CHARS_U}0-9][{_VARNAME_TAIL}]*+")
-_BNODE_RE: Final = re.compile(f"_:[{_PN_CHARS_U}0-9][{_PN_CHARS}]*+(?:\\.+[{_PN_CHARS}]+)*+")
-_NUMBER_RE: Final = re.compile(
-    r"[0-9]+\.[0-9]*[eE][+-]?[0-9]+|\.[0-9]+[eE][+-]?[0-9]+|[0-9]+[eE][+-]?[0-9]+|[0-9]*\.[0-9]+|[0-9]+"
-)
-_PN_BASE_CHAR_RE: Final = re.compile(f"[{_PN_CHARS_BASE}]")
-_PN_PREFIX_RE: Final = re.compile(f"[{_PN_CHARS_BASE}][{_PN_CHARS}]*+(?:\\.+[{_PN_CHARS}]+)*+")
-# spargebra's PN_LOCAL allows a single dot group: "ex:a.b.c" lexes as "ex:a.b" "." "c".
-_PN_LOCAL_RE: Final = re.compile(
-    f"(?:[{_PN_CHARS_U}:0-9]|{_PLX})(?:[{_PN_CHARS}:]|{_PLX})*+(?:\\.+(?:[{_PN_CHARS}:]|{_PLX})+)?"
-)
-_UCHAR_RE: Final = re.compile(_UCHAR)
 _KEYWORD_RE: Final = re.compile(r"service|load", re.IGNORECASE | re.ASCII)
 _SILENT: Final = "silent"
-_IRI_FORBIDDEN: Final = frozenset('<>"{}|^`\\') | frozenset(chr(i) for i in range(0x21))
-_OPERAND_KINDS: Final = frozenset({"var", "number", "string", "lang", "iri", "pname", "word", "bnode"})
 _MAX_LEX_RUNS: Final = 16
 
 _ASCII_LOWER: Final = str.maketrans("ABCDEFGHIJKLMNOPQRSTUVWXYZ", "abcdefghijklmnopqrstuvwxyz")
@@ -699,135 +668,19 @@ def _ascii_lower(text: str) -> str:
 
 
 class _LexError(ValueError):
-    pass
-
-
-@dataclass(slots=True)
-class _Token:
-    kind: str  # ws comment iri string lang var bnode number pname word punct
-    start: int
-    end: int
-    text: str
-    prefix: str = ""  # pname prefix
-    local: str | None = None  # pname local part (None for a bare "ex:")
-    decoded: str | None = None  # iri value with \u escapes decoded (None if not a clean IRI)
+    """The tokens do not say where SERVICE / LOAD targets are; the request is refused."""
 
 
 @dataclass(slots=True)
 class _LexRun:
-    tokens: list[_Token]
-    ambiguous: list[int] = field(default_factory=list)
+    """One reading of the text, and the SERVICE / LOAD keyword positions the engine could see in it."""
+
+    scan: Scan
     hits: int = 0
 
-
-def _decode_iri(content: str) -> str | None:
-    """Decode \\u escapes as spargebra does; None if the result cannot be an IRI."""
-    out: list[str] = []
-    pos = 0
-    for m in _UCHAR_RE.finditer(content):
-        out.append(content[pos : m.start()])
-        code = int(m.group()[2:], 16)
-        if code > 0x10FFFF or 0xD800 <= code <= 0xDFFF:
-            return None
-        out.append(chr(code))
-        pos = m.end()
-    out.append(content[pos:])
-    value = "".join(out)
-    if any(c in _IRI_FORBIDDEN for c in value):
-        return None
-    return value
-
-
-def _lex(text: str, operator_at: frozenset[int]) -> _LexRun:
-    tokens: list[_Token] = []
-    run = _LexRun(tokens)
-    n = len(text)
-    i = 0
-    depth = 0
-    last: _Token | None = None  # last significant token
-
-    def add(tok: _Token) -> None:
-        nonlocal last
-        tokens.append(tok)
-        if tok.kind not in ("ws", "comment"):
-            last = tok
-
-    while i < n:
-        c = text[i]
-        if c in " \t\r\n":
-            m = _WS_RE.match(text, i)
-            if m is None:  # pragma: no cover - c is whitespace
-                raise _LexError("lexer state")
-            add(_Token("ws", i, m.end(), m.group()))
-        elif c == "#":
-            m = _COMMENT_RE.match(text, i)
-            if m is None:  # pragma: no cover - c is '#'
-                raise _LexError("lexer state")
-            add(_Token("comment", i, m.end(), m.group()))
-        elif c == "<":
-            m = _IRI_RE.match(text, i)
-            if m is not None and i not in operator_at:
-                operand_before = last is not None and (
-                    last.kind in _OPERAND_KINDS or (last.kind == "punct" and last.text in ")]}")
-                )
-                if depth > 0 and operand_before and re.search("['#]", m.group(1)):
-                    # The engine may read this '<' as less-than; then a string or comment starts
-                    # inside what is lexed here as an IRI. Both readings are explored.
-                    run.ambiguous.append(i)
-                add(_Token("iri", i, m.end(), m.group(), decoded=_decode_iri(m.group(1))))
-            else:
-                add(_Token("punct", i, i + 1, c))
-        elif c in "\"'":
-            for pattern in _STRING_RES:
-                m = pattern.match(text, i)
-                if m is not None:
-                    break
-            else:
-                raise _LexError(f"unterminated or malformed string at offset {i}")
-            add(_Token("string", i, m.end(), m.group()))
-            if m.end() < n and text[m.end()] == "@":
-                lm = _LANG_RE.match(text, m.end())
-                if lm is not None:
-                    add(_Token("lang", lm.start(), lm.end(), lm.group()))
-        elif c in "?$":
-            m = _VAR_RE.match(text, i)
-            add(_Token("var", i, m.end(), m.group()) if m else _Token("punct", i, i + 1, c))
-        elif c == "_" and text.startswith("_:", i):
-            m = _BNODE_RE.match(text, i)
-            add(_Token("bnode", i, m.end(), m.group()) if m else _Token("punct", i, i + 1, c))
-        elif "0" <= c <= "9" or (c == "." and i + 1 < n and "0" <= text[i + 1] <= "9"):
-            m = _NUMBER_RE.match(text, i)
-            if m is None:  # pragma: no cover - c starts a number
-                raise _LexError("lexer state")
-            add(_Token("number", i, m.end(), m.group()))
-        elif c == ":" or _PN_BASE_CHAR_RE.match(c):
-            m = _PN_PREFIX_RE.match(text, i) if c != ":" else None
-            j = m.end() if m is not None else i
-            if j < n and text[j] == ":":
-                lm = _PN_LOCAL_RE.match(text, j + 1)
-                end = lm.end() if lm is not None else j + 1
-                add(
-                    _Token(
-                        "pname",
-                        i,
-                        end,
-                        text[i:end],
-                        prefix=text[i:j],
-                        local=lm.group() if lm is not None else None,
-                    )
-                )
-            else:
-                add(_Token("word", i, j, text[i:j]))
-        elif c == "\\":
-            raise _LexError(f"backslash outside a string, IRI or prefixed name at offset {i}")
-        else:
-            if c == "(":
-                depth += 1
-            elif c == ")":
-                depth = max(0, depth - 1)
-            add(_Token("punct", i, i + 1, c))
-        i = tokens[-1].end
-    return run
+    @property
+    def tokens(self) -> list[Token]:
+        return self.scan.tokens
 
 
 def _count_hits(run: _LexRun, extra_prefixes: Iterable[str]) -> int:
@@ -869,10 +722,13 @@ def _lex_all(text: str, extra_prefixes: Iterable[str]) -> list[_LexRun]:
         if len(runs) >= _MAX_LEX_RUNS:
             raise _LexError("too many ambiguous '<' characters")
         forced = queue.pop(0)
-        run = _lex(text, forced)
+        try:
+            run = _LexRun(scan_text(text, less_than_at=forced))
+        except SparqlLexError as exc:
+            raise _LexError(exc.message) from None
         run.hits = _count_hits(run, prefixes)
         runs.append(run)
-        for pos in run.ambiguous:
+        for pos in run.scan.ambiguous:
             child = forced | {pos}
             if child not in seen:
                 seen.add(child)
@@ -885,7 +741,7 @@ class _ServiceSite:
     """A SERVICE keyword found by the lexer, and the token naming its endpoint."""
 
     silent: bool
-    target: _Token
+    target: Token
 
 
 def _canonical(text: str, run: _LexRun, nonce: str) -> tuple[str, list[_ServiceSite]]:
@@ -966,7 +822,7 @@ _ABSOLUTE_RE: Final = re.compile(r"[A-Za-z][A-Za-z0-9+.\-]*:")
 @lru_cache(maxsize=4096)
 def _engine_resolve(base: str, reference: str) -> str:
     """Resolve ``reference`` against ``base`` with pyoxigraph's own IRI resolver (oxiri)."""
-    if any(c in _IRI_FORBIDDEN for c in base + reference):
+    if any(c in IRI_FORBIDDEN for c in base + reference):
         raise QueryInspectionError(f"cannot resolve <{_shorten(reference)}> against <{_shorten(base)}>")
     try:
         quads = list(

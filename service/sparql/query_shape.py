@@ -14,9 +14,13 @@ so a mistake here costs speed, never safety. No comment, no FROM, no FILTER, no 
 from __future__ import annotations
 
 import re
-from typing import NamedTuple
+from collections.abc import Sequence
+from typing import Literal, NamedTuple
 
-__all__ = ["Lookup", "is_streaming", "lookup_form"]
+from ..errors import SparqlLexError
+from ..security.lexer import Token, TokenKind, significant, tokenize
+
+__all__ = ["Lookup", "Shape", "is_streaming", "lookup_form", "query_shape", "shape_of"]
 
 _IRI = r'<[^<>"{}|^`\\\x00-\x20]*>'
 _PNAME = r"[A-Za-z][\w.-]*?:[\w-]*"
@@ -78,3 +82,205 @@ def lookup_form(query: str) -> Lookup | None:
         return None
     limit = match.groupdict().get("limit")
     return Lookup(form, None if limit is None else int(limit))
+
+
+# --------------------------------------------------------------------------------------------
+# The same shapes read from the lexer's tokens, without whole-text regexes.
+#
+# The rules are those of the patterns above, so the answers agree, with one deliberate difference:
+# comments are allowed anywhere, since the lexer knows a comment from the text around it (the regex
+# cannot, so it refuses them all). Terms stay as narrow as the regexes: IRIs without escapes,
+# literals in plain double quotes without escapes, integers and decimals.
+
+MAX_SHAPE_LENGTH = 10_000
+"""Longer texts are not classified: a query this long is not a point lookup."""
+
+_NAME_RE = re.compile(r"[A-Za-z][\w.-]*")  # a prefix as the regexes allow it
+_LOCAL_RE = re.compile(r"[\w-]*")
+_DECIMAL_RE = re.compile(r"[0-9]+(?:\.[0-9]+)?")
+_LIMIT_RE = re.compile(r"[0-9]{1,9}")
+
+
+class Shape(NamedTuple):
+    """A single-triple-pattern SELECT or ASK (what :func:`is_streaming` accepts)."""
+
+    form: Literal["SELECT", "ASK"]
+    limit: int | None
+    """the query's own LIMIT, if any"""
+    lookup: bool
+    """also what :func:`lookup_form` accepts: no DISTINCT / REDUCED / OFFSET, no repeated variable"""
+
+
+class _Reader:
+    """A cursor over significant tokens, with the few tests the shape grammar needs."""
+
+    def __init__(self, tokens: Sequence[Token]) -> None:
+        self.tokens = significant(tokens)
+        self.i = 0
+
+    def peek(self, ahead: int = 0) -> Token | None:
+        j = self.i + ahead
+        return self.tokens[j] if j < len(self.tokens) else None
+
+    def word(self, *words: str) -> str | None:
+        """Consume a keyword (ASCII case-insensitive) among ``words``; return it upper-cased."""
+        token = self.peek()
+        if token is not None and token.kind is TokenKind.WORD and token.text.upper() in words:
+            self.i += 1
+            return token.text.upper()
+        return None
+
+    def punct(self, char: str) -> bool:
+        token = self.peek()
+        if token is not None and token.kind is TokenKind.PUNCT and token.text == char:
+            self.i += 1
+            return True
+        return False
+
+    def take(self) -> Token | None:
+        token = self.peek()
+        if token is not None:
+            self.i += 1
+        return token
+
+    @property
+    def done(self) -> bool:
+        return self.i == len(self.tokens)
+
+
+def _iri(token: Token) -> bool:
+    return token.kind is TokenKind.IRI and "\\" not in token.text
+
+
+def _pname(token: Token) -> bool:
+    return (
+        token.kind is TokenKind.PNAME
+        and _NAME_RE.fullmatch(token.prefix) is not None
+        and _LOCAL_RE.fullmatch(token.local or "") is not None
+    )
+
+
+def _term(token: Token | None) -> bool:
+    """An IRI, prefixed name or variable: what may stand as subject (and predicate and object)."""
+    return token is not None and (_iri(token) or _pname(token) or token.kind is TokenKind.VAR)
+
+
+def _object(reader: _Reader) -> Token | None:
+    """Consume an object term (a term or a literal); return its first token, None if it is not one."""
+    token = reader.take()
+    if token is None:
+        return None
+    if _term(token):
+        return token
+    if token.kind is TokenKind.PUNCT and token.text in "+-":
+        number = reader.take()  # the regex allows a sign, written against the digits
+        ok = number is not None and number.kind is TokenKind.NUMBER and number.start == token.end
+        return token if ok and _DECIMAL_RE.fullmatch(number.text) else None  # type: ignore[union-attr]
+    if token.kind is TokenKind.NUMBER:
+        return token if _DECIMAL_RE.fullmatch(token.text) else None
+    plain = token.text[:1] == '"' and not token.text.startswith('"""') and "\\" not in token.text
+    if token.kind is not TokenKind.STRING or not plain:
+        return None
+    following = reader.peek()
+    if following is not None and following.kind is TokenKind.LANG:
+        reader.take()
+    elif reader.punct("^"):
+        datatype = reader.take() if reader.punct("^") else None
+        if datatype is None or not (_iri(datatype) or _pname(datatype)):
+            return None
+    return token
+
+
+def _pattern(reader: _Reader) -> list[Token] | None:
+    """``{ s p o [.] }``: the three terms, or None."""
+    if not reader.punct("{"):
+        return None
+    subject = reader.take()
+    predicate = reader.take()
+    if not _term(subject) or predicate is None:
+        return None
+    if not (_term(predicate) or (predicate.kind is TokenKind.WORD and predicate.text == "a")):
+        return None
+    obj = _object(reader)
+    if obj is None:
+        return None
+    reader.punct(".")
+    if not reader.punct("}"):
+        return None
+    return [subject, predicate, obj]  # type: ignore[list-item]
+
+
+def query_shape(tokens: Sequence[Token]) -> Shape | None:
+    """The shape of a tokenised query if it is a single-triple-pattern SELECT or ASK, else None.
+
+    The grammar (keywords in any ASCII case, comments anywhere)::
+
+        (PREFIX name: <iri> | BASE <iri>)*
+        ( SELECT [DISTINCT | REDUCED] (* | ?var+) [WHERE] { s p o [.] } ((LIMIT | OFFSET) n){0,2}
+        | ASK [WHERE] { s p o [.] } )
+
+    Nothing else: no FROM, no SERVICE, no FILTER, no second pattern. ``lookup`` is True when the
+    query is also a bounded lookup (no DISTINCT, REDUCED or OFFSET, at most one LIMIT of up to nine
+    digits, no variable twice in the pattern).
+    """
+    reader = _Reader(tokens)
+    while True:
+        if reader.word("PREFIX"):
+            declared, iri = reader.take(), reader.take()
+            if declared is None or declared.kind is not TokenKind.PNAME or declared.local is not None:
+                return None
+            if _NAME_RE.fullmatch(declared.prefix) is None or iri is None or not _iri(iri):
+                return None
+        elif reader.word("BASE"):
+            iri = reader.take()
+            if iri is None or not _iri(iri):
+                return None
+        else:
+            break
+    form = reader.word("SELECT", "ASK")
+    if form is None:
+        return None
+    lookup = True
+    limit: int | None = None
+    if form == "SELECT":
+        if reader.word("DISTINCT", "REDUCED"):
+            lookup = False
+        if not reader.punct("*"):
+            variables = 0
+            while (token := reader.peek()) is not None and token.kind is TokenKind.VAR:
+                reader.take()
+                variables += 1
+            if variables == 0:
+                return None
+    reader.word("WHERE")
+    terms = _pattern(reader)
+    if terms is None:
+        return None
+    if form == "SELECT":
+        for _ in range(2):
+            modifier = reader.word("LIMIT", "OFFSET")
+            if modifier is None:
+                break
+            count = reader.take()
+            if count is None or count.kind is not TokenKind.NUMBER or not count.text.isdigit():
+                return None
+            if modifier == "OFFSET" or limit is not None or not _LIMIT_RE.fullmatch(count.text):
+                lookup = False
+            else:
+                limit = int(count.text)
+    if not reader.done:
+        return None
+    names = [t.text[1:] for t in terms if t.kind is TokenKind.VAR]
+    if len(set(names)) != len(names):
+        lookup = False
+    return Shape(form, limit, lookup)  # type: ignore[arg-type]
+
+
+def shape_of(query: str) -> Shape | None:
+    """:func:`query_shape` of the query text; None when it is too long or does not tokenise."""
+    if len(query) >= MAX_SHAPE_LENGTH:
+        return None
+    try:
+        return query_shape(tokenize(query))
+    except SparqlLexError:
+        return None

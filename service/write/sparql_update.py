@@ -47,8 +47,8 @@ from dataclasses import dataclass, field
 
 from pyoxigraph import BlankNode, DefaultGraph, Literal, NamedNode, Quad, Store
 
-from ..errors import BadRequest
-from ..security.federation import _lex, _Token
+from ..errors import BadRequest, NestingTooDeep, SparqlLexError
+from ..security.lexer import Token, at_brace_depth, matching, significant, tokenize
 from ..store.base import StoreBackend
 from .errors import DefaultGraphWrite, UnsupportedUpdate, UpdateSyntaxError
 from .overlay import Overlay
@@ -94,7 +94,7 @@ class UpdateDataset:
 
 @dataclass
 class _Operation:
-    tokens: list[_Token]  # significant tokens
+    tokens: list[Token]  # significant tokens
     prologue: str  # BASE / PREFIX declarations in force
     text: str  # the whole request
 
@@ -108,16 +108,19 @@ class _Operation:
         return self.text[self.tokens[start].start : self.tokens[end].end]
 
     def matching_brace(self, i: int) -> int:
-        depth = 0
-        for j in range(i, len(self.tokens)):
-            tok = self.tokens[j]
-            if tok.kind == "punct" and tok.text == "{":
-                depth += 1
-            elif tok.kind == "punct" and tok.text == "}":
-                depth -= 1
-                if depth == 0:
-                    return j
-        raise _Unanalysable("unbalanced braces")
+        """The index of the ``}`` closing the first ``{`` at or after token ``i``."""
+        opening = next(
+            (
+                j
+                for j in range(i, len(self.tokens))
+                if self.tokens[j].kind == "punct" and self.tokens[j].text == "{"
+            ),
+            None,
+        )
+        close = None if opening is None else matching(self.tokens, opening)
+        if close is None:
+            raise _Unanalysable("unbalanced braces")
+        return close
 
 
 class _Unanalysable(ValueError):
@@ -141,26 +144,24 @@ def refuse_load(text: str) -> None:
     boundary (``LOADSILENT<u>`` is LOAD SILENT), and no other update keyword contains it.
     """
     try:
-        tokens = _lex(text, frozenset()).tokens
-    except ValueError:
-        return  # the engine's parser reports it
-    depth = 0
-    for tok in tokens:
-        if tok.kind == "punct" and tok.text in "{}":
-            depth += 1 if tok.text == "{" else -1
-        elif depth == 0 and tok.kind == "word" and "LOAD" in tok.text.upper():
+        tokens = tokenize(text)
+    except NestingTooDeep:
+        raise  # the engine's parser would recurse that deep: refused here, before it runs
+    except SparqlLexError:
+        return  # the engine's parser reports it, with its own words
+    for _, tok in at_brace_depth(tokens, 0):
+        if tok.kind == "word" and "LOAD" in tok.text.upper():
             raise UnsupportedUpdate(LOAD_REFUSAL)
 
 
 def _split(text: str) -> list[_Operation]:
     try:
-        run = _lex(text, frozenset())
-    except ValueError as exc:
+        tokens = significant(tokenize(text))
+    except SparqlLexError as exc:
         raise _Unanalysable(str(exc)) from None
-    tokens = [t for t in run.tokens if t.kind not in ("ws", "comment")]
     operations: list[_Operation] = []
     prologue: list[str] = []
-    current: list[_Token] = []
+    current: list[Token] = []
     depth = 0
     i = 0
     while i < len(tokens):
@@ -190,7 +191,7 @@ def _split(text: str) -> list[_Operation]:
     return operations
 
 
-def _resolve_iri(op: _Operation, token: _Token, base_iri: str | None) -> NamedNode:
+def _resolve_iri(op: _Operation, token: Token, base_iri: str | None) -> NamedNode:
     """An IRI or prefixed name as the engine resolves it, with the operation's prologue."""
     if token.kind not in ("iri", "pname"):
         raise _Unanalysable(f"expected an IRI, found {token.text!r}")
@@ -358,11 +359,11 @@ def _add_move_copy(op: _Operation, ctx: _Context, verb: str) -> None:
 
 @dataclass
 class _Modify:
-    with_graph: _Token | None = None
+    with_graph: Token | None = None
     delete_template: str | None = None
     insert_template: str | None = None
-    using: list[_Token] = field(default_factory=list)
-    using_named: list[_Token] = field(default_factory=list)
+    using: list[Token] = field(default_factory=list)
+    using_named: list[Token] = field(default_factory=list)
     where: str = "{}"
     variables: set[str] = field(default_factory=set)
 

@@ -1,0 +1,108 @@
+"""The token-based query shape gives the regex versions' answers (is_streaming, lookup_form).
+
+Every query of ``test_streaming.py`` and of the lookup cases in ``test_inline_lookups.py`` is read
+both ways. The one deliberate difference: a comment is harmless to the lexer, which knows where it
+ends, while the whole-text regex refuses any comment.
+"""
+
+from __future__ import annotations
+
+import pytest
+from econsec.service.security.lexer import tokenize
+from econsec.service.sparql.query_shape import Lookup, Shape, is_streaming, lookup_form, query_shape, shape_of
+
+JAPAN = "<https://w3id.org/econsec/id/country/japan>"
+
+STREAMING = [
+    f"SELECT ?p ?o WHERE {{ {JAPAN} ?p ?o }}",
+    f"select * {{ {JAPAN} ?p ?o . }}",
+    "SELECT ?s ?p ?o WHERE { ?s ?p ?o } LIMIT 10",
+    'PREFIX rdfs: <http://www.w3.org/2000/01/rdf-schema#>\nSELECT ?s WHERE { ?s rdfs:label "Japan"@en }',
+    "PREFIX es: <https://w3id.org/econsec/ontology#> SELECT DISTINCT ?x WHERE { ?x a es:ExportControl } OFFSET 5 LIMIT 5",
+    f"ASK {{ {JAPAN} ?p ?o }}",
+    "SELECT ?s WHERE { ?s <https://w3id.org/econsec/ontology#value> 42 }",
+]
+
+ISOLATED = [
+    "SELECT * WHERE { ?a ?b ?c . ?d ?e ?f }",
+    "SELECT * WHERE { ?s ?p ?o } ORDER BY ?o",
+    "SELECT (COUNT(*) AS ?n) WHERE { ?s ?p ?o }",
+    "SELECT ?s WHERE { ?s ?p ?o } GROUP BY ?s",
+    "SELECT * WHERE { ?s <http://x/p>* ?o }",
+    "SELECT * WHERE { ?s ?p ?o FILTER(?o > 1) }",
+    "SELECT * WHERE { { SELECT * WHERE { ?s ?p ?o } ORDER BY ?s } }",
+    "SELECT * WHERE { SERVICE <http://example.org/sparql> { ?s ?p ?o } }",
+    "SELECT * FROM <http://g> WHERE { ?s ?p ?o }",
+    "CONSTRUCT WHERE { ?s ?p ?o }",
+    "DESCRIBE <http://x>",
+    'SELECT * WHERE { ?s ?p "a\\" } ORDER BY ?s . ?x ?y ?z" }',
+    "INSERT DATA { <http://a> <http://b> <http://c> }",
+]
+
+NOT_LOOKUPS = [
+    "SELECT DISTINCT ?p WHERE { ?s ?p ?o }",
+    "SELECT REDUCED ?p WHERE { ?s ?p ?o }",
+    "SELECT * WHERE { ?s ?p ?o } OFFSET 1000000",
+    "SELECT * WHERE { ?s ?p ?o } LIMIT 1 OFFSET 1000000",
+    "SELECT ?s WHERE { ?s ?p $s }",
+    "SELECT ?s WHERE { ?s ?s ?o }",
+    "SELECT * WHERE { ?s ?p ?o } ORDER BY ?o",
+    "SELECT * WHERE { GRAPH ?g { ?s ?p ?o } }",
+    "SELECT * WHERE { ?s <http://x/p>+ ?o }",
+]
+
+MORE = [
+    "SELECT * WHERE { ?s ?p -4.5 } LIMIT 3",
+    'SELECT * WHERE { ?s ?p "x"^^<http://www.w3.org/2001/XMLSchema#string> }',
+    "BASE <http://example.org/> SELECT * WHERE { <a> ?p ?o }",
+    "SELECT * WHERE { ?s ?p ?o } LIMIT 1234567890",
+    "SELECT * WHERE { ?s ?p ?o . ?s ?p ?o }",
+    "SELECT * WHERE { ?s ?p 'single quotes' }",
+    "SELECT * WHERE { ?s ?p ?o } LIMIT",
+    "SELECT WHERE { ?s ?p ?o }",
+    "ASK { ?s ?p ?o } LIMIT 1",
+]
+
+
+@pytest.mark.parametrize("query", STREAMING + ISOLATED + NOT_LOOKUPS + MORE)
+def test_token_shape_answers_as_the_regexes_do(query: str) -> None:
+    shape = shape_of(query)
+    assert (shape is not None) == is_streaming(query), "streaming: the two readings disagree"
+    lookup = lookup_form(query)
+    token_lookup = Lookup(shape.form, shape.limit) if shape is not None and shape.lookup else None
+    assert token_lookup == lookup, "lookup: the two readings disagree"
+
+
+@pytest.mark.parametrize("query", STREAMING)
+def test_single_pattern_queries_have_a_shape(query: str) -> None:
+    assert query_shape(tokenize(query)) is not None
+
+
+@pytest.mark.parametrize("query", ISOLATED)
+def test_anything_else_has_none(query: str) -> None:
+    assert query_shape(tokenize(query)) is None
+
+
+def test_a_comment_does_not_change_the_shape() -> None:
+    """The regex refuses every comment; the lexer reads past one, so the query keeps its shape."""
+    query = "SELECT * WHERE { ?s ?p ?o } # ORDER BY ?o"
+    assert not is_streaming(query)
+    assert shape_of(query) == Shape("SELECT", None, True)
+    commented = "# who\nPREFIX ex: <http://example.org/> # the vocabulary\nASK { ex:a ?p ?o } # done"
+    assert shape_of(commented) == Shape("ASK", None, True)
+
+
+def test_keywords_inside_strings_and_iris_do_not_count() -> None:
+    query = 'SELECT ?s WHERE { ?s <http://x/SERVICE> "ORDER BY ?o . ?x ?y ?z" } LIMIT 5'
+    assert shape_of(query) == Shape("SELECT", 5, True)
+
+
+def test_limit_and_lookup_flags() -> None:
+    assert shape_of("SELECT * WHERE { ?s ?p ?o } LIMIT 7") == Shape("SELECT", 7, True)
+    assert shape_of("SELECT DISTINCT * WHERE { ?s ?p ?o } LIMIT 7") == Shape("SELECT", 7, False)
+    assert shape_of("SELECT * WHERE { ?s ?p ?o } OFFSET 2") == Shape("SELECT", None, False)
+
+
+def test_long_or_unreadable_text_has_no_shape() -> None:
+    assert shape_of("SELECT * WHERE { ?s ?p ?o }" + " " * 10_000) is None
+    assert shape_of('SELECT * WHERE { ?s ?p "unterminated }') is None
