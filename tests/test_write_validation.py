@@ -144,8 +144,9 @@ def test_a_one_triple_write_on_a_big_store_validates_a_few_nodes(big_store: Embe
     report = validator.validate(overlay, overlay.delta)
     assert report.conforms
     assert report.focus_nodes == 1
-    # n5's statements (next, comment, the new label) and the link into it from n4
-    assert report.neighbourhood_triples == 4
+    # n5's statements (next, comment, the new label): no shape follows a link into n5 backwards
+    # (only es:hasCondition, es:recommends and owl:annotatedSource), so n4's link is not read
+    assert report.neighbourhood_triples == 3
 
 
 def test_a_one_triple_violation_on_a_big_store_is_reported_on_its_node(big_store: EmbeddedStore) -> None:
@@ -190,5 +191,57 @@ def test_apply_keeps_the_default_graph_the_merge_of_the_named_graphs(tmp_path: P
         store.apply(overlay.delta)
         assert store.triple_count() == 0
         assert store.record.written_since is not None and store.record.modified
+    finally:
+        store.close()
+
+
+# --- the neighbourhood follows the shapes ---------------------------------------------------
+
+TWO_LINKS_SHAPE = f"""@prefix sh: <http://www.w3.org/ns/shacl#> .
+@prefix es: <{ES}> .
+@prefix ex: <https://example.org/shapes#> .
+
+ex:MemberIsAPolityShape a sh:NodeShape ;
+    sh:targetClass es:Membership ;
+    sh:property [ sh:path ( es:member es:jurisdiction ) ; sh:maxCount 0 ;
+        sh:message "A membership's member is a polity, not a body that belongs to one." ] .
+"""
+
+
+def test_a_shape_that_reaches_two_links_away_is_checked_on_writes(tmp_path: Path) -> None:
+    shapes = tmp_path / "shapes.ttl"
+    shapes.write_text(TWO_LINKS_SHAPE, encoding="utf-8")
+    settings = Settings(data_dir=tmp_path / "data", build_dir=tmp_path / "no-build")
+    store = EmbeddedStore.open(settings)
+    graph = NamedNode("https://example.org/test/two-links")
+    agency, country = NamedNode(f"{ID}org/an-agency"), NamedNode(f"{ID}country/a-country")
+    rdf_type = NamedNode("http://www.w3.org/1999/02/22-rdf-syntax-ns#type")
+    try:
+        # already in the store, untouched by the write: the agency belongs to a country
+        store.store.add(Quad(agency, NamedNode(ES + "jurisdiction"), country, graph))
+        validator = WriteValidator.for_store(store, shapes)
+
+        def write_membership(member: NamedNode) -> Overlay:
+            overlay = Overlay(store)
+            record = NamedNode(f"{ID}membership/of-{member.value.rsplit('/', 1)[1]}")
+            overlay.insert(Quad(record, rdf_type, NamedNode(ES + "Membership"), graph))
+            overlay.insert(Quad(record, NamedNode(ES + "member"), member, graph))
+            return overlay
+
+        breaking = write_membership(agency)
+        report = validator.validate(breaking, breaking.delta)
+        assert not report.conforms, (
+            "the agency's es:jurisdiction, two links from the record, breaks the shape"
+        )
+        assert {v["focus_iri"] for v in report.violations} == {f"{ID}membership/of-an-agency"}
+        assert {v["path"] for v in report.violations} == {"es:member/es:jurisdiction"}
+        assert all("polity" in (v["message"] or "") for v in report.violations)
+        focus = validator.focus_nodes(breaking.delta)
+        assert any(
+            t.subject == agency and t.object == country for t in validator.neighbourhood(breaking, focus)
+        ), "the triple two links away is in the neighbourhood the shapes asked for"
+
+        fine = write_membership(country)  # a country has no jurisdiction: nothing two links away
+        assert validator.validate(fine, fine.delta).conforms
     finally:
         store.close()

@@ -13,7 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Annotated
 
-from econsec.graph.paths import RDFS_NS
+from econsec.graph.paths import RDFS_NS, sparql_prologue
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import JSONResponse, Response
 from pyoxigraph import NamedNode
@@ -30,8 +30,9 @@ router = APIRouter(tags=["Browser pages"])
 MAX_EDGES = 200
 _SKIPPED = ("passage/", "statement/")
 
-_EDGES = """
-PREFIX rdfs: <{rdfs}>
+_EDGES = (
+    sparql_prologue("rdfs")
+    + """
 SELECT DISTINCT ?outgoing ?p ?pLabel ?other ?otherLabel WHERE {{
   {{ GRAPH ?g {{ {this} ?p ?other }} BIND (true AS ?outgoing) }}
   UNION {{ GRAPH ?g {{ ?other ?p {this} }} BIND (false AS ?outgoing) }}
@@ -41,6 +42,7 @@ SELECT DISTINCT ?outgoing ?p ?pLabel ?other ?otherLabel WHERE {{
 }}
 ORDER BY ?p ?other
 """
+)
 
 
 class UnknownEntity(ServiceError):
@@ -66,7 +68,7 @@ def neighbourhood(
     ids = public_base + "id/"
     this = NamedNode(iri)  # checked by the caller; written by pyoxigraph, so always a valid IRI term
     inferred = NamedNode(public_base + "graph/inferred")
-    text = _EDGES.format(rdfs=RDFS_NS, this=this, ids='"' + ids.replace('"', "") + '"', inferred=inferred)
+    text = _EDGES.format(this=this, ids='"' + ids.replace('"', "") + '"', inferred=inferred)
     result = store.query(text)
     assert result.solutions is not None
     edges: list[Edge] = []

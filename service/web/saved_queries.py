@@ -33,7 +33,7 @@ from decimal import Decimal
 from typing import Annotated, Any, Literal
 from urllib.parse import quote, urlencode
 
-from econsec.graph.paths import BASE, PREFIXES
+from econsec.graph.paths import BASE, PREFIXES, sparql_prologue
 from econsec.queries import catalogue as query_catalogue
 from econsec.queries.catalogue import Parameter, ParameterError, SavedQuery
 from econsec.queries.execute import ResultTable, python_value
@@ -341,8 +341,9 @@ def _evaluate(
     return _Page(list(result.variables), chosen, len(solutions), pages, truncated, _page_links(req, pages))
 
 
-_SAME_KIND = """
-PREFIX rdfs: <http://www.w3.org/2000/01/rdf-schema#>
+_SAME_KIND = (
+    sparql_prologue("rdfs")
+    + """
 SELECT DISTINCT ?value (SAMPLE(?name) AS ?label) WHERE {{
   GRAPH ?g {{ {example} a ?kind }} FILTER (?g != {inferred})
   ?value a ?kind . FILTER (isIRI(?value))
@@ -350,6 +351,7 @@ SELECT DISTINCT ?value (SAMPLE(?name) AS ?label) WHERE {{
 }}
 GROUP BY ?value ORDER BY LCASE(STR(?label)) LIMIT 300
 """
+)
 
 
 def _suggestions(state: ServiceState, query: SavedQuery) -> dict[str, list[tuple[str, str]]]:
@@ -378,7 +380,7 @@ def _gallery(req: _Request, columns: Sequence[str]) -> html_pages.Gallery:
     """What the browser page adds to the table: the parameter form, the chart, the editor link."""
     state = service_state(req.http)
     root = str(req.http.scope.get("root_path", "")).rstrip("/")
-    chart = chart_for(req.query.name, columns)
+    chart = chart_for(req.query, columns)
     editor = pages.editor_text(req.query)
     return html_pages.Gallery(
         name=req.query.name,
@@ -667,7 +669,7 @@ def build_router(saved: Mapping[str, SavedQuery] | None = None) -> APIRouter:
                         e["description"],
                         [p["name"] for p in e["parameters"]],
                         e["tags"],
-                        (chart_for(e["name"], ()) or {}).get("kind"),
+                        (chart_for(saved[e["name"]], ()) or {}).get("kind"),
                     )
                     for e in entries
                 ),

@@ -16,7 +16,7 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass
 from typing import Annotated
 
-from econsec.graph.paths import RDFS_NS, SKOS_NS
+from econsec.graph.paths import sparql_prologue
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import JSONResponse, Response
 from pyoxigraph import Literal, NamedNode
@@ -35,20 +35,21 @@ MAX_RESULTS = 50
 #: kinds of node that are provenance rather than things a reader looks for
 _SKIPPED_KINDS = ("passage/", "statement/")
 
-_SEARCH = f"""
-PREFIX rdfs: <{RDFS_NS}>
-PREFIX skos: <{SKOS_NS}>
-SELECT ?needle ?base ?inferred ?entity ?matched ?label ?type ?typeLabel WHERE {{
-  {{ ?entity rdfs:label ?matched }} UNION {{ ?entity skos:altLabel ?matched }}
+_SEARCH = (
+    sparql_prologue("rdfs", "skos")
+    + """
+SELECT ?needle ?base ?inferred ?entity ?matched ?label ?type ?typeLabel WHERE {
+  { ?entity rdfs:label ?matched } UNION { ?entity skos:altLabel ?matched }
   FILTER (isIRI(?entity) && STRSTARTS(STR(?entity), ?base))
   FILTER (CONTAINS(LCASE(STR(?matched)), ?needle))
-  OPTIONAL {{ ?entity rdfs:label ?label . FILTER (LANG(?label) = "en") }}
-  OPTIONAL {{
-    GRAPH ?g {{ ?entity a ?type }} FILTER (?g != ?inferred)
-    OPTIONAL {{ ?type rdfs:label ?typeLabel . FILTER (LANG(?typeLabel) = "en" || LANG(?typeLabel) = "") }}
-  }}
-}}
+  OPTIONAL { ?entity rdfs:label ?label . FILTER (LANG(?label) = "en") }
+  OPTIONAL {
+    GRAPH ?g { ?entity a ?type } FILTER (?g != ?inferred)
+    OPTIONAL { ?type rdfs:label ?typeLabel . FILTER (LANG(?typeLabel) = "en" || LANG(?typeLabel) = "") }
+  }
+}
 """
+)
 
 
 @dataclass
