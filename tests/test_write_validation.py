@@ -24,6 +24,7 @@ from test_update import AUTH, TOKEN, dump, post_update, select
 
 ES = "https://w3id.org/econsec/ontology#"
 ID = "https://w3id.org/econsec/id/"
+RDF_TYPE = "http://www.w3.org/1999/02/22-rdf-syntax-ns#type"
 RDFS_LABEL = "http://www.w3.org/2000/01/rdf-schema#label"
 RDFS_COMMENT = "http://www.w3.org/2000/01/rdf-schema#comment"
 PREFIXES = f"""PREFIX es: <{ES}>
@@ -245,3 +246,22 @@ def test_a_shape_that_reaches_two_links_away_is_checked_on_writes(tmp_path: Path
         assert validator.validate(fine, fine.delta).conforms
     finally:
         store.close()
+
+
+def test_the_neighbourhood_is_derived_from_the_packaged_shapes() -> None:
+    """What write validation reads around a node comes from ontology/shapes.ttl, not a list in code."""
+    import rdflib
+    from econsec.graph.paths import shapes_file
+    from econsec.service.write.shape_paths import Step, reach_of_shapes
+
+    owl, prov, rdf = "http://www.w3.org/2002/07/owl#", "http://www.w3.org/ns/prov#", RDF_TYPE
+    paths = set(reach_of_shapes(rdflib.Graph().parse(shapes_file())).paths())
+    # a class target: the node's types; sh:class: the types of what it points to
+    assert (Step(rdf),) in paths and (Step(ES + "jurisdiction"), Step(rdf)) in paths
+    # the inverse path of the condition shape, and "somebody recommends it" from a SPARQL constraint
+    assert (Step(ES + "hasCondition", inverse=True),) in paths
+    assert (Step(ES + "recommends", inverse=True),) in paths
+    # the provenance constraint: the annotations about the node, and the types of their passages
+    assert (Step(owl + "annotatedSource", inverse=True), Step(prov + "wasDerivedFrom"), Step(rdf)) in paths
+    # ... read from the annotation, never backwards from a value (a hub with thousands of links in)
+    assert not any(Step(owl + "annotatedTarget", inverse=True) in path for path in paths)
