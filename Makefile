@@ -1,5 +1,8 @@
 # Two entry points: `make run` (build the graph, then serve it on http://127.0.0.1:8000) and `make test`.
 # Both set up .venv from nothing; the stamp file re-installs when pyproject.toml or the npm lock changes.
+# Both first check the system packages (scripts/system-packages.sh: Java, Node and npm, Chromium,
+# CJK fonts, python3-venv): installed when missing and we are root with apt, otherwise make stops at
+# once with the exact `sudo apt-get install ...` to run. Nothing is installed when nothing is missing.
 # The browser pages' assets (YASGUI, d3) come from the npm registry with `npm ci` into node_modules;
 # without npm the setup warns and goes on (the service runs; its pages say the assets are missing).
 PYTHON ?= python3
@@ -7,11 +10,15 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: setup build run test lint format clean
+.PHONY: system setup build run test lint format clean
 
-setup: $(STAMP)
+system:
+	@PYTHON=$(PYTHON) ./scripts/system-packages.sh
 
-$(STAMP): pyproject.toml package.json package-lock.json
+setup: system $(STAMP)
+
+# order-only: the system check runs first, but does not by itself re-install the venv
+$(STAMP): pyproject.toml package.json package-lock.json | system
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -e '.[dev]'
@@ -49,6 +56,7 @@ bench: build
 	$(BIN)/python -m bench.http_overhead
 	$(BIN)/python -m bench.analytical
 	$(BIN)/python -m bench.bulk_load
+	$(BIN)/python -m bench.load
 
 clean:
 	rm -rf build .pytest_cache

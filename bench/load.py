@@ -1,10 +1,13 @@
 """Load test: 32 locust users for 60 s on ``econsec serve`` over loopback; zero errors expected.
 
 ``python -m bench.load [--users 32] [--seconds 60]`` builds nothing: it serves ``build/`` (run
-``econsec build`` first) from a fresh data directory, runs ``bench/locustfile.py`` headless (the
-same mix as ``tests/test_load.py``: point lookups, entity pages, saved queries, editor queries,
-each user thinking 0.2-1 s between requests), and records requests, failures and latency
-percentiles per kind in ``results/load.json``. It stops by itself.
+``econsec build`` first) from a fresh data directory, runs ``bench/locustfile.py`` headless (point
+lookups, entity pages, saved queries, editor queries, each user thinking 0.2-1 s between
+requests), and records requests, failures and latency percentiles per kind in
+``results/load.json``. It stops by itself, and exits 1 when any request failed (every request of
+the mix must be answered without an error) or too few were made to count (fewer than 10 a
+second). It used to run for 20 s inside ``make test``; a load run measures the machine as much as
+the service, so it lives here, beside the other benchmarks (``make bench``).
 """
 
 from __future__ import annotations
@@ -87,6 +90,25 @@ def main() -> None:
             f"{kind['median_ms']} | {kind['p95_ms']} | {kind['p99_ms']} |"
         )
     print(f"written to {path}")
+    problems = outcome(result)
+    if problems:
+        raise SystemExit("load test failed: " + "; ".join(problems))
+
+
+def outcome(result: dict[str, object]) -> list[str]:
+    """What makes a load run a failure: failed requests of any kind, or too few requests to count."""
+    kinds: dict[str, dict[str, float]] = result["kinds"]  # type: ignore[assignment]
+    total = kinds.get("Aggregated", {"requests": 0, "failures": 0})
+    problems = [
+        f"{name}: {int(kind['failures'])} failed"
+        for name, kind in kinds.items()
+        if name != "Aggregated" and kind["failures"]
+    ]
+    if total["requests"] < 10 * int(result["seconds"]):  # type: ignore[call-overload]
+        problems.append(f"only {int(total['requests'])} requests in {result['seconds']} s")
+    if result["locust_exit"] != 0 and not problems:
+        problems.append(f"locust exited with {result['locust_exit']}")
+    return problems
 
 
 if __name__ == "__main__":

@@ -1,8 +1,7 @@
 """Locust load profile: researchers, analysts and linked-data clients on one service.
 
-Used two ways: ``tests/test_load.py`` runs it briefly at 32 users in ``make test`` and requires
-zero failed requests; ``bench/load.py`` runs it for 60 s and records the figures in
-``bench/RESULTS.md``. Each simulated user thinks between requests (0.2-1 s), as people and
+Run by ``bench/load.py`` (``make bench``): 60 s at 32 users, zero failed requests required, the
+figures recorded in ``bench/RESULTS.md``. Each simulated user thinks between requests (0.2-1 s), as people and
 polite clients do; the mix is point lookups (entity pages as RDF and DESCRIBE / SELECT by IRI),
 saved queries with parameters, and the kind of query the editor sends (counts per class, label
 search, a page of a sorted listing).

@@ -48,6 +48,7 @@ __all__ = [
     "shapes_file",
     "source_files",
     "sources_dir",
+    "sparql_prologue",
 ]
 
 # --- Our namespace -------------------------------------------------------------------------
@@ -169,6 +170,11 @@ PREFIXES: dict[str, str] = {
     "void": VOID_NS,
     "sd": SD_NS,
 }
+
+
+def sparql_prologue(*names: str) -> str:
+    """``PREFIX`` lines for query text, from :data:`PREFIXES` (the one list of vocabularies)."""
+    return "".join(f"PREFIX {name}: <{PREFIXES[name]}>\n" for name in names)
 
 
 # --- Packaged files ------------------------------------------------------------------------

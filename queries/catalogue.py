@@ -4,6 +4,19 @@ Adding a file to this folder adds a query; nothing else lists them. Parameters f
 a variable `?_name` is a plain literal parameter, `?_name_iri` an IRI, `?_name_integer` /
 `?_name_decimal` / `?_name_date` typed literals. Values are bound with pyoxigraph `substitutions`,
 never pasted into the query text.
+
+A query whose answer has a chart says so in its header, so the gallery needs no table of its own::
+
+    #+ chart:
+    #+   kind: bar                      # bar, timeline or network
+    #+   title: Public support for semiconductors
+    #+   category: countryLabel         # the chart's roles, each naming a result column
+    #+   values: [amount, shareOfGDP]
+    #+   titles: {amount: Total support}
+
+The roles of each kind are in :data:`CHART_ROLES`; a ``href`` / ``sourceHref`` / ``targetHref`` role
+names the IRI column whose page a mark links to. Queries without a ``chart`` entry still get one
+when their columns ask for it (``service/web/charts.py``).
 """
 
 from __future__ import annotations
@@ -12,7 +25,7 @@ import re
 from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal, cast
 
 import pyoxigraph as ox
 import yaml
@@ -22,6 +35,17 @@ _HEADER = re.compile(r"^#\+ ?(.*)$")
 _PARAMETER = re.compile(r"\?(_[A-Za-z][A-Za-z0-9]*(?:_(?:iri|integer|decimal|date))?)\b")
 _TYPES = ("iri", "integer", "decimal", "date")
 _XSD = "http://www.w3.org/2001/XMLSchema#"
+
+
+ChartKind = Literal["bar", "timeline", "network"]
+#: the roles each kind of chart takes, each naming a result column (``values``, ``category``: a list)
+CHART_ROLES: dict[str, frozenset[str]] = {
+    "bar": frozenset({"category", "values"}),
+    "timeline": frozenset({"date", "label", "group", "href"}),
+    "network": frozenset(
+        {"source", "sourceLabel", "sourceHref", "target", "targetLabel", "targetHref", "relation"}
+    ),
+}
 
 
 class QueryNotFound(LookupError):
@@ -68,6 +92,50 @@ class Parameter:
         return ox.Literal(value)
 
 
+class HeaderError(ValueError):
+    """A query file's header says something the catalogue cannot use (named with the file)."""
+
+    def __init__(self, name: str, message: str) -> None:
+        super().__init__(f"query '{name}': {message}")
+        self.name = name
+
+
+@dataclass(frozen=True)
+class Chart:
+    """The chart a query's answer is drawn as: its kind, its title, and which column plays which role."""
+
+    kind: ChartKind
+    title: str
+    #: role -> column name (or, for a bar chart's ``category`` and ``values``, a list of them)
+    roles: dict[str, str | tuple[str, ...]] = field(default_factory=dict)
+    #: column -> the title of its panel (bar charts with several ``values``)
+    titles: dict[str, str] = field(default_factory=dict)
+
+    @classmethod
+    def from_header(cls, name: str, data: Any) -> Chart:
+        """Read a ``chart`` header entry, refusing unknown kinds and roles (a typo would draw nothing)."""
+        if not isinstance(data, dict):
+            raise HeaderError(name, "chart must be a mapping with kind, title and the columns' roles")
+        entry = dict(data)
+        kind = entry.pop("kind", None)
+        if kind not in CHART_ROLES:
+            raise HeaderError(name, f"chart kind must be one of {sorted(CHART_ROLES)}, not {kind!r}")
+        title = str(entry.pop("title", name))
+        titles = entry.pop("titles", None) or {}
+        if not isinstance(titles, dict):
+            raise HeaderError(name, "chart titles must map columns to titles")
+        unknown = sorted(set(entry) - CHART_ROLES[kind])
+        if unknown:
+            raise HeaderError(
+                name, f"a {kind} chart has no role {unknown}; its roles: {sorted(CHART_ROLES[kind])}"
+            )
+        roles: dict[str, str | tuple[str, ...]] = {
+            role: tuple(str(c) for c in column) if isinstance(column, list) else str(column)
+            for role, column in entry.items()
+        }
+        return cls(cast(ChartKind, kind), title, roles, {str(k): str(v) for k, v in titles.items()})
+
+
 @dataclass(frozen=True)
 class SavedQuery:
     """A saved query and the metadata from its header."""
@@ -80,6 +148,7 @@ class SavedQuery:
     method: str = "GET"
     competency_question: int | None = None
     parameters: tuple[Parameter, ...] = field(default_factory=tuple)
+    chart: Chart | None = None
 
     def substitutions(self, values: dict[str, str] | None = None) -> dict[ox.Variable, ox.Term]:
         """Bind every parameter to the given value or its default; unknown names are refused."""
@@ -139,6 +208,7 @@ def parse(name: str, text: str) -> SavedQuery:
         method=str(header.get("method", "GET")).upper(),
         competency_question=header.get("competency_question"),
         parameters=tuple(parameters),
+        chart=Chart.from_header(name, header["chart"]) if header.get("chart") is not None else None,
     )
 
 

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import ipaddress
 import socket
-import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -589,12 +588,12 @@ def test_deeply_nested_service_fails_closed() -> None:
         check_request("SELECT * WHERE { " + inner + " }", ALLOWED, update=False)
 
 
-def test_many_services_are_inspected_quickly() -> None:
+def test_many_services_are_all_inspected() -> None:
+    # how fast is bench's business (no wall-clock assertion on a shared machine); here: every
+    # one of 200 SERVICE clauses is found, none lost in a long query
     clauses = " ".join(f"SERVICE <http://127.0.0.1:8001/sparql> {{ ?s{i} ?p ?o }}" for i in range(200))
-    started = time.perf_counter()
     targets = check_request(f"SELECT * WHERE {{ {clauses} }}", ALLOWED, update=False)
     assert len(targets) == 200
-    assert time.perf_counter() - started < 10
 
 
 # --------------------------------------------------------------------------------------------

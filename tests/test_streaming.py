@@ -38,7 +38,7 @@ def test_single_pattern_queries_stream(query: str) -> None:
         "SELECT * FROM <http://g> WHERE { ?s ?p ?o }",
         "CONSTRUCT WHERE { ?s ?p ?o }",
         "DESCRIBE <http://x>",
-        "SELECT * WHERE { ?s ?p ?o } # ORDER BY ?o",
+        "SELECT * WHERE { ?s ?p ?o } ORDER BY ?o # a comment changes nothing",
         "SELECT * WHERE { ?s ?p ?o OPTIONAL { ?o ?q ?r } }",
         'SELECT * WHERE { ?s ?p "a\\" } ORDER BY ?s . ?x ?y ?z" }',
         "INSERT DATA { <http://a> <http://b> <http://c> }",
@@ -46,3 +46,9 @@ def test_single_pattern_queries_stream(query: str) -> None:
 )
 def test_anything_else_is_isolated(query: str) -> None:
     assert not is_streaming(query)
+
+
+def test_a_comment_is_read_as_a_comment() -> None:
+    """The lexer knows where a comment ends: words in it neither isolate a query nor hide a clause."""
+    assert is_streaming("SELECT * WHERE { ?s ?p ?o } # ORDER BY ?o")
+    assert not is_streaming("SELECT * WHERE { ?s ?p ?o } # LIMIT 5\nORDER BY ?o")

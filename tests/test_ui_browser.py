@@ -159,7 +159,14 @@ def test_spending_and_dependence_bars_are_drawn(visit: Visit) -> None:
         float(w)
         for w in panels.nth(0).locator("rect.bar").evaluate_all("rs => rs.map(r => r.getAttribute('width'))")
     ]
-    assert max(widths) > 5 * min(widths) or len(set(widths)) > 1, "bar lengths follow the amounts"
+    data = json.loads(page.locator("#chart-data").text_content() or "{}")
+    amounts = [float(r["amount"]) for r in data["rows"] if r.get("amount") not in (None, "")]
+    assert len(amounts) == len(widths) == 4
+    assert len(set(amounts)) > 1, "the amounts differ, so the bars must"
+    # bars start at zero on a linear scale: each bar's share of the longest is its amount's share
+    for width, amount in zip(widths, amounts, strict=True):
+        expected = amount / max(amounts)
+        assert abs(width / max(widths) - expected) <= 0.01 + 1 / max(widths), (widths, amounts)
     page = visit.go("/queries/dependence-table")
     expect(page.locator("#chart svg rect.bar").first).to_be_visible()
 

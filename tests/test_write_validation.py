@@ -24,6 +24,7 @@ from test_update import AUTH, TOKEN, dump, post_update, select
 
 ES = "https://w3id.org/econsec/ontology#"
 ID = "https://w3id.org/econsec/id/"
+RDF_TYPE = "http://www.w3.org/1999/02/22-rdf-syntax-ns#type"
 RDFS_LABEL = "http://www.w3.org/2000/01/rdf-schema#label"
 RDFS_COMMENT = "http://www.w3.org/2000/01/rdf-schema#comment"
 PREFIXES = f"""PREFIX es: <{ES}>
@@ -144,8 +145,9 @@ def test_a_one_triple_write_on_a_big_store_validates_a_few_nodes(big_store: Embe
     report = validator.validate(overlay, overlay.delta)
     assert report.conforms
     assert report.focus_nodes == 1
-    # n5's statements (next, comment, the new label) and the link into it from n4
-    assert report.neighbourhood_triples == 4
+    # n5's statements (next, comment, the new label): no shape follows a link into n5 backwards
+    # (only es:hasCondition, es:recommends and owl:annotatedSource), so n4's link is not read
+    assert report.neighbourhood_triples == 3
 
 
 def test_a_one_triple_violation_on_a_big_store_is_reported_on_its_node(big_store: EmbeddedStore) -> None:
@@ -192,3 +194,74 @@ def test_apply_keeps_the_default_graph_the_merge_of_the_named_graphs(tmp_path: P
         assert store.record.written_since is not None and store.record.modified
     finally:
         store.close()
+
+
+# --- the neighbourhood follows the shapes ---------------------------------------------------
+
+TWO_LINKS_SHAPE = f"""@prefix sh: <http://www.w3.org/ns/shacl#> .
+@prefix es: <{ES}> .
+@prefix ex: <https://example.org/shapes#> .
+
+ex:MemberIsAPolityShape a sh:NodeShape ;
+    sh:targetClass es:Membership ;
+    sh:property [ sh:path ( es:member es:jurisdiction ) ; sh:maxCount 0 ;
+        sh:message "A membership's member is a polity, not a body that belongs to one." ] .
+"""
+
+
+def test_a_shape_that_reaches_two_links_away_is_checked_on_writes(tmp_path: Path) -> None:
+    shapes = tmp_path / "shapes.ttl"
+    shapes.write_text(TWO_LINKS_SHAPE, encoding="utf-8")
+    settings = Settings(data_dir=tmp_path / "data", build_dir=tmp_path / "no-build")
+    store = EmbeddedStore.open(settings)
+    graph = NamedNode("https://example.org/test/two-links")
+    agency, country = NamedNode(f"{ID}org/an-agency"), NamedNode(f"{ID}country/a-country")
+    rdf_type = NamedNode("http://www.w3.org/1999/02/22-rdf-syntax-ns#type")
+    try:
+        # already in the store, untouched by the write: the agency belongs to a country
+        store.store.add(Quad(agency, NamedNode(ES + "jurisdiction"), country, graph))
+        validator = WriteValidator.for_store(store, shapes)
+
+        def write_membership(member: NamedNode) -> Overlay:
+            overlay = Overlay(store)
+            record = NamedNode(f"{ID}membership/of-{member.value.rsplit('/', 1)[1]}")
+            overlay.insert(Quad(record, rdf_type, NamedNode(ES + "Membership"), graph))
+            overlay.insert(Quad(record, NamedNode(ES + "member"), member, graph))
+            return overlay
+
+        breaking = write_membership(agency)
+        report = validator.validate(breaking, breaking.delta)
+        assert not report.conforms, (
+            "the agency's es:jurisdiction, two links from the record, breaks the shape"
+        )
+        assert {v["focus_iri"] for v in report.violations} == {f"{ID}membership/of-an-agency"}
+        assert {v["path"] for v in report.violations} == {"es:member/es:jurisdiction"}
+        assert all("polity" in (v["message"] or "") for v in report.violations)
+        focus = validator.focus_nodes(breaking.delta)
+        assert any(
+            t.subject == agency and t.object == country for t in validator.neighbourhood(breaking, focus)
+        ), "the triple two links away is in the neighbourhood the shapes asked for"
+
+        fine = write_membership(country)  # a country has no jurisdiction: nothing two links away
+        assert validator.validate(fine, fine.delta).conforms
+    finally:
+        store.close()
+
+
+def test_the_neighbourhood_is_derived_from_the_packaged_shapes() -> None:
+    """What write validation reads around a node comes from ontology/shapes.ttl, not a list in code."""
+    import rdflib
+    from econsec.graph.paths import shapes_file
+    from econsec.service.write.shape_paths import Step, reach_of_shapes
+
+    owl, prov, rdf = "http://www.w3.org/2002/07/owl#", "http://www.w3.org/ns/prov#", RDF_TYPE
+    paths = set(reach_of_shapes(rdflib.Graph().parse(shapes_file())).paths())
+    # a class target: the node's types; sh:class: the types of what it points to
+    assert (Step(rdf),) in paths and (Step(ES + "jurisdiction"), Step(rdf)) in paths
+    # the inverse path of the condition shape, and "somebody recommends it" from a SPARQL constraint
+    assert (Step(ES + "hasCondition", inverse=True),) in paths
+    assert (Step(ES + "recommends", inverse=True),) in paths
+    # the provenance constraint: the annotations about the node, and the types of their passages
+    assert (Step(owl + "annotatedSource", inverse=True), Step(prov + "wasDerivedFrom"), Step(rdf)) in paths
+    # ... read from the annotation, never backwards from a value (a hub with thousands of links in)
+    assert not any(Step(owl + "annotatedTarget", inverse=True) in path for path in paths)

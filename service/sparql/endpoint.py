@@ -45,7 +45,7 @@ from ..web import pages
 from . import graph_store, update
 from .formats import FORMATS, Format, check_acceptable, negotiate
 from .lookup import answer_lookup
-from .query_shape import is_streaming, lookup_form
+from .query_shape import Lookup, shape_of
 from .service_description import describe_service
 from .writers import Payload
 
@@ -121,7 +121,8 @@ async def _answer(state: ServiceState, req: QueryRequest) -> Response:
             checked = guard(req.query)
         return checked
 
-    lookup = None if req.dataset else lookup_form(req.query)
+    shape = shape_of(req.query)  # read once: which of the three executors may answer
+    lookup = None if req.dataset or shape is None or not shape.lookup else Lookup(shape.form, shape.limit)
     if lookup is not None and isinstance(store, EmbeddedStore):
         kind = ResultKind.BOOLEAN if lookup.form == "ASK" else ResultKind.SOLUTIONS
         fmt = negotiate(kind, req.accept, req.format)
@@ -136,7 +137,7 @@ async def _answer(state: ServiceState, req: QueryRequest) -> Response:
             return Response(body, media_type=fmt.content_type, headers={"Vary": "Accept"})
         # declined (more rows than the budget, a format the engine does not write): the thread path
 
-    if workers is not None and not is_streaming(req.query):
+    if workers is not None and shape is None:
         # a worker process that is killed at the deadline (isolation.py); queries that stream by
         # construction (one triple pattern) stay on a thread, where the per-row check stops them
 

@@ -1,79 +1,70 @@
 """Which chart a saved query's answer gets in the gallery, and which columns it is drawn from.
 
-The charts themselves are drawn in the browser (``service/web/static/charts.js``, with d3); this
-table only says what to draw. Queries named here get the chart their data was written for;
-any other query gets one when its columns ask for it (a ``date`` and a ``label`` make a
-timeline, ``from`` and ``to`` a network), so a new ``.rq`` file with such columns is charted
-without a code change.
+The charts themselves are drawn in the browser (``service/web/static/charts.js``, with d3). What
+to draw is data: a query names its chart in its header (``#+ chart:``, read by
+``queries/catalogue.py`` into a :class:`~econsec.queries.catalogue.Chart`). Any other query gets
+one when its columns ask for it (a ``date`` and a ``label`` make a timeline, ``from`` and ``to`` a
+network), so a new ``.rq`` file with such columns is charted without a header entry either. This
+module only turns a chart into the specification the script reads.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from typing import Any
 
-__all__ = ["CHARTS", "HREF_SUFFIX", "chart_for"]
+from econsec.queries.catalogue import Chart, SavedQuery
+
+__all__ = ["HREF_SUFFIX", "chart_for", "spec"]
 
 #: an IRI column ``c`` under the public base also gets ``c + HREF_SUFFIX``: its page here
 HREF_SUFFIX = "__href"
-
-_TIMELINE = {
-    "kind": "timeline",
-    "date": "date",
-    "label": "label",
-    "group": "kind",
-    "href": "item" + HREF_SUFFIX,
-}
-_NETWORK = {
-    "kind": "network",
-    "source": "from",
-    "sourceLabel": "fromLabel",
-    "sourceHref": "from" + HREF_SUFFIX,
-    "target": "to",
-    "targetLabel": "toLabel",
-    "targetHref": "to" + HREF_SUFFIX,
-    "relation": "relation",
-}
-
-CHARTS: dict[str, dict[str, Any]] = {
-    "cq15-timeline": {**_TIMELINE, "title": "Timeline of dated instruments and events"},
-    "cq08-semiconductor-spending": {
-        "kind": "bar",
-        "title": "Public support for semiconductors",
-        "category": "countryLabel",
-        "values": ["amount", "shareOfGDP"],
-        "titles": {
-            "amount": "Total support, in the currency chosen above",
-            "shareOfGDP": "Support as a share of GDP (per cent)",
-        },
-    },
-    "actor-network": {**_NETWORK, "title": "Who is member of, convenes, backs or partners with whom"},
-    "dependence-table": {
-        "kind": "bar",
-        "title": "Dependence on one supplier, by material and importer",
-        "category": ["materialLabel", "importerLabel", "supplierLabel"],
-        "values": ["share"],
-        "titles": {"share": "Share from the supplier (per cent, as the source gives it)"},
-    },
-    "cq04-dependence": {
-        "kind": "bar",
-        "title": "What the importer depends on, and on whom",
-        "category": ["materialLabel", "supplierLabel"],
-        "values": ["share"],
-        "titles": {"share": "Share from the supplier (per cent, as the source gives it)"},
-    },
-}
+#: roles that name an IRI column whose page a mark links to (the script reads the page column)
+_LINK_ROLES = frozenset({"href", "sourceHref", "targetHref"})
 
 
-def chart_for(name: str, columns: Sequence[str]) -> Mapping[str, Any] | None:
-    """The chart for saved query ``name`` with these result columns, or None for a table only."""
-    if name in CHARTS:
-        return CHARTS[name]
+def spec(chart: Chart) -> dict[str, Any]:
+    """The specification ``charts.js`` draws from: kind, title, the column of each role, panel titles."""
+    drawn: dict[str, Any] = {"kind": chart.kind, "title": chart.title}
+    for role, column in chart.roles.items():
+        if role in _LINK_ROLES and isinstance(column, str):
+            drawn[role] = column + HREF_SUFFIX
+        else:
+            drawn[role] = list(column) if isinstance(column, tuple) else column
+    if chart.titles:
+        drawn["titles"] = dict(chart.titles)
+    return drawn
+
+
+def _from_columns(columns: Sequence[str]) -> Chart | None:
+    """The chart a query without a header entry gets from its result columns, if any."""
     present = set(columns)
     if {"date", "label"} <= present:
-        group = "kind" if "kind" in present else None
-        href = next((c + HREF_SUFFIX for c in columns if c not in ("date", "label", "kind")), None)
-        return {**_TIMELINE, "group": group, "href": href, "title": "Timeline"}
+        roles: dict[str, str | tuple[str, ...]] = {"date": "date", "label": "label"}
+        if "kind" in present:
+            roles["group"] = "kind"
+        link = next((c for c in columns if c not in ("date", "label", "kind")), None)
+        if link is not None:
+            roles["href"] = link
+        return Chart("timeline", "Timeline", roles)
     if {"from", "to"} <= present:
-        return {**_NETWORK, "title": "Network"}
+        return Chart(
+            "network",
+            "Network",
+            {
+                "source": "from",
+                "sourceLabel": "fromLabel",
+                "sourceHref": "from",
+                "target": "to",
+                "targetLabel": "toLabel",
+                "targetHref": "to",
+                "relation": "relation",
+            },
+        )
     return None
+
+
+def chart_for(query: SavedQuery, columns: Sequence[str]) -> dict[str, Any] | None:
+    """The chart specification for ``query`` with these result columns, or None for a table only."""
+    chart = query.chart or _from_columns(columns)
+    return spec(chart) if chart is not None else None

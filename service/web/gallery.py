@@ -3,7 +3,7 @@
 One query's page holds its description, a form for its parameters (a drop-down where the
 values are enumerated), the answer as a captioned table with column headers, page links,
 download links, the query text with a link that opens it in the editor, and a chart when the
-data asks for one (``service/web/charts.py``). Templates are Jinja2 with autoescaping on
+data asks for one (the query header's ``chart``, or its columns: ``service/web/charts.py``). Templates are Jinja2 with autoescaping on
 (``query.html``, ``gallery.html``), so every value from the graph or the request is escaped.
 """
 

@@ -344,7 +344,7 @@ def _gallery(req: _Request, columns: Sequence[str]) -> html_pages.Gallery:
     """What the browser page adds to the table: the parameter form, the chart, the editor link."""
     state = service_state(req.http)
     root = root_path(req.http)
-    chart = chart_for(req.query.name, columns)
+    chart = chart_for(req.query, columns)
     editor = pages.editor_text(req.query)
     return html_pages.Gallery(
         name=req.query.name,
@@ -633,7 +633,7 @@ def build_router(saved: Mapping[str, SavedQuery] | None = None) -> APIRouter:
                         e["description"],
                         [p["name"] for p in e["parameters"]],
                         e["tags"],
-                        (chart_for(e["name"], ()) or {}).get("kind"),
+                        (chart_for(saved[e["name"]], ()) or {}).get("kind"),
                     )
                     for e in entries
                 ),

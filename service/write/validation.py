@@ -11,21 +11,24 @@ the size of the change. So:
 2. **A neighbourhood** of the focus nodes is read from the store *as the write would leave it*
    (an :class:`~.overlay.Overlay`), from the asserted graphs only, as the build validates (the
    inferred and ontology graphs are left out, the ontology is added whole, as in
-   ``graph/validate.py``). Around each focus node it holds what the shapes look at:
-   its statements; the types of the nodes it points to (``sh:class``, undeclared references) and
-   the statements of blank nodes it points to; the statements pointing at it (inverse paths,
-   "somebody recommends it") with the types of their subjects; and the provenance annotations
-   about it (``owl:Axiom`` nodes with ``owl:annotatedSource`` = the node) with the types of the
-   passages they cite. The size of this graph follows the degree of the focus nodes, not the size
-   of the store.
+   ``graph/validate.py``). It holds exactly the triples the shapes' paths reach from each focus
+   node, derived from the shapes file (``shape_paths.py``): the targets (types, ``targetSubjectsOf``
+   ...), every ``sh:path`` (sequences, inverse and repeated paths, ``sh:node`` / ``sh:property``
+   nesting), the types ``sh:class`` checks, and the triple patterns of the SPARQL targets and
+   constraints (so, with today's shapes: the node's statements, the types of what it points to,
+   the links that recommend it or give it a condition, its provenance annotations and the types of
+   the passages they cite). A new shape that reaches two links away is checked two links away with
+   no change here. The size of this graph follows the degree of the focus nodes along those paths,
+   not the size of the store.
 3. pySHACL validates that small graph (SPARQL constraints on pyoxigraph through oxrdflib, as the
    build does) and only results whose focus node is one of ours count: a neighbour is only
    partly present, so what it seems to lack is not its fault. ``sh:Violation`` blocks the
    write; warnings are counted and let through.
 
-Known limit: effects two links away are not re-checked. Removing ``es:Passage`` from a passage's
-types, for instance, makes the claims it supports unattributed, but those claims are not focus
-nodes of that write (the passage is). The next full ``econsec build`` validation still sees it.
+Known limit: the focus nodes are still the nodes the write touches, so a node whose paths reach
+a changed triple from afar is not re-checked. Removing ``es:Passage`` from a passage's types, for
+instance, makes the claims it supports unattributed, but those claims are not focus nodes of that
+write (the passage is). The next full ``econsec build`` validation still sees it.
 """
 
 from __future__ import annotations
@@ -35,6 +38,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import rdflib
+import rdflib.collection
 from econsec.graph.corpus import SHACL_DATA_GRAPH, to_oxrdflib_graph
 from econsec.graph.paths import G_INFERRED, G_ONTOLOGY, OWL_NS, RDF_NS, RDFS_NS, XSD_NS, Vocab, shapes_file
 from econsec.graph.validate import compact
@@ -43,6 +47,7 @@ from rdflib.namespace import RDF, SH
 
 from ..store.base import WriteDelta
 from .overlay import QuadSource
+from .shape_paths import Reach, Step, reach_of_shapes
 
 __all__ = ["WriteReport", "WriteValidator"]
 
@@ -53,8 +58,6 @@ _VOCABULARY_LINKS = frozenset(
     {Vocab.rdf_type, Vocab.owl_annotatedProperty, Vocab.rdfs_subClassOf, Vocab.rdfs_subPropertyOf}
 )
 _VOCABULARY_NAMESPACES = (RDF_NS, RDFS_NS, OWL_NS, XSD_NS, str(SH))
-#: links into a node that the shapes never follow backwards, and that every hub has thousands of
-_SKIP_INCOMING = frozenset({Vocab.rdf_type, Vocab.owl_annotatedTarget, Vocab.prov_wasDerivedFrom})
 
 
 @dataclass
@@ -83,6 +86,10 @@ def _path_text(report: rdflib.Graph, node: rdflib.term.Node | None) -> str | Non
     inverse = _first(report, node, SH.inversePath)
     if inverse is not None:
         return "^" + (_path_text(report, inverse) or "?")
+    if _first(report, node, RDF.first) is not None:  # a sequence path
+        return "/".join(
+            _path_text(report, step) or "?" for step in rdflib.collection.Collection(report, node)
+        )
     return str(node)
 
 
@@ -97,6 +104,8 @@ class WriteValidator:
         if path.is_file():
             self.shapes = rdflib.Graph()
             self.shapes.parse(path, format="turtle")
+        #: what the shapes read around a focus node, derived from them (``shape_paths.py``)
+        self.reach = reach_of_shapes(self.shapes) if self.shapes is not None else Reach()
 
     @classmethod
     def for_store(cls, source: QuadSource, shapes_path: Path | None = None) -> WriteValidator:
@@ -124,35 +133,75 @@ class WriteValidator:
         return nodes
 
     def neighbourhood(self, after: QuadSource, focus: set[NamedNode | BlankNode]) -> set[Triple]:
-        """The asserted statements around ``focus`` that the shapes read, in the store after the write."""
+        """The asserted statements the shapes' paths reach from ``focus``, in the store after the write."""
         triples: set[Triple] = set()
+        #: each node's statements are read once, however many of the shapes' steps start from it
+        outgoing: dict[NamedNode | BlankNode, list[Triple]] = {}
 
-        def asserted(quads: Iterable[Quad]) -> Iterable[Triple]:
-            return (q.triple for q in quads if q.graph_name not in _NOT_ASSERTED)
+        def asserted(quads: Iterable[Quad]) -> list[Triple]:
+            return [q.triple for q in quads if q.graph_name not in _NOT_ASSERTED]
 
-        def types(node: object) -> None:
-            if isinstance(node, NamedNode | BlankNode) and node not in self.vocabulary:
-                triples.update(asserted(after.quads(node, Vocab.rdf_type)))
+        def read(node: NamedNode | BlankNode, step: Step) -> list[Triple]:
+            if step.inverse:
+                predicate = None if step.predicate is None else NamedNode(step.predicate)
+                return asserted(after.quads(None, predicate, node))
+            if node not in outgoing:
+                outgoing[node] = asserted(after.quads(node))
+            if step.predicate is None:
+                return outgoing[node]
+            return [t for t in outgoing[node] if t.predicate.value == step.predicate]
 
-        def statements(node: NamedNode | BlankNode) -> list[Triple]:
-            found = list(asserted(after.quads(node)))
-            triples.update(found)
-            return found
+        def follow(nodes: set[NamedNode | BlankNode], step: Step) -> set[NamedNode | BlankNode]:
+            """Read one step from every node; the nodes at the other end (vocabulary stops the walk)."""
+            found: set[NamedNode | BlankNode] = set()
+            frontier, seen = set(nodes), set(nodes)
+            while frontier:
+                reached: set[NamedNode | BlankNode] = set()
+                for node in frontier:
+                    statements = read(node, step)
+                    triples.update(statements)
+                    ends = (t.subject if step.inverse else t.object for t in statements)
+                    reached.update(
+                        e for e in ends if isinstance(e, NamedNode | BlankNode) and e not in self.vocabulary
+                    )
+                found |= reached
+                # a repeated step (zero or more times) goes on from what it reached, each node once
+                frontier = reached - seen if step.repeat else set()
+                seen |= reached
+            return found | (nodes if step.repeat else set())
 
-        for node in focus:
-            for triple in statements(node):
-                types(triple.object)
-                if isinstance(triple.object, BlankNode):
-                    statements(triple.object)
-            for triple in list(asserted(after.quads(None, None, node))):
-                if triple.predicate in _SKIP_INCOMING:
+        def walk(nodes: set[NamedNode | BlankNode], reach: Reach) -> None:
+            # single steps are taken together: each node's statements (and, when several backward
+            # steps start here, the links into it) are read once and sorted to the steps whose
+            # predicate they have; a shapes file has dozens of paths, a node a few statements
+            single = [s for s in reach.steps if not s.repeat]
+            ends: dict[Step, set[NamedNode | BlankNode]] = {}
+            for inverse in (False, True):
+                steps = [s for s in single if s.inverse == inverse]
+                if not steps:
                     continue
-                triples.add(triple)
-                types(triple.subject)
-                if triple.predicate == Vocab.owl_annotatedSource:  # a provenance annotation about node
-                    for annotation in statements(triple.subject):  # type: ignore[arg-type]
-                        if annotation.predicate == Vocab.prov_wasDerivedFrom:
-                            types(annotation.object)
+                by_predicate: dict[str | None, list[Step]] = {}
+                for step in steps:
+                    by_predicate.setdefault(step.predicate, []).append(step)
+                wildcard = by_predicate.get(None, [])
+                together = not inverse or wildcard or len(by_predicate) > 1
+                for node in nodes:
+                    statements = read(node, Step(None, inverse)) if together else read(node, steps[0])
+                    for triple in statements:
+                        matched = by_predicate.get(triple.predicate.value)
+                        if matched is None and not wildcard:
+                            continue
+                        triples.add(triple)
+                        end = triple.subject if inverse else triple.object
+                        if isinstance(end, NamedNode | BlankNode) and end not in self.vocabulary:
+                            for step in (*(matched or ()), *wildcard):
+                                ends.setdefault(step, set()).add(end)
+            for step, subtree in reach.steps.items():
+                reached = follow(nodes, step) if step.repeat else ends.get(step, set())
+                if subtree.steps and reached:
+                    walk(reached, subtree)
+
+        walk(set(focus), self.reach)
         return triples
 
     def validate(self, after: QuadSource, delta: WriteDelta) -> WriteReport:
