@@ -25,7 +25,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-from econsec.graph.paths import PREFIXES
+from econsec.graph.paths import PREFIXES, sparql_prologue
 from econsec.graph.stats import INSTANCES_PER_CLASS, instances_per_class, triples_per_graph
 from econsec.graph.void import read_build_info
 from econsec.queries import catalogue as query_catalogue
@@ -349,7 +349,7 @@ def editor_page(request: Request, state: ServiceState) -> HTMLResponse:
     assets = assets_of(state.settings)
     missing = assets.missing(*EDITOR_ASSETS)
     endpoint = str(request.url.replace(query=None, fragment=None))
-    starter = "".join(f"PREFIX {p}: <{PREFIXES[p]}>\n" for p in _STARTER_PREFIXES if p in PREFIXES)
+    starter = sparql_prologue(*(p for p in _STARTER_PREFIXES if p in PREFIXES))
     config = {
         "endpoint": endpoint,
         "prefixes": PREFIXES,
