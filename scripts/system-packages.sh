@@ -6,6 +6,7 @@
 #   Chromium       chromium chromium-driver  the browser tests (Playwright drives /usr/bin/chromium)
 #   CJK fonts      fonts-noto-cjk         Japanese and Chinese labels in the browser tests' pages
 #   venv           python3-venv           `make setup` creates .venv
+#   Virtuoso 7     virtuoso-opensource    the second engine behind remote mode in the tests (virtuoso-t, isql-vt)
 #
 # Nothing is missing: exits at once (no apt-get update). Something is missing and we are root with
 # apt: installs it. Otherwise: stops with the exact command to run. ECONSEC_UID overrides `id -u`
@@ -19,6 +20,7 @@ command -v java >/dev/null 2>&1 || missing+=(default-jre-headless)
 [ -x /usr/bin/chromedriver ] || missing+=(chromium-driver)
 { command -v fc-list >/dev/null 2>&1 && fc-list :lang=ja 2>/dev/null | grep -q .; } || missing+=(fonts-noto-cjk)
 "${PYTHON:-python3}" -c 'import venv, ensurepip' >/dev/null 2>&1 || missing+=(python3-venv)
+{ command -v virtuoso-t >/dev/null 2>&1 && command -v isql-vt >/dev/null 2>&1; } || missing+=(virtuoso-opensource)
 
 [ ${#missing[@]} -eq 0 ] && exit 0
 

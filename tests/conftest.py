@@ -17,6 +17,7 @@ do not depend on what the curators are adding to the real graph.
 from __future__ import annotations
 
 import os
+import shutil
 import socket
 import subprocess
 import sys
@@ -289,3 +290,111 @@ def service_factory(built: BuildResult, tmp_path: Path) -> Iterator[Callable[...
     yield factory
     for service in started:
         service.stop()
+
+
+# --- a second SPARQL engine: OpenLink Virtuoso 7 on loopback ------------------------------------
+
+VIRTUOSO_INI = """\
+[Database]
+DatabaseFile       = {db}/virtuoso.db
+ErrorLogFile       = {db}/virtuoso.log
+LockFile           = {db}/virtuoso.lck
+TransactionFile    = {db}/virtuoso.trx
+xa_persistent_file = {db}/virtuoso.pxa
+ErrorLogLevel      = 7
+FileExtend         = 200
+Striping           = 0
+TempStorage        = TempDatabase
+[TempDatabase]
+DatabaseFile       = {db}/virtuoso-temp.db
+TransactionFile    = {db}/virtuoso-temp.trx
+Striping           = 0
+[Parameters]
+ServerPort         = 127.0.0.1:{isql}
+DisableUnixSocket  = 1
+MaxClientConnections = 10
+CheckpointInterval = 60
+CaseMode           = 2
+DirsAllowed        = .
+NumberOfBuffers    = 10000
+MaxDirtyBuffers    = 6000
+[HTTPServer]
+ServerPort         = 127.0.0.1:{http}
+ServerRoot         = {db}
+MaxClientConnections = 10
+ServerThreads      = 10
+Charset            = UTF-8
+EnabledGzipContent = 0
+[SPARQL]
+; the packaged default (10,000) silently truncates larger answers
+ResultSetMaxRows   = 1000000
+MaxQueryExecutionTime = 120
+"""
+
+
+@dataclass
+class VirtuosoServer:
+    """A ``virtuoso-t`` process of the test session's own, its SPARQL endpoint open for update."""
+
+    url: str
+    process: subprocess.Popen[bytes]
+    log: Path
+
+    @property
+    def query(self) -> str:
+        return self.url + "/sparql"
+
+    @property
+    def update(self) -> str:
+        return self.url + "/sparql"
+
+
+@pytest.fixture(scope="session")
+def virtuoso(tmp_path_factory: pytest.TempPathFactory) -> Iterator[VirtuosoServer]:
+    """OpenLink Virtuoso 7 (Debian's ``virtuoso-opensource``) with its own database folder and ports,
+    anonymous SPARQL update granted (``GRANT SPARQL_UPDATE TO "SPARQL"``) as the issue's setup has it."""
+    binary, isql = shutil.which("virtuoso-t"), shutil.which("isql-vt")
+    if binary is None or isql is None:
+        pytest.fail(
+            "Virtuoso is missing: run `make setup` (scripts/system-packages.sh installs virtuoso-opensource)"
+        )
+    db = tmp_path_factory.mktemp("virtuoso")
+    http_port, isql_port = _free_port(), _free_port()
+    (db / "virtuoso.ini").write_text(VIRTUOSO_INI.format(db=db, isql=isql_port, http=http_port))
+    log = db / "stdout.log"
+    with log.open("wb") as out:
+        process = subprocess.Popen(
+            [binary, "+foreground", "+configfile", str(db / "virtuoso.ini")],
+            cwd=db,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+        )
+    server = VirtuosoServer(f"http://127.0.0.1:{http_port}", process, log)
+    for _ in range(1200):  # a fresh database is created on first start: up to two minutes
+        if process.poll() is not None:
+            break
+        try:
+            if httpx.get(server.query, params={"query": "ASK {}"}, timeout=2).status_code == 200:
+                break
+        except httpx.TransportError:
+            pass
+        time.sleep(0.1)
+    else:
+        process.kill()
+        pytest.fail("virtuoso-t did not start:\n" + log.read_text(errors="replace"), pytrace=False)
+    if process.poll() is not None:
+        pytest.fail("virtuoso-t stopped:\n" + log.read_text(errors="replace"), pytrace=False)
+    grant = subprocess.run(
+        [isql, f"127.0.0.1:{isql_port}", "dba", "dba", 'exec=GRANT SPARQL_UPDATE TO "SPARQL";'],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert grant.returncode == 0, grant.stdout + grant.stderr
+    yield server
+    process.terminate()
+    try:
+        process.wait(timeout=60)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait(timeout=20)

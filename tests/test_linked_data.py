@@ -529,7 +529,7 @@ def test_every_kind_of_iri_in_the_graph_dereferences(sparql_service: RunningServ
 
 # the remote-mode fixtures (a real `oxigraph serve`, filled by `econsec publish`, served by
 # `econsec serve --store-query`): started once for this module
-oxigraph = remote_mode.oxigraph
+store_server = remote_mode.store_server
 published = remote_mode.published
 remote_service = remote_mode.remote_service
 

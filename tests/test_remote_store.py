@@ -1,9 +1,11 @@
-"""Remote mode against a real ``oxigraph serve``: publish the build, serve it, get the same answers.
+"""Remote mode against two real engines: publish the build, serve it, get the same answers.
 
-The fixture starts the Oxigraph server from the ``oxigraph`` package on a loopback port,
-``econsec publish`` fills it with SPARQL Update only, and ``econsec serve --store-query`` puts
-the service in front of it. Answers are compared with the embedded store's, saved query by saved
-query, so the two backends are held to one behaviour.
+Every test here runs on both stores: ``oxigraph serve`` (the Oxigraph server from the ``oxigraph``
+package, the same engine as the embedded store) and OpenLink Virtuoso 7 (the session's
+``virtuoso`` fixture in conftest.py, a different engine with a different idea of the default
+graph, of blank nodes and of request sizes). ``econsec publish`` fills each with SPARQL Update
+only, and ``econsec serve --store-query`` puts the service in front of it. Answers are compared
+with the embedded store's, saved query by saved query, so the backends are held to one behaviour.
 """
 
 from __future__ import annotations
@@ -19,11 +21,11 @@ from pathlib import Path
 import httpx
 import pyoxigraph as ox
 import pytest
-from conftest import BuildResult, RunningService, _free_port, start_service
+from conftest import BuildResult, RunningService, VirtuosoServer, _free_port, start_service
 from econsec.queries import catalogue
 from econsec.service.errors import BadRequest, QuerySyntaxError, StoreError
 from econsec.service.store.binding import bind_values, outer_group_start
-from econsec.service.store.remote import RemoteStore, void_graph
+from econsec.service.store.remote import Engine, RemoteStore, union_graph, void_graph
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from SPARQLWrapper import JSON, SPARQLWrapper
@@ -33,28 +35,25 @@ OXIGRAPH = shutil.which("oxigraph", path=str(Path(sys.executable).parent)) or sh
 
 
 @dataclass
-class OxigraphServer:
-    url: str
-    process: subprocess.Popen[bytes]
+class StoreServer:
+    """A SPARQL store the tests publish to: its endpoints, and how to ask its default graph."""
 
-    @property
-    def query(self) -> str:
-        return self.url + "/query"
-
-    @property
-    def update(self) -> str:
-        return self.url + "/update"
+    name: str
+    query: str
+    update: str
+    #: protocol parameters that make a direct query see the default graph the service serves
+    default_graph: dict[str, str]
 
 
-@pytest.fixture(scope="module")
-def oxigraph(tmp_path_factory: pytest.TempPathFactory) -> Iterator[OxigraphServer]:
+def _start_oxigraph(tmp_path_factory: pytest.TempPathFactory) -> Iterator[StoreServer]:
     if OXIGRAPH is None:
         pytest.fail("the oxigraph server binary is missing: install the dev extras (pip install -e '.[dev]')")
     port = _free_port()
     location = tmp_path_factory.mktemp("oxigraph-server")
     command = [OXIGRAPH, "serve", "--location", str(location), "--bind", f"127.0.0.1:{port}"]
     process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    server = OxigraphServer(f"http://127.0.0.1:{port}", process)
+    url = f"http://127.0.0.1:{port}"
+    server = StoreServer("oxigraph", url + "/query", url + "/update", {})
     for _ in range(300):
         try:
             if httpx.get(server.query, params={"query": "ASK {}"}, timeout=2).status_code == 200:
@@ -69,19 +68,31 @@ def oxigraph(tmp_path_factory: pytest.TempPathFactory) -> Iterator[OxigraphServe
     process.wait(timeout=20)
 
 
+@pytest.fixture(scope="module", params=["oxigraph", "virtuoso"])
+def store_server(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[StoreServer]:
+    """Each engine in turn: a fresh ``oxigraph serve``, or the session's Virtuoso."""
+    if request.param == "oxigraph":
+        yield from _start_oxigraph(tmp_path_factory)
+        return
+    virtuoso: VirtuosoServer = request.getfixturevalue("virtuoso")
+    yield StoreServer("virtuoso", virtuoso.query, virtuoso.update, {"default-graph-uri": union_graph(BASE)})
+
+
 def _econsec(*args: str) -> subprocess.CompletedProcess[str]:
     command = [sys.executable, "-m", "econsec.service.cli", *args]
     return subprocess.run(command, capture_output=True, text=True, timeout=600)
 
 
 @pytest.fixture(scope="module")
-def published(oxigraph: OxigraphServer, built: BuildResult) -> subprocess.CompletedProcess[str]:
+def published(store_server: StoreServer, built: BuildResult) -> subprocess.CompletedProcess[str]:
     done = _econsec(
         "publish",
         "--store-update",
-        oxigraph.update,
+        store_server.update,
         "--store-query",
-        oxigraph.query,
+        store_server.query,
         "--build-dir",
         str(built.paths.out_dir),
     )
@@ -90,15 +101,15 @@ def published(oxigraph: OxigraphServer, built: BuildResult) -> subprocess.Comple
 
 
 @pytest.fixture(scope="module")
-def remote(oxigraph: OxigraphServer, published: object) -> RemoteStore:
-    return RemoteStore.open(oxigraph.query, oxigraph.update, timeout=60, public_base=BASE)
+def remote(store_server: StoreServer, published: object) -> RemoteStore:
+    return RemoteStore.open(store_server.query, store_server.update, timeout=60, public_base=BASE)
 
 
 @pytest.fixture(scope="module")
 def remote_service(
-    oxigraph: OxigraphServer, published: object, built: BuildResult, tmp_path_factory: pytest.TempPathFactory
+    store_server: StoreServer, published: object, built: BuildResult, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[RunningService]:
-    env = {"ECONSEC_STORE_QUERY": oxigraph.query, "ECONSEC_STORE_UPDATE": oxigraph.update}
+    env = {"ECONSEC_STORE_QUERY": store_server.query, "ECONSEC_STORE_UPDATE": store_server.update}
     service = start_service(tmp_path_factory.mktemp("remote") / "data", built.paths.out_dir, env)
     yield service
     service.stop()
@@ -154,12 +165,12 @@ def test_the_release_id_comes_from_the_store(remote: RemoteStore, built: BuildRe
 
 
 def test_publishing_again_replaces_rather_than_duplicates(
-    oxigraph: OxigraphServer, built: BuildResult, remote: RemoteStore
+    store_server: StoreServer, built: BuildResult, remote: RemoteStore
 ) -> None:
     before = remote.triple_count()
-    done = _econsec("publish", "--store-update", oxigraph.update, "--build-dir", str(built.paths.out_dir))
+    done = _econsec("publish", "--store-update", store_server.update, "--build-dir", str(built.paths.out_dir))
     assert done.returncode == 0, done.stderr
-    fresh = RemoteStore(oxigraph.query, timeout=60, public_base=BASE)
+    fresh = RemoteStore(store_server.query, timeout=60, public_base=BASE)
     assert fresh.triple_count() == before
 
 
@@ -168,10 +179,30 @@ def test_publishing_again_replaces_rather_than_duplicates(
 SAVED = sorted(catalogue.load().values(), key=lambda q: q.name)
 
 
+_GROUP_CONCAT = (
+    'Virtuoso 7.2.5\'s GROUP_CONCAT drops a shared language tag (Oxigraph keeps it) and gives "" where '
+    "Oxigraph leaves it unbound; not yet written in a form both engines answer alike"
+)
+#: saved queries Virtuoso 7.2.5 still answers differently, and why (strict: a fix turns them red)
+VIRTUOSO_DIFFERS = {
+    "cq01-us-technology-controls-on-china": _GROUP_CONCAT,
+    "cq02-allied-chip-equipment-controls": "Virtuoso keeps a row a nested FILTER NOT EXISTS removes",
+    "cq10-north-american-ev-investment": _GROUP_CONCAT,
+    "cq12-coordination-bodies": _GROUP_CONCAT,
+    "cq13-recommendations": _GROUP_CONCAT,
+    "cq14-economic-coercion": _GROUP_CONCAT,
+    "cq15-timeline": _GROUP_CONCAT,
+    "entity-lookup": _GROUP_CONCAT,
+    "export-control-alignment": _GROUP_CONCAT + "; and BIND(EXISTS {...}) comes back as 1/0",
+}
+
+
 @pytest.mark.parametrize("query", SAVED, ids=[q.name for q in SAVED])
 def test_every_saved_query_answers_the_same_remotely(
-    query: catalogue.SavedQuery, remote: RemoteStore, built_store: ox.Store
+    query: catalogue.SavedQuery, remote: RemoteStore, built_store: ox.Store, request: pytest.FixtureRequest
 ) -> None:
+    if remote.engine is Engine.VIRTUOSO and query.name in VIRTUOSO_DIFFERS:
+        request.applymarker(pytest.mark.xfail(strict=True, reason=VIRTUOSO_DIFFERS[query.name]))
     bound = query.substitutions()
     local = built_store.query(query.text, substitutions=bound, use_default_graph_as_union=True)
     answer = remote.query(query.text, substitutions={v.value: t for v, t in bound.items()})
@@ -305,11 +336,11 @@ NOTES = "https://example.org/notes"
 
 @pytest.fixture(scope="module")
 def writable_remote(
-    oxigraph: OxigraphServer, published: object, built: BuildResult, tmp_path_factory: pytest.TempPathFactory
+    store_server: StoreServer, published: object, built: BuildResult, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[RunningService]:
     env = {
-        "ECONSEC_STORE_QUERY": oxigraph.query,
-        "ECONSEC_STORE_UPDATE": oxigraph.update,
+        "ECONSEC_STORE_QUERY": store_server.query,
+        "ECONSEC_STORE_UPDATE": store_server.update,
         "ECONSEC_UPDATE_TOKEN": TOKEN,
     }
     service = start_service(tmp_path_factory.mktemp("remote-writes") / "data", built.paths.out_dir, env)
@@ -326,28 +357,31 @@ def _update(service: RunningService, text: str) -> httpx.Response:
     )
 
 
-def _ask(oxigraph: OxigraphServer, text: str) -> bool:
+def _ask(store_server: StoreServer, text: str) -> bool:
+    """Ask the store itself (not through the service), its default graph the one the service serves."""
     answer = httpx.post(
-        oxigraph.query, data={"query": text}, headers={"Accept": "application/sparql-results+json"}
+        store_server.query,
+        data={"query": text, **store_server.default_graph},
+        headers={"Accept": "application/sparql-results+json"},
     )
     return bool(answer.json()["boolean"])
 
 
 def test_a_write_lands_in_the_remote_store_and_its_default_graph(
-    writable_remote: RunningService, oxigraph: OxigraphServer
+    writable_remote: RunningService, store_server: StoreServer
 ) -> None:
     triple = '<https://example.org/note/1> <http://www.w3.org/2000/01/rdf-schema#comment> "remote note"@en'
     response = _update(writable_remote, f"INSERT DATA {{ GRAPH <{NOTES}> {{ {triple} }} }}")
     assert response.status_code == 200, response.text
-    assert _ask(oxigraph, f"ASK {{ GRAPH <{NOTES}> {{ {triple} }} }}")
-    assert _ask(oxigraph, f"ASK {{ {triple} }}")  # the merge the service keeps
+    assert _ask(store_server, f"ASK {{ GRAPH <{NOTES}> {{ {triple} }} }}")
+    assert _ask(store_server, f"ASK {{ {triple} }}")  # the merge the service keeps
     response = _update(writable_remote, f"DELETE DATA {{ GRAPH <{NOTES}> {{ {triple} }} }}")
     assert response.status_code == 200, response.text
-    assert not _ask(oxigraph, f"ASK {{ {triple} }}")
+    assert not _ask(store_server, f"ASK {{ {triple} }}")
 
 
 def test_a_triple_two_graphs_hold_stays_in_the_default_graph_when_one_drops_it(
-    writable_remote: RunningService, oxigraph: OxigraphServer
+    writable_remote: RunningService, store_server: StoreServer
 ) -> None:
     triple = '<https://example.org/note/2> <http://www.w3.org/2000/01/rdf-schema#comment> "twice"@en'
     other = "https://example.org/other-notes"
@@ -359,16 +393,16 @@ def test_a_triple_two_graphs_hold_stays_in_the_default_graph_when_one_drops_it(
         == 200
     )
     assert _update(writable_remote, f"DELETE DATA {{ GRAPH <{NOTES}> {{ {triple} }} }}").status_code == 200
-    assert _ask(oxigraph, f"ASK {{ {triple} }}")
+    assert _ask(store_server, f"ASK {{ {triple} }}")
     assert _update(writable_remote, f"DROP GRAPH <{other}>").status_code == 200
-    assert not _ask(oxigraph, f"ASK {{ {triple} }}")
+    assert not _ask(store_server, f"ASK {{ {triple} }}")
 
 
 def test_a_violating_write_is_refused_and_the_remote_store_unchanged(
-    writable_remote: RunningService, oxigraph: OxigraphServer
+    writable_remote: RunningService, store_server: StoreServer
 ) -> None:
-    before = _count(RemoteStore(oxigraph.query, timeout=60, public_base=BASE))
+    before = _count(RemoteStore(store_server.query, timeout=60, public_base=BASE))
     claim = '<https://w3id.org/econsec/id/country/japan> <http://www.w3.org/2000/01/rdf-schema#comment> "no source"@en'
     response = _update(writable_remote, f"INSERT DATA {{ GRAPH <{NOTES}> {{ {claim} }} }}")
     assert response.status_code == 422, response.text
-    assert _count(RemoteStore(oxigraph.query, timeout=60, public_base=BASE)) == before
+    assert _count(RemoteStore(store_server.query, timeout=60, public_base=BASE)) == before

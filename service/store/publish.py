@@ -1,11 +1,15 @@
 """``econsec publish``: push a finished build into a remote SPARQL 1.1 store with plain SPARQL Update.
 
 Only SPARQL Update is used (no Graph Store Protocol, no bulk-load endpoint), so any conformant
-store accepts it. Each named graph is dropped and re-inserted in chunks of INSERT DATA; triples
-with blank nodes travel in one request per graph, because a blank-node label names the same node
-only within one request. With ``merge_default`` every chunk is also inserted into the store's
-default graph, which makes the default graph the set union of the named graphs (the semantics
-the service documents) on stores that have no union-default switch or a bag-valued one.
+store accepts it. Each named graph is dropped and re-inserted in chunks of INSERT DATA. Blank
+nodes are skolemised first (``<{public base}.well-known/genid/{label}>``, RDF 1.1 Concepts 3.5):
+a blank-node label names the same node only within one request, and some stores (Virtuoso)
+refuse blank nodes in INSERT DATA altogether; the remote backend turns them back into blank
+nodes when it reads answers. With ``merge_default`` every chunk is also inserted into the
+store's default graph, which makes the default graph the set union of the named graphs (the
+semantics the service documents) on stores that have no union-default switch or a bag-valued
+one; on a store without a plain default graph (Virtuoso) that union goes into the backend's
+union graph instead (see ``remote.py``).
 """
 
 from __future__ import annotations
@@ -15,7 +19,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
-from pyoxigraph import BlankNode, DefaultGraph, Quad, RdfFormat, parse
+from pyoxigraph import BlankNode, DefaultGraph, NamedNode, Quad, RdfFormat, parse
 
 from ..errors import StoreError
 from .remote import RemoteStore, void_graph
@@ -32,17 +36,19 @@ class PublishReport:
     merged_default: bool
 
 
-def _line(quad: Quad) -> str:
-    return f"{quad.subject} {quad.predicate} {quad.object} ."
+def _skolem(term: object, genid: str) -> object:
+    return NamedNode(genid + term.value) if isinstance(term, BlankNode) else term
 
 
-def _has_blank(quad: Quad) -> bool:
-    return isinstance(quad.subject, BlankNode) or isinstance(quad.object, BlankNode)
+def _line(quad: Quad, genid: str) -> str:
+    return f"{_skolem(quad.subject, genid)} {quad.predicate} {_skolem(quad.object, genid)} ."
 
 
-def _insert(graph: str, lines: list[str], merge_default: bool) -> str:
+def _insert(graph: str, lines: list[str], merge_default: bool, union: str | None) -> str:
     body = "\n".join(lines)
-    default = f"\n{body}\n" if merge_default else ""
+    default = ""
+    if merge_default:
+        default = f"\n{body}\n" if union is None else f" GRAPH <{union}> {{\n{body}\n}}"
     return f"INSERT DATA {{ GRAPH <{graph}> {{\n{body}\n}}{default}}}"
 
 
@@ -58,10 +64,15 @@ def publish(
     *,
     merge_default: bool = True,
     drop_all: bool = False,
-    chunk: int = 2000,
+    chunk: int | None = None,
     progress: Callable[[str, int], None] | None = None,
 ) -> PublishReport:
-    """Replace the build's named graphs (and the VoID graph) in ``store``; return what was sent."""
+    """Replace the build's named graphs (and the VoID graph) in ``store``; return what was sent.
+
+    ``chunk`` is the number of triples per INSERT DATA, by default what the store's engine takes.
+    ``drop_all`` empties every graph the service serves first; on Virtuoso that leaves the
+    engine's own system graphs alone (a SPARQL ``DROP ALL`` would remove them too).
+    """
     if not nquads.is_file():
         raise StoreError(f"no built graph at {nquads}: run `econsec build` first")
     graphs: dict[str, list[Quad]] = defaultdict(list)
@@ -73,24 +84,30 @@ def publish(
         target = void_graph(store.public_base)
         # the build names its dumps relative to itself; published, they hang under the public base
         for quad in parse(path=str(void), format=RdfFormat.TURTLE, base_iri=store.public_base):
-            graphs[target].append(Quad(quad.subject, quad.predicate, quad.object))
+            # its blank nodes get labels of their own, apart from the N-Quads file's
+            subject, object_ = (
+                BlankNode("void" + t.value) if isinstance(t, BlankNode) else t
+                for t in (quad.subject, quad.object)
+            )
+            graphs[target].append(Quad(subject, quad.predicate, object_))  # type: ignore[arg-type]
+    union = store.union_graph
+    size = chunk or store.engine.insert_chunk
     requests = 0
-    if drop_all:
+    if drop_all and union is None:
         store.update("DROP SILENT ALL")
         requests += 1
-    elif merge_default:
-        store.update("DROP SILENT DEFAULT")
+    elif drop_all:
+        for graph in store.named_graphs():
+            store.update(f"DROP SILENT GRAPH <{graph}>")
+            requests += 1
+    if merge_default and not (drop_all and union is None):
+        store.update("DROP SILENT DEFAULT" if union is None else f"DROP SILENT GRAPH <{union}>")
         requests += 1
     for graph, quads in sorted(graphs.items()):
         store.update(f"DROP SILENT GRAPH <{graph}>")
         requests += 1
-        ground = [_line(q) for q in quads if not _has_blank(q)]
-        blank = [_line(q) for q in quads if _has_blank(q)]
-        for lines in _chunks(ground, chunk):
-            store.update(_insert(graph, lines, merge_default))
-            requests += 1
-        if blank:
-            store.update(_insert(graph, blank, merge_default))
+        for lines in _chunks([_line(q, store.genid) for q in quads], size):
+            store.update(_insert(graph, lines, merge_default, union))
             requests += 1
         if progress is not None:
             progress(graph, len(quads))

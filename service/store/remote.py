@@ -11,15 +11,39 @@ graph is the union with each triple once on every store, without relying on a st
 "union default graph" switch (Oxigraph's is a bag). The release's VoID description is published
 in its own named graph, from which :attr:`RemoteStore.build_id` is read, so responses name the
 release the *store* holds, not whatever the local build folder holds.
+
+Engines differ, and the differences are handled here, not in callers (:class:`Engine`, found
+from the ``Server`` header when the store is opened):
+
+* Blank nodes. ``econsec publish`` and :meth:`RemoteStore.apply` skolemise them (RDF 1.1
+  section 3.5): the store holds ``<{public base}.well-known/genid/{label}>`` IRIs, which every
+  SPARQL Update form accepts (Virtuoso refuses blank nodes in ``INSERT DATA``) and which name the
+  same node across requests. Answers map them back to blank nodes, and a blank node a caller
+  binds goes out as its skolem IRI, so callers see the embedded store's term model. Virtuoso's
+  own blank-node labels (``nodeID://b10003``, for data loaded by other means) are read as blank
+  nodes too.
+* The default graph. Oxigraph and most stores have a plain default graph, which publish fills
+  with the set union of the named graphs. Virtuoso has none (its default graph is the bag of
+  every graph, its system graphs included), so the union goes into one named graph of our own
+  (:func:`union_graph`), and a query that names no dataset is sent with that graph as its
+  ``default-graph-uri`` and the project's named graphs as its ``named-graph-uri`` (leaving out
+  the union graph and Virtuoso's system graphs). Counts and graph lists leave those out too.
+* Request sizes. Virtuoso compiles an update into SQL of bounded size: publish sends smaller
+  ``INSERT DATA`` chunks there (:attr:`Engine.insert_chunk`).
 """
 
 from __future__ import annotations
 
 import ast
+import contextlib
+import json
+import re
 import threading
 import time
 import urllib.error
-from collections.abc import Iterator, Mapping, Sequence
+import urllib.request
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from enum import StrEnum
 from typing import Any
 
 from econsec.graph.stats import triples_per_graph
@@ -38,12 +62,13 @@ from SPARQLWrapper import INSERT, POST, SELECT, URLENCODED, SPARQLWrapper
 from SPARQLWrapper.SPARQLExceptions import QueryBadFormed, SPARQLWrapperException
 
 from ..errors import BadRequest, QuerySyntaxError, StoreError
+from ..security.lexer import TokenKind, at_brace_depth, significant, tokenize
 from ..settings import Settings
 from .base import QueryResult, ResultKind, Term, WriteDelta
 from .binding import bind_rows, bind_values
 from .embedded import update_text
 
-__all__ = ["ACCEPT", "RemoteStore", "void_graph"]
+__all__ = ["ACCEPT", "Engine", "RemoteStore", "genid_prefix", "union_graph", "void_graph"]
 
 #: what the service asks a remote store for: results it can parse without rdflib
 ACCEPT = (
@@ -56,6 +81,59 @@ _RELEASE_TTL = 30.0  # seconds a looked-up release id is trusted before asking a
 def void_graph(public_base: str) -> str:
     """The named graph ``econsec publish`` writes the release's VoID description into."""
     return public_base + "graph/void"
+
+
+def union_graph(public_base: str) -> str:
+    """The named graph that stands for the default graph on stores without a plain one (Virtuoso)."""
+    return public_base + "graph/union"
+
+
+def genid_prefix(public_base: str) -> str:
+    """Where skolemised blank nodes live in the store (RDF 1.1 Concepts, section 3.5)."""
+    return public_base + ".well-known/genid/"
+
+
+#: graphs Virtuoso creates for itself (its RDF views, LDP and URIQA descriptions, the DAV store):
+#: never part of the dataset the service serves or counts
+VIRTUOSO_SYSTEM_GRAPHS = (
+    "http://www.openlinksw.com/schemas/",
+    "http://www.w3.org/ns/ldp#",
+    "http://localuriqaserver/",
+    "http://www.w3.org/2002/07/owl#",
+)
+_VIRTUOSO_BLANK = "nodeID://"
+_NO_GRAPH = "urn:x-econsec:no-named-graph"  # an empty FROM NAMED list would mean "every graph" there
+
+
+class Engine(StrEnum):
+    """The store's engine, as far as the service has to know it."""
+
+    SPARQL = "sparql"  # a SPARQL 1.1 store with a plain default graph (Oxigraph, Fuseki, GraphDB ...)
+    VIRTUOSO = "virtuoso"
+
+    @classmethod
+    def from_server(cls, server: str | None) -> Engine:
+        """The engine named by an HTTP ``Server`` header (``Virtuoso/07.20.3229 (Linux) ...``)."""
+        return cls.VIRTUOSO if (server or "").lower().startswith("virtuoso") else cls.SPARQL
+
+    @property
+    def insert_chunk(self) -> int:
+        """Triples per ``INSERT DATA`` that publish sends. Virtuoso turns an update into one SQL
+        statement and refuses it past a size limit (2,000 triples of this graph exceed it)."""
+        return 500 if self is Engine.VIRTUOSO else 2000
+
+    @property
+    def has_default_graph(self) -> bool:
+        """Whether the store has a default graph of its own that publish can fill with the union."""
+        return self is not Engine.VIRTUOSO
+
+
+def has_dataset_clause(text: str) -> bool:
+    """Whether the query names its own dataset (``FROM`` / ``FROM NAMED`` outside every group)."""
+    tokens = significant(tokenize(text))
+    return any(
+        token.kind is TokenKind.WORD and token.text.upper() == "FROM" for _, token in at_brace_depth(tokens)
+    )
 
 
 def _media_type(header: str | None) -> str:
@@ -72,14 +150,18 @@ class RemoteStore:
         *,
         timeout: float = 30.0,
         public_base: str = "https://w3id.org/econsec/",
+        engine: Engine | None = None,
     ) -> None:
         self.query_url = query_url
         self.update_url = update_url
         self.timeout = timeout
         self.public_base = public_base
+        self.genid = genid_prefix(public_base)
+        self._engine = engine
         self._lock = threading.Lock()
         self._release: tuple[float, str | None, str | None] | None = None
         self._counts: dict[str | None, tuple[float, int]] = {}
+        self._graphs: tuple[float, list[str]] | None = None
 
     @classmethod
     def open(cls, query_url: str, update_url: str | None = None, **options: Any) -> RemoteStore:
@@ -109,6 +191,29 @@ class RemoteStore:
     # -- the StoreBackend protocol ------------------------------------------------------------
 
     @property
+    def engine(self) -> Engine:
+        """The store's engine, from the ``Server`` header of its answer to ``ASK {}`` (asked once)."""
+        if self._engine is None:
+            # any answer names the server, an error too (publish may only know the update endpoint)
+            url = self.query_url + ("&" if "?" in self.query_url else "?") + "query=ASK%7B%7D"
+            request = urllib.request.Request(url, headers={"Accept": ACCEPT})
+            try:
+                with urllib.request.urlopen(request, timeout=max(1, round(self.timeout))) as response:
+                    server = response.headers.get("Server")
+            except urllib.error.HTTPError as exc:
+                server = exc.headers.get("Server")
+            except (urllib.error.URLError, OSError) as exc:
+                raise StoreError(f"cannot reach the remote store at {self.query_url}: {exc}") from None
+            self._engine = Engine.from_server(server)
+        assert self._engine is not None
+        return self._engine
+
+    @property
+    def union_graph(self) -> str | None:
+        """The named graph that holds the default graph, or None where the store has its own."""
+        return None if self.engine.has_default_graph else union_graph(self.public_base)
+
+    @property
     def description(self) -> str:
         return f"remote SPARQL store {self.query_url}"
 
@@ -132,9 +237,21 @@ class RemoteStore:
         named_graph_uris: Sequence[str] = (),
         substitutions: Mapping[str, Term] | None = None,
     ) -> QueryResult:
-        """Send the query; parse the answer by its content type (see :data:`ACCEPT`)."""
+        """Send the query; parse the answer by its content type (see :data:`ACCEPT`).
+
+        On a store without a plain default graph (Virtuoso), a query that names no dataset gets
+        the service's dataset: the union graph as default graph, the project's graphs as named.
+        """
         if substitutions:
-            text = bind_values(text, substitutions)
+            text = bind_values(text, {name: self._skolem(term) for name, term in substitutions.items()})
+        if (
+            not default_graph_uris
+            and not named_graph_uris
+            and self.union_graph
+            and not has_dataset_clause(text)
+        ):
+            default_graph_uris = [self.union_graph]
+            named_graph_uris = self.named_graphs() or [_NO_GRAPH]
         client = self._client(self.query_url)
         client.setQuery(text)
         client.queryType = SELECT  # never let SPARQLWrapper's keyword sniffing turn it into an update
@@ -162,8 +279,32 @@ class RemoteStore:
         return count
 
     def named_graphs(self) -> list[str]:
-        rows = internal.select(self, "named-graphs")
-        return sorted(s["g"].value for s in rows if s["g"] is not None)
+        if self.union_graph is None:
+            rows = internal.select(self, "named-graphs")
+            return sorted(s["g"].value for s in rows if s["g"] is not None)
+        now = time.monotonic()
+        with self._lock:
+            if self._graphs and now - self._graphs[0] < _RELEASE_TTL:
+                return list(self._graphs[1])
+        # every graph the store has, asked with an explicit (empty) dataset so that the query is not
+        # itself given the project's graphs; Virtuoso's `GRAPH ?g {}` yields no graph names at all
+        client = self._client(self.query_url)
+        text = "SELECT DISTINCT ?g WHERE { GRAPH ?g { ?s ?p ?o } }"
+        client.setQuery(text)
+        client.queryType = SELECT
+        result = self._result(*self._send(client, text))
+        assert result.solutions is not None
+        hidden = (self.union_graph, *VIRTUOSO_SYSTEM_GRAPHS)
+        graphs = sorted(
+            {
+                row["g"].value  # type: ignore[union-attr]
+                for row in result.solutions
+                if isinstance(row["g"], NamedNode) and not row["g"].value.startswith(hidden)
+            }
+        )
+        with self._lock:
+            self._graphs = (now, graphs)
+        return list(graphs)
 
     def close(self) -> None:
         """Nothing to release: every call opens and closes its own connection."""
@@ -203,14 +344,31 @@ class RemoteStore:
         deleted = {q.triple for q in delta.deletes} - inserted
         still_held: set[Triple] = set()
         if deleted:
-            rows = [(t.subject, t.predicate, t.object) for t in deleted]
+            rows = [tuple(self._skolem(term) for term in (t.subject, t.predicate, t.object)) for t in deleted]
             result = self.query(bind_rows(internal.get("quads").text, ("s", "p", "o"), rows))
             assert result.solutions is not None
             for row in result.solutions:
                 quad = Quad(row["s"], row["p"], row["o"], row["g"])  # type: ignore[arg-type]
                 if quad not in delta.deletes:
                     still_held.add(quad.triple)
-        self.update(update_text(delta, inserted, deleted - still_held))
+        default_inserts, default_deletes = inserted, deleted - still_held
+        union = self.union_graph
+        if union is not None:  # the default graph is a named graph of ours here
+            graph = NamedNode(union)
+            delta = WriteDelta(
+                delta.inserts | {Quad(t.subject, t.predicate, t.object, graph) for t in default_inserts},
+                delta.deletes | {Quad(t.subject, t.predicate, t.object, graph) for t in default_deletes},
+                delta.created_graphs,
+                delta.dropped_graphs,
+            )
+            default_inserts, default_deletes = set(), set()
+        skolem = self._skolem_quads
+        delta = WriteDelta(
+            skolem(delta.inserts), skolem(delta.deletes), delta.created_graphs, delta.dropped_graphs
+        )
+        self.update(
+            update_text(delta, self._skolem_triples(default_inserts), self._skolem_triples(default_deletes))
+        )
 
     # -- updates (used by ``econsec publish``) -----------------------------------------------
 
@@ -225,6 +383,7 @@ class RemoteStore:
         with self._lock:
             self._counts.clear()
             self._release = None
+            self._graphs = None
 
     # -- helpers ------------------------------------------------------------------------------
 
@@ -237,32 +396,73 @@ class RemoteStore:
         return client
 
     def _send(self, client: SPARQLWrapper, text: str) -> tuple[bytes, str]:
-        try:
+        with _store_errors(client, text):
             response = client.query().response
             return response.read(), _media_type(response.headers.get("Content-Type"))
-        except QueryBadFormed as exc:
-            raise QuerySyntaxError(f"the store refused the request: {_body(exc)}", text) from None
-        except SPARQLWrapperException as exc:
-            raise StoreError(f"the remote store failed: {type(exc).__name__}: {_body(exc)}") from None
-        except urllib.error.HTTPError as exc:
-            detail = exc.read().decode("utf-8", "replace")[:2000]
-            if 400 <= exc.code < 500:
-                raise BadRequest(f"the remote store answered {exc.code}: {detail}") from None
-            raise StoreError(f"the remote store answered {exc.code}: {detail}") from None
-        except (urllib.error.URLError, OSError) as exc:
-            raise StoreError(f"cannot reach the remote store at {client.endpoint}: {exc}") from None
 
-    @staticmethod
-    def _result(body: bytes, media_type: str) -> QueryResult:
+    def _result(self, body: bytes, media_type: str) -> QueryResult:
         results_format = QueryResultsFormat.from_media_type(media_type) if media_type else None
         if results_format is not None:
-            parsed = parse_query_results(body, format=results_format)
+            parsed = parse_query_results(self._unskolem_results(body, results_format), format=results_format)
             return QueryResult.of(parsed)
         rdf_format = RdfFormat.from_media_type(media_type) if media_type else None
         if rdf_format is None:
             raise StoreError(f"the remote store answered with an unreadable type {media_type or '(none)'}")
-        triples = (Triple(q.subject, q.predicate, q.object) for q in parse(body, format=rdf_format))
+        term = self._unskolem
+        triples = (
+            Triple(term(q.subject), q.predicate, term(q.object))  # type: ignore[arg-type]
+            for q in parse(body, format=rdf_format)
+        )
         return QueryResult(ResultKind.GRAPH, triples=triples)
+
+    # -- blank nodes at the boundary ----------------------------------------------------------
+
+    def _skolem(self, term: Term) -> Term:
+        """A blank node as the IRI the store holds it under (its skolem IRI, or Virtuoso's own)."""
+        if not isinstance(term, BlankNode):
+            return term
+        if term.value.startswith("nodeID_"):
+            return NamedNode(_VIRTUOSO_BLANK + term.value.removeprefix("nodeID_"))
+        return NamedNode(self.genid + term.value)
+
+    def _skolem_quads(self, quads: Iterable[Quad]) -> set[Quad]:
+        skolem = self._skolem
+        return {Quad(skolem(q.subject), q.predicate, skolem(q.object), q.graph_name) for q in quads}  # type: ignore[arg-type]
+
+    def _skolem_triples(self, triples: Iterable[Triple]) -> set[Triple]:
+        skolem = self._skolem
+        return {Triple(skolem(t.subject), t.predicate, skolem(t.object)) for t in triples}  # type: ignore[arg-type]
+
+    def _unskolem(self, term: Term) -> Term:
+        if isinstance(term, NamedNode) and term.value.startswith(self.genid):
+            return BlankNode(term.value[len(self.genid) :])
+        if isinstance(term, BlankNode | NamedNode) and term.value.startswith(_VIRTUOSO_BLANK):
+            return BlankNode("nodeID_" + term.value[len(_VIRTUOSO_BLANK) :])
+        return term
+
+    def _unskolem_results(self, body: bytes, results_format: QueryResultsFormat) -> bytes:
+        """The answer with skolem IRIs and Virtuoso's ``nodeID://`` labels written as blank nodes."""
+        if self.genid.encode() not in body and _VIRTUOSO_BLANK.encode() not in body:
+            return body
+        if results_format == QueryResultsFormat.JSON:
+            document = json.loads(body)
+            for row in document.get("results", {}).get("bindings", []):
+                for value in row.values():
+                    if value.get("type") in ("uri", "bnode"):
+                        term = self._unskolem(
+                            NamedNode(value["value"])
+                            if value["type"] == "uri"
+                            else _virtuoso_blank(value["value"])
+                        )
+                        if isinstance(term, BlankNode):
+                            value["type"], value["value"] = "bnode", term.value
+            return json.dumps(document).encode()
+        if results_format == QueryResultsFormat.XML:
+            text = body.decode("utf-8")
+            text = re.sub(r"<uri>" + re.escape(self.genid) + r"([^<]*)</uri>", r"<bnode>\1</bnode>", text)
+            text = text.replace("<bnode>" + _VIRTUOSO_BLANK, "<bnode>nodeID_")
+            return text.encode()
+        return body
 
     def _release_info(self) -> tuple[str | None, str | None]:
         """``(build id, modified)`` from the published VoID graph, looked up at most every 30 s."""
@@ -279,6 +479,29 @@ class RemoteStore:
         with self._lock:
             self._release = (now, build, modified)
         return build, modified
+
+
+@contextlib.contextmanager
+def _store_errors(client: SPARQLWrapper, text: str) -> Iterator[None]:
+    """Turn what can go wrong talking to the store into the service's error types."""
+    try:
+        yield
+    except QueryBadFormed as exc:
+        raise QuerySyntaxError(f"the store refused the request: {_body(exc)}", text) from None
+    except SPARQLWrapperException as exc:
+        raise StoreError(f"the remote store failed: {type(exc).__name__}: {_body(exc)}") from None
+    except urllib.error.HTTPError as exc:
+        detail = exc.read().decode("utf-8", "replace")[:2000]
+        if 400 <= exc.code < 500:
+            raise BadRequest(f"the remote store answered {exc.code}: {detail}") from None
+        raise StoreError(f"the remote store answered {exc.code}: {detail}") from None
+    except (urllib.error.URLError, OSError) as exc:
+        raise StoreError(f"cannot reach the remote store at {client.endpoint}: {exc}") from None
+
+
+def _virtuoso_blank(label: str) -> NamedNode | BlankNode:
+    """A blank node label as a JSON answer gives it: Virtuoso's ``nodeID://b1`` is not a valid one."""
+    return NamedNode(label) if label.startswith(_VIRTUOSO_BLANK) else BlankNode(label)
 
 
 def _body(exc: SPARQLWrapperException) -> str:
