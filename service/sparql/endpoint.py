@@ -38,6 +38,7 @@ from fastapi.responses import Response
 from ..errors import BadRequest, StoreError, UnsupportedMediaType, UpstreamFailed
 from ..execution.executor import Deadline
 from ..execution.isolation import ForwardedError, IsolatedAnswer
+from ..security.lexer import check_nesting
 from ..state import ServiceState, service_state
 from ..store.base import QueryResult, ResultKind
 from ..store.embedded import EmbeddedStore
@@ -143,6 +144,7 @@ async def _answer(state: ServiceState, req: QueryRequest) -> Response:
 
         def isolated(deadline: Deadline) -> IsolatedAnswer:
             deadline.check()
+            check_nesting(req.query)  # a 400 that names the limit, not a crashed worker
             remote = guarded()
             try:
                 return workers.run(
@@ -167,6 +169,7 @@ async def _answer(state: ServiceState, req: QueryRequest) -> Response:
 
     def work(deadline: Deadline) -> tuple[Format, Payload]:
         deadline.check()  # it may have waited for a thread past its deadline
+        check_nesting(req.query)  # the engine's parser would take this process down with it
         remote = guarded()  # SERVICE/LOAD allowlist, before the engine can connect anywhere
         try:
             result = store.query(
