@@ -104,3 +104,25 @@ def orphans(store: Store) -> list[str]:
         }} ORDER BY ?e
     """
     return [r["e"].value for r in _rows(store, query)]
+
+
+def render_report(store: Store, source: str = "") -> str:
+    """Plain-text coverage report: facts per section per document, sections with none, orphans."""
+    rows = section_coverage(store)
+    lines = [f"Coverage{f' ({source})' if source else ''}: facts per document section"]
+    for document in sorted({r.document for r in rows}):
+        mine = [r for r in rows if r.document == document]
+        title = mine[0].title or document
+        lines.append("")
+        lines.append(f"{title}  [{sum(r.facts for r in mine)} facts, {len(mine)} sections]")
+        width = max(len(r.section) for r in mine)
+        for r in mine:
+            lines.append(f"  {r.section.ljust(width)}  {r.passages:>3} passage(s)  {r.facts:>5} fact(s)")
+    empty = [r for r in rows if r.facts == 0]
+    lines.append("")
+    lines.append(f"Sections with no facts: {len(empty)}")
+    lines.extend(f"  {r.title or r.document} > {r.section}" for r in empty)
+    loose = orphans(store)
+    lines.append(f"Orphan entities (no relation besides type, names, description, provenance): {len(loose)}")
+    lines.extend(f"  {iri}" for iri in loose)
+    return "\n".join(lines)

@@ -261,6 +261,16 @@ def stats(
 
 
 @app.command()
+def coverage(build_dir: Annotated[Path, typer.Option("--build", help="Build directory to read.")] = Path("build")) -> None:
+    """Facts per document section, the sections with none, and orphan entities (graph/coverage.py)."""
+    from econsec.graph.coverage import render_report
+
+    with _report_errors():
+        store, source = _store_for(build_dir)
+    _stdout().print(render_report(store, source), markup=False, highlight=False)
+
+
+@app.command()
 def export(
     format: Annotated[ExportFormat, typer.Option("--format", "-f", help="RDF syntax to write.")],
     output: Annotated[
