@@ -261,7 +261,9 @@ def stats(
 
 
 @app.command()
-def coverage(build_dir: Annotated[Path, typer.Option("--build", help="Build directory to read.")] = Path("build")) -> None:
+def coverage(
+    build_dir: Annotated[Path, typer.Option("--build", help="Build directory to read.")] = Path("build"),
+) -> None:
     """Facts per document section, the sections with none, and orphan entities (graph/coverage.py)."""
     from econsec.graph.coverage import render_report
 

@@ -415,8 +415,13 @@ ATLANTIC = "Expanding the US-Japan economic security partnership: Engaging allie
 def cq21_in_force_mid_2023(run: Runner) -> None:
     rows = run("cq21-in-force-mid-2023")
     in_force = column(rows, "instrument")
-    for slug in ("chips-and-science-act", "inflation-reduction-act", "us-japan-critical-minerals-agreement",
-                 "us-advanced-computing-export-controls-2022", "japan-economic-security-promotion-act"):
+    for slug in (
+        "chips-and-science-act",
+        "inflation-reduction-act",
+        "us-japan-critical-minerals-agreement",
+        "us-advanced-computing-export-controls-2022",
+        "japan-economic-security-promotion-act",
+    ):
         assert ID + "instrument/" + slug in in_force, slug
     # announced in March 2023, put in place later; the July 2023 curbs came after the date
     assert ID + "instrument/japan-chip-equipment-export-controls-2023" not in in_force
@@ -437,7 +442,10 @@ def cq22_status_history(run: Runner) -> None:
 def cq23_who_depends_on_whom(run: Runner) -> None:
     rows = run("cq23-who-depends-on-whom")
     shares = {(r["materialLabel"], r["period"]): r for r in rows if r["share"] is not None}
-    assert number(shares[("gallium", None)]["share"]) == 70 and shares[("gallium", None)]["approximation"] == "nearly"
+    assert (
+        number(shares[("gallium", None)]["share"]) == 70
+        and shares[("gallium", None)]["approximation"] == "nearly"
+    )
     assert number(shares[("rare earth elements", "2010")]["share"]) == 90
     assert number(shares[("rare earth elements", "2023")]["share"]) == 60
     assert all(r["supplierLabel"] == "China" for r in rows)
@@ -455,7 +463,9 @@ def cq24_single_source_instruments(run: Runner) -> None:
 def cq25_post_holders(run: Runner) -> None:
     rows = run("cq25-post-holders")
     kishida = [r for r in rows if r["holderLabel"] == "Fumio Kishida"]
-    assert kishida and kishida[0]["postLabel"] == "Prime Minister of Japan" and kishida[0]["start"] == "2021-10"
+    assert (
+        kishida and kishida[0]["postLabel"] == "Prime Minister of Japan" and kishida[0]["start"] == "2021-10"
+    )
     csis = [r for r in rows if "CSIS" in r["postLabel"]]
     assert csis and (csis[0]["start"], csis[0]["end"]) == ("2016", "2020")
     presidents = {r["holderLabel"] for r in rows if r["postLabel"] == "President of the United States"}
@@ -476,20 +486,32 @@ def cq26_endorsements(run: Runner) -> None:
 def cq27_negotiations(run: Runner) -> None:
     rows = {(r["actorLabel"], r["bodyLabel"]) for r in run("cq27-negotiations")}
     assert rows == {
-        ("United States", "US-EU critical minerals agreement"), ("European Union", "US-EU critical minerals agreement"),
-        ("United States", "US-UK critical minerals agreement"), ("United Kingdom", "US-UK critical minerals agreement"),
+        ("United States", "US-EU critical minerals agreement"),
+        ("European Union", "US-EU critical minerals agreement"),
+        ("United States", "US-UK critical minerals agreement"),
+        ("United Kingdom", "US-UK critical minerals agreement"),
     }
 
 
 def cq28_presidencies(run: Runner) -> None:
     rows = run("cq28-presidencies")
-    assert [(r["actorLabel"], r["bodyLabel"], r["start"]) for r in rows] == [("Japan", "Group of Seven", "2023")]
+    assert [(r["actorLabel"], r["bodyLabel"], r["start"]) for r in rows] == [
+        ("Japan", "Group of Seven", "2023")
+    ]
 
 
 def cq29_proposed_members(run: Runner) -> None:
     rows = run("cq29-proposed-members")
     regime = {r["actorLabel"] for r in rows if "export control regime" in r["bodyLabel"].lower()}
-    assert regime >= {"United States", "Japan", "Netherlands", "Germany", "Australia", "South Korea", "Taiwan"}
+    assert regime >= {
+        "United States",
+        "Japan",
+        "Netherlands",
+        "Germany",
+        "Australia",
+        "South Korea",
+        "Taiwan",
+    }
     assert {"India", "Fiji"} <= {r["actorLabel"] for r in rows if "IPEF" in r["bodyLabel"]}
 
 
@@ -508,21 +530,30 @@ def cq31_survey_results(run: Runner) -> None:
     fear = [r for r in rows if r["questionLabel"].startswith("fears")]
     assert len(fear) == 1 and fear[0]["approximation"] == "more than"
     assert Decimal("33") < number(fear[0]["lowerBound"]) < Decimal("34")
-    influence = {r["aboutLabel"]: number(r["share"]) for r in rows if r["questionLabel"].startswith("most influential")}
+    influence = {
+        r["aboutLabel"]: number(r["share"]) for r in rows if r["questionLabel"].startswith("most influential")
+    }
     assert influence == {"China": Decimal("59.5"), "United States": Decimal("14.3")}
 
 
 def cq32_material_uses(run: Runner) -> None:
     rows = run("cq32-material-uses")
     assert {r["itemLabel"] for r in rows if r["relation"] == "used in"} == {
-        "semiconductors", "mobile phones", "light-emitting diodes", "liquid-crystal displays"}
+        "semiconductors",
+        "mobile phones",
+        "light-emitting diodes",
+        "liquid-crystal displays",
+    }
     curbs = [r for r in rows if r["item"] == ID + "instrument/china-gallium-germanium-export-curbs-2023"]
     assert curbs and curbs[0]["date"] == "2023-07"
 
 
 def cq33_drivers(run: Runner) -> None:
     rows = run("cq33-drivers")
-    assert {r["driver"] for r in rows} >= {ID + "event/xi-jinping-power-consolidation", ID + "event/us-china-trade-war"}
+    assert {r["driver"] for r in rows} >= {
+        ID + "event/xi-jinping-power-consolidation",
+        ID + "event/us-china-trade-war",
+    }
 
 
 def cq34_executive_agreements(run: Runner) -> None:
@@ -545,6 +576,7 @@ def instruments_in_force(run: Runner) -> None:
 
 def instrument_status_history(run: Runner) -> None:
     cq22_status_history(lambda name, **p: run("instrument-status-history", **p))
+
 
 CHECKS: dict[str, tuple[Callable[[Runner], None], ...]] = {
     "cq01-us-technology-controls-on-china": (cq01_us_technology_controls_on_china,),

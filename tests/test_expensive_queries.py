@@ -91,7 +91,7 @@ def test_cheap_queries_are_answered_during_an_attack(service: RunningService) ->
     stop.set()
     cheap.join(timeout=60)
 
-    assert sorted(set(attack_statuses)) <= [503, 504] and len(attack_statuses) == len(ATTACKS)
+    assert set(attack_statuses) <= {503, 504} and len(attack_statuses) == len(ATTACKS)
     assert not failures, failures[:3]
     assert len(latencies) >= 10
     # every cheap query was answered; how fast is reported, not asserted (speed lives in bench/)

@@ -32,7 +32,9 @@ def test_statuses_tenures_and_dependences_are_records_not_short_forms(built_stor
     for prop in ("status", "heldBy", "dependsOn", "dependsOnFor"):
         assert not ask(built_store, f"ASK {{ GRAPH ?g {{ ?s es:{prop} ?o }} {asserted} }}"), prop
     # ... and the short forms are still there to query, inferred from the records
-    assert ask(built_store, "ASK { GRAPH <https://w3id.org/econsec/graph/inferred> { ?i es:status es:Enacted } }")
+    assert ask(
+        built_store, "ASK { GRAPH <https://w3id.org/econsec/graph/inferred> { ?i es:status es:Enacted } }"
+    )
     assert ask(
         built_store,
         "ASK { GRAPH <https://w3id.org/econsec/graph/inferred> "
