@@ -32,7 +32,7 @@ import yaml
 
 QUERY_DIR = Path(str(resources.files("econsec.queries")))
 _HEADER = re.compile(r"^#\+ ?(.*)$")
-_PARAMETER = re.compile(r"\?(_[A-Za-z][A-Za-z0-9]*(?:_(?:iri|integer|decimal|date))?)\b")
+_PARAMETER = re.compile(r"\?(_[A-Za-z][A-Za-z0-9]*(?:_[A-Za-z0-9]+)*)\b")
 _TYPES = ("iri", "integer", "decimal", "date")
 _XSD = "http://www.w3.org/2001/XMLSchema#"
 

@@ -2,7 +2,8 @@
 # The system packages `make run` and `make test` need, installed when missing (Debian/Ubuntu, apt).
 #
 #   Java runtime   default-jre-headless   the OWL reasoner (HermiT, through owlready2) in `econsec build`
-#   Node and npm   nodejs npm             the pages' assets (YASGUI, d3) from package-lock.json
+#   Node and npm   nodejs npm             the pages' assets (YASGUI, d3) and the tests' Comunica, from package-lock.json
+#   curl           curl                   the tests run curl as a client, and the README's examples use it
 #   Chromium       chromium chromium-driver  the browser tests (Playwright drives /usr/bin/chromium)
 #   CJK fonts      fonts-noto-cjk         Japanese and Chinese labels in the browser tests' pages
 #   venv           python3-venv           `make setup` creates .venv
@@ -16,6 +17,7 @@ set -euo pipefail
 missing=()
 command -v java >/dev/null 2>&1 || missing+=(default-jre-headless)
 { command -v node >/dev/null 2>&1 && command -v npm >/dev/null 2>&1; } || missing+=(nodejs npm)
+command -v curl >/dev/null 2>&1 || missing+=(curl)
 [ -x /usr/bin/chromium ] || missing+=(chromium)
 [ -x /usr/bin/chromedriver ] || missing+=(chromium-driver)
 { command -v fc-list >/dev/null 2>&1 && fc-list :lang=ja 2>/dev/null | grep -q .; } || missing+=(fonts-noto-cjk)

@@ -405,6 +405,179 @@ def entity_lookup(run: Runner) -> None:
 
 
 #: every check for each saved query, by query name
+
+# --- Graph 0.2 competency questions (time, n-ary records, provenance) --------------------
+
+BROOKINGS = "Economic Security: Boon or Bane for the US-Japan Alliance?"
+ATLANTIC = "Expanding the US-Japan economic security partnership: Engaging allies and partners"
+
+
+def cq21_in_force_mid_2023(run: Runner) -> None:
+    rows = run("cq21-in-force-mid-2023")
+    in_force = column(rows, "instrument")
+    for slug in (
+        "chips-and-science-act",
+        "inflation-reduction-act",
+        "us-japan-critical-minerals-agreement",
+        "us-advanced-computing-export-controls-2022",
+        "japan-economic-security-promotion-act",
+    ):
+        assert ID + "instrument/" + slug in in_force, slug
+    # announced in March 2023, put in place later; the July 2023 curbs came after the date
+    assert ID + "instrument/japan-chip-equipment-export-controls-2023" not in in_force
+    assert ID + "instrument/china-gallium-germanium-export-curbs-2023" not in in_force
+    assert ID + "instrument/china-gallium-germanium-export-curbs-2023" in column(
+        run("cq21-in-force-mid-2023", as_of="2023-12-31"), "instrument"
+    )
+
+
+def cq22_status_history(run: Runner) -> None:
+    rows = run("cq22-status-history")
+    order = list(dict.fromkeys((r["statusLabel"], r["documentTitle"]) for r in rows))
+    assert order == [("proposed", BROOKINGS), ("announced", ATLANTIC), ("enacted", ATLANTIC)]
+    announced = next(r for r in rows if r["statusLabel"] == "announced")
+    assert announced["since"] == "2023-03" and announced["asOf"] == "2024-09"
+
+
+def cq23_who_depends_on_whom(run: Runner) -> None:
+    rows = run("cq23-who-depends-on-whom")
+    shares = {(r["materialLabel"], r["period"]): r for r in rows if r["share"] is not None}
+    assert (
+        number(shares[("gallium", None)]["share"]) == 70
+        and shares[("gallium", None)]["approximation"] == "nearly"
+    )
+    assert number(shares[("rare earth elements", "2010")]["share"]) == 90
+    assert number(shares[("rare earth elements", "2023")]["share"]) == 60
+    assert all(r["supplierLabel"] == "China" for r in rows)
+    assert {"Japan", "United States"} <= column(rows, "dependentLabel")
+    assert BROOKINGS in column(rows, "documentTitle") and ATLANTIC in column(rows, "documentTitle")
+
+
+def cq24_single_source_instruments(run: Runner) -> None:
+    rows = {r["instrument"]: r["documentTitle"] for r in run("cq24-single-source-instruments")}
+    assert rows[ID + "instrument/ipef-trade-pillar"] == ATLANTIC
+    assert rows[ID + "instrument/us-entity-list"] == BROOKINGS
+    assert ID + "instrument/chips-and-science-act" not in rows  # both documents speak of it
+
+
+def cq25_post_holders(run: Runner) -> None:
+    rows = run("cq25-post-holders")
+    kishida = [r for r in rows if r["holderLabel"] == "Fumio Kishida"]
+    assert (
+        kishida and kishida[0]["postLabel"] == "Prime Minister of Japan" and kishida[0]["start"] == "2021-10"
+    )
+    csis = [r for r in rows if "CSIS" in r["postLabel"]]
+    assert csis and (csis[0]["start"], csis[0]["end"]) == ("2016", "2020")
+    presidents = {r["holderLabel"] for r in rows if r["postLabel"] == "President of the United States"}
+    assert presidents == {"Joe Biden", "Donald Trump"}
+    assert "2017" in {r["heldOn"] for r in rows if r["holderLabel"] == "Donald Trump"}
+
+
+def cq26_endorsements(run: Runner) -> None:
+    rows = {(r["actorLabel"], r["bodyLabel"]): r["start"] for r in run("cq26-endorsements")}
+    assert rows == {
+        ("Australia", "G7 principles on economic coercion"): "2023-06",
+        ("New Zealand", "G7 principles on economic coercion"): "2023-06",
+        ("European Union", "G7 principles on economic coercion"): "2023-05",
+        ("South Korea", "G7 principles for resilient and reliable supply chains"): "2024-06",
+    }
+
+
+def cq27_negotiations(run: Runner) -> None:
+    rows = {(r["actorLabel"], r["bodyLabel"]) for r in run("cq27-negotiations")}
+    assert rows == {
+        ("United States", "US-EU critical minerals agreement"),
+        ("European Union", "US-EU critical minerals agreement"),
+        ("United States", "US-UK critical minerals agreement"),
+        ("United Kingdom", "US-UK critical minerals agreement"),
+    }
+
+
+def cq28_presidencies(run: Runner) -> None:
+    rows = run("cq28-presidencies")
+    assert [(r["actorLabel"], r["bodyLabel"], r["start"]) for r in rows] == [
+        ("Japan", "Group of Seven", "2023")
+    ]
+
+
+def cq29_proposed_members(run: Runner) -> None:
+    rows = run("cq29-proposed-members")
+    regime = {r["actorLabel"] for r in rows if "export control regime" in r["bodyLabel"].lower()}
+    assert regime >= {
+        "United States",
+        "Japan",
+        "Netherlands",
+        "Germany",
+        "Australia",
+        "South Korea",
+        "Taiwan",
+    }
+    assert {"India", "Fiji"} <= {r["actorLabel"] for r in rows if "IPEF" in r["bodyLabel"]}
+
+
+def cq30_status_disagreements(run: Runner) -> None:
+    rows = run("cq30-status-disagreements")
+    by = {}
+    for r in rows:
+        by.setdefault(r["instrument"], set()).add((r["statusLabel"], r["documentTitle"]))
+    assert by[ID + "instrument/ipef"] == {("under negotiation", BROOKINGS), ("announced", ATLANTIC)}
+    assert ("proposed", BROOKINGS) in by[ID + "instrument/netherlands-chip-equipment-export-controls-2023"]
+
+
+def cq31_survey_results(run: Runner) -> None:
+    rows = run("cq31-survey-results")
+    assert column(rows, "conductedByLabel") == {"ISEAS-Yusof Ishak Institute"}
+    fear = [r for r in rows if r["questionLabel"].startswith("fears")]
+    assert len(fear) == 1 and fear[0]["approximation"] == "more than"
+    assert Decimal("33") < number(fear[0]["lowerBound"]) < Decimal("34")
+    influence = {
+        r["aboutLabel"]: number(r["share"]) for r in rows if r["questionLabel"].startswith("most influential")
+    }
+    assert influence == {"China": Decimal("59.5"), "United States": Decimal("14.3")}
+
+
+def cq32_material_uses(run: Runner) -> None:
+    rows = run("cq32-material-uses")
+    assert {r["itemLabel"] for r in rows if r["relation"] == "used in"} == {
+        "semiconductors",
+        "mobile phones",
+        "light-emitting diodes",
+        "liquid-crystal displays",
+    }
+    curbs = [r for r in rows if r["item"] == ID + "instrument/china-gallium-germanium-export-curbs-2023"]
+    assert curbs and curbs[0]["date"] == "2023-07"
+
+
+def cq33_drivers(run: Runner) -> None:
+    rows = run("cq33-drivers")
+    assert {r["driver"] for r in rows} >= {
+        ID + "event/xi-jinping-power-consolidation",
+        ID + "event/us-china-trade-war",
+    }
+
+
+def cq34_executive_agreements(run: Runner) -> None:
+    rows = run("cq34-executive-agreements")
+    ipef = [r for r in rows if r["agreement"] == ID + "instrument/ipef"]
+    assert ipef and ipef[0]["legislatureLabel"] == "United States Congress"
+    assert BROOKINGS in ipef[0]["documents"] and ATLANTIC in ipef[0]["documents"]
+
+
+def cq35_section_coverage(run: Runner) -> None:
+    rows = run("cq35-section-coverage")
+    assert {r["documentTitle"] for r in rows} == {BROOKINGS, ATLANTIC}
+    facts = {r["section"]: int(r["facts"] or 0) for r in rows}
+    assert facts["Executive summary"] > 0 and facts["Introduction"] > 0
+
+
+def instruments_in_force(run: Runner) -> None:
+    cq21_in_force_mid_2023(lambda name, **p: run("instruments-in-force", **p))
+
+
+def instrument_status_history(run: Runner) -> None:
+    cq22_status_history(lambda name, **p: run("instrument-status-history", **p))
+
+
 CHECKS: dict[str, tuple[Callable[[Runner], None], ...]] = {
     "cq01-us-technology-controls-on-china": (cq01_us_technology_controls_on_china,),
     "cq02-allied-chip-equipment-controls": (cq02_allied_alignment_on_chip_equipment,),
@@ -433,4 +606,21 @@ CHECKS: dict[str, tuple[Callable[[Runner], None], ...]] = {
     "dependence-table": (dependence_table,),
     "actor-network": (actor_network,),
     "entity-lookup": (entity_lookup,),
+    "cq21-in-force-mid-2023": (cq21_in_force_mid_2023,),
+    "cq22-status-history": (cq22_status_history,),
+    "cq23-who-depends-on-whom": (cq23_who_depends_on_whom,),
+    "cq24-single-source-instruments": (cq24_single_source_instruments,),
+    "cq25-post-holders": (cq25_post_holders,),
+    "cq26-endorsements": (cq26_endorsements,),
+    "cq27-negotiations": (cq27_negotiations,),
+    "cq28-presidencies": (cq28_presidencies,),
+    "cq29-proposed-members": (cq29_proposed_members,),
+    "cq30-status-disagreements": (cq30_status_disagreements,),
+    "cq31-survey-results": (cq31_survey_results,),
+    "cq32-material-uses": (cq32_material_uses,),
+    "cq33-drivers": (cq33_drivers,),
+    "cq34-executive-agreements": (cq34_executive_agreements,),
+    "cq35-section-coverage": (cq35_section_coverage,),
+    "instruments-in-force": (instruments_in_force,),
+    "instrument-status-history": (instrument_status_history,),
 }

@@ -9,6 +9,7 @@ a media type together; the endpoint reads them together and answers when they ag
 from __future__ import annotations
 
 import warnings
+from collections.abc import Callable
 from urllib.parse import urlencode
 
 import httpx
@@ -167,3 +168,21 @@ def test_a_charset_nobody_knows_is_415(sparql_service: RunningService) -> None:
     )
     assert answer.status_code == 415
     assert "x-klingon" in answer.text
+
+
+@pytest.mark.parametrize("isolated", [True, False])
+def test_a_query_nested_past_the_limit_is_a_400_and_the_service_stays_up(
+    service_factory: Callable[..., RunningService], isolated: bool
+) -> None:
+    """pyoxigraph's parser overflows its stack past ~2,000 levels, killing whichever process
+    parses; the endpoint refuses the text first, naming the limit, on either execution path."""
+    service = service_factory(env={"ECONSEC_ISOLATE_QUERIES": "true" if isolated else "false"})
+    deep = "SELECT * WHERE " + "{ " * 3000 + "?s ?p ?o " + "} " * 3000
+    answer = httpx.post(
+        service.sparql, content=deep, headers={"Content-Type": "application/sparql-query"}, timeout=60
+    )
+    assert answer.status_code == 400, answer.text
+    assert "nested more than 256 deep" in answer.text
+    assert _get(service, [("query", ASK)], headers={"Accept": "application/sparql-results+json"}).json()[
+        "boolean"
+    ]

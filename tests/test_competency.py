@@ -27,7 +27,7 @@ def run(store: ox.Store, name: str, **params: str) -> list[dict[str, str | None]
 
 def test_every_competency_question_has_exactly_one_saved_query() -> None:
     answered = sorted(q.competency_question for q in catalogue.load().values() if q.competency_question)
-    assert answered == list(range(1, 21))
+    assert answered == list(range(1, 36))
 
 
 def test_cq01_us_technology_controls_on_china(built_store: ox.Store) -> None:
@@ -120,3 +120,18 @@ def test_unknown_and_badly_typed_parameters_are_refused() -> None:
         query.substitutions({"country": "x"})
     with pytest.raises(catalogue.ParameterError, match="'actor'"):
         query.substitutions({"actor": "not an iri> } ; DROP ALL #"})
+
+
+GRAPH_02_QUESTIONS = [name for name in expectations.CHECKS if name[:2] == "cq" and 21 <= int(name[2:4]) <= 35]
+
+
+@pytest.mark.parametrize("name", GRAPH_02_QUESTIONS)
+def test_graph_02_competency_questions(built_store: ox.Store, name: str) -> None:
+    for check in expectations.CHECKS[name]:
+        check(partial(run, built_store))
+
+
+@pytest.mark.parametrize("name", ["instruments-in-force", "instrument-status-history"])
+def test_time_views(built_store: ox.Store, name: str) -> None:
+    for check in expectations.CHECKS[name]:
+        check(partial(run, built_store))

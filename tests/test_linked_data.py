@@ -163,17 +163,36 @@ def test_description_carries_names_of_linked_resources_and_incoming_links(
     assert (japan, RDFS.label, Literal("日本", lang="ja")) in graph
 
 
+@pytest.mark.parametrize("key", ["trig", "nquads"])
 def test_quad_syntaxes_keep_asserted_and_inferred_facts_in_their_graphs(
-    sparql_service: RunningService,
+    sparql_service: RunningService, key: str
 ) -> None:
-    response = get(f"{sparql_service.base}/id/country/japan", "application/trig")
+    media_type, parser, _dataset = FORMATS[key]
+    response = get(f"{sparql_service.base}/id/country/japan", media_type)
     ds = rdflib.Dataset()
-    ds.parse(data=response.content, format="trig")
+    ds.parse(data=response.content, format=parser)
     japan = URIRef(BASE + "id/country/japan")
-    label_graphs = {str(g) for s, p, o, g in ds.quads((japan, RDFS.label, None, None))}
+    named = [g for g in ds.graphs() if g.identifier != rdflib.graph.DATASET_DEFAULT_GRAPH_ID]
+    label_graphs = {str(g.identifier) for g in named if (japan, RDFS.label, None) in g}
     assert label_graphs == {BASE + "graph/reference"}
-    inferred = {str(g) for _s, _p, _o, g in ds.quads((japan, ES.memberOf, None, None))}
+    inferred = {str(g.identifier) for g in named if (japan, ES.memberOf, None) in g}
     assert BASE + "graph/inferred" in inferred
+
+
+@pytest.mark.parametrize("key", ["trig", "nquads"])
+def test_quad_syntaxes_give_the_turtle_description_in_the_default_graph(
+    sparql_service: RunningService, key: str
+) -> None:
+    """Issue 14: a client that reads a dereferenced document's default graph (Comunica asks for
+    N-Quads first) finds what a Turtle client finds; the named graphs add only where each comes from."""
+    media_type, parser, _dataset = FORMATS[key]
+    url = f"{sparql_service.base}/id/country/japan"
+    ds = rdflib.Dataset()
+    ds.parse(data=get(url, media_type).content, format=parser)
+    turtle = parse(get(url, "text/turtle"), "turtle", False)
+    default = ds.graph(rdflib.graph.DATASET_DEFAULT_GRAPH_ID)
+    assert len(turtle) > 0 and set(default) == set(turtle)
+    assert set(parse(get(url, media_type), parser, True)) == set(turtle)
 
 
 # --- /id/statement/{hash} ------------------------------------------------------------------

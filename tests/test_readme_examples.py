@@ -43,6 +43,7 @@ def test_the_readme_has_examples_for_each_kind_of_client() -> None:
 def _run(block: str, service: RunningService, cwd: Path, env: dict[str, str] | None = None) -> str:
     script = block.replace(ADDRESS, service.base).replace("curl ", "curl --fail-with-body ")
     script = script.replace(".venv/bin/", f"{Path(sys.executable).parent}/")  # examples run elsewhere
+    script = script.replace("node_modules/.bin/", f"{README.parent / 'node_modules' / '.bin'}/")
     done = subprocess.run(
         ["bash", "-euo", "pipefail", "-c", script],
         capture_output=True,

@@ -15,7 +15,7 @@ from rich.table import Table
 
 from .report import print_report, report_errors, stderr, stdout
 
-__all__ = ["COMMANDS", "build", "export", "stats", "validate"]
+__all__ = ["COMMANDS", "build", "coverage", "export", "stats", "validate"]
 
 
 def build(
@@ -143,6 +143,17 @@ def stats(
         console.print(props)
 
 
+def coverage(
+    build_dir: Annotated[Path, typer.Option("--build", help="Build directory to read.")] = Path("build"),
+) -> None:
+    """Facts per document section, the sections with none, and orphan entities (graph/coverage.py)."""
+    from econsec.graph.coverage import render_report
+
+    with report_errors():
+        store, source = _store_for(build_dir)
+    stdout().print(render_report(store, source), markup=False, highlight=False)
+
+
 def export(
     format: Annotated[ExportFormat, typer.Option("--format", "-f", help="RDF syntax to write.")],
     output: Annotated[
@@ -165,5 +176,5 @@ def export(
         stderr().print(f"Wrote {escape(display_path(output))} ({len(data):,} bytes, {format.value})")
 
 
-COMMANDS = (build, validate, stats, export)
+COMMANDS = (build, validate, stats, coverage, export)
 """In the order ``econsec --help`` lists them."""

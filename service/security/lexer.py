@@ -353,3 +353,21 @@ def at_brace_depth(tokens: Sequence[Token], depth: int = 0) -> Iterator[tuple[in
             continue
         if current == depth and token.kind is not TokenKind.WS and token.kind is not TokenKind.COMMENT:
             yield index, token
+
+
+def check_nesting(text: str, limit: int = MAX_DEPTH) -> None:
+    """Refuse text nested deeper than ``limit`` (:class:`NestingTooDeep`, a 400 naming the limit)
+    before an engine's recursive parser sees it: pyoxigraph's parser overflows the stack, and
+    kills the process, somewhere past 2,000 levels.
+
+    Cheap for ordinary text: only text with more than ``limit`` opening brackets is scanned. A
+    lexical error found on the way is left to the engine, whose message names it better.
+    """
+    if text.count("{") + text.count("(") + text.count("[") <= limit:
+        return
+    try:
+        scan_text(text, max_depth=limit)
+    except NestingTooDeep:
+        raise
+    except SparqlLexError:
+        return

@@ -38,6 +38,7 @@ from fastapi.responses import Response
 from ..errors import BadRequest, StoreError, UnsupportedMediaType, UpstreamFailed
 from ..execution.executor import Deadline
 from ..execution.isolation import ForwardedError, IsolatedAnswer
+from ..security.lexer import check_nesting
 from ..state import ServiceState, service_state
 from ..store.base import QueryResult, ResultKind
 from ..store.embedded import EmbeddedStore
@@ -106,84 +107,107 @@ def _media_type(content_type: str | None) -> str:
     return (content_type or "").split(";", 1)[0].strip().lower()
 
 
-async def _answer(state: ServiceState, req: QueryRequest) -> Response:
-    """Check, evaluate within the deadline, serialise, respond."""
-    check_acceptable(req.accept, req.format, ResultKind)  # a 406 costs no query
-    store, guard, workers = state.backend, state.query_guard, state.workers
-    limit = state.settings.result_limit
+def _response(body: bytes, content_type: str, truncated: bool, limit: int) -> Response:
+    headers = {"Content-Type": content_type, "Vary": "Accept"}
+    if truncated:
+        headers[TRUNCATED_HEADER] = str(limit)
+    return Response(body, headers=headers)
 
-    checked: list[str] | None = None
 
-    def guarded() -> list[str]:
-        """The guard's verdict, asked once whichever path answers (the SERVICE targets it allows)."""
-        nonlocal checked
-        if checked is None:
-            checked = guard(req.query)
-        return checked
+class _Evaluation:
+    """One query on its way through the endpoint, on whichever of the three executors answers it.
 
-    shape = shape_of(req.query)  # read once: which of the three executors may answer
-    lookup = None if req.dataset or shape is None or not shape.lookup else Lookup(shape.form, shape.limit)
-    if lookup is not None and isinstance(store, EmbeddedStore):
-        kind = ResultKind.BOOLEAN if lookup.form == "ASK" else ResultKind.SOLUTIONS
-        fmt = negotiate(kind, req.accept, req.format)
-        max_rows = min(state.settings.inline_lookup_rows, limit)
+    The query's shape is read once (lexer tokens) and the federation guard is asked once: a
+    lookup that the event loop declines goes on to a thread without being guarded again.
+    """
 
-        def on_loop() -> bytes | None:
-            guarded()  # a lookup names no SERVICE, but every query passes the guard
+    def __init__(self, state: ServiceState, req: QueryRequest) -> None:
+        self.state = state
+        self.req = req
+        self.limit = state.settings.result_limit
+        self.shape = shape_of(req.query)
+        self._targets: list[str] | None = None
+
+    def guarded(self) -> list[str]:
+        """The guard's verdict (the SERVICE targets it allows); 400 for one off the allowlist."""
+        if self._targets is None:
+            self._targets = self.state.query_guard(self.req.query)
+        return self._targets
+
+    def on_loop(self) -> Response | None:
+        """A bounded point lookup answered here with the engine's writer, or None to hand it on."""
+        store, shape, req = self.state.backend, self.shape, self.req
+        if req.dataset or shape is None or not shape.lookup or not isinstance(store, EmbeddedStore):
+            return None
+        lookup = Lookup(shape.form, shape.limit)
+        fmt = negotiate(
+            ResultKind.BOOLEAN if shape.form == "ASK" else ResultKind.SOLUTIONS, req.accept, req.format
+        )
+        max_rows = min(self.state.settings.inline_lookup_rows, self.limit)
+
+        def lookup_now() -> bytes | None:
+            self.guarded()  # a lookup names no SERVICE, but every query passes the guard
             return answer_lookup(store.store, req.query, lookup, fmt.key, max_rows)
 
-        body = state.executor.run_now(on_loop)
-        if body is not None:
-            return Response(body, media_type=fmt.content_type, headers={"Vary": "Accept"})
-        # declined (more rows than the budget, a format the engine does not write): the thread path
+        body = self.state.executor.run_now(lookup_now)
+        return None if body is None else _response(body, fmt.content_type, False, self.limit)
 
-    if workers is not None and shape is None:
-        # a worker process that is killed at the deadline (isolation.py); queries that stream by
-        # construction (one triple pattern) stay on a thread, where the per-row check stops them
-
-        def isolated(deadline: Deadline) -> IsolatedAnswer:
-            deadline.check()
-            remote = guarded()
-            try:
-                return workers.run(
-                    req.query,
-                    default_graph_uris=req.default_graph_uris,
-                    named_graph_uris=req.named_graph_uris,
-                    accept=req.accept,
-                    format_key=req.format,
-                    limit=limit,
-                    deadline=deadline,
-                )
-            except ForwardedError as exc:
-                if remote and exc.status >= 500:  # a failed SERVICE call, as in the in-process path
-                    raise UpstreamFailed(remote, exc.message) from exc
-                raise
-
-        answer = await state.executor.run(isolated)
-        headers = {"Vary": "Accept"}
-        if answer.truncated:
-            headers[TRUNCATED_HEADER] = str(limit)
-        return Response(answer.body, headers={"Content-Type": answer.content_type, **headers})
-
-    def work(deadline: Deadline) -> tuple[Format, Payload]:
-        deadline.check()  # it may have waited for a thread past its deadline
-        remote = guarded()  # SERVICE/LOAD allowlist, before the engine can connect anywhere
+    def in_worker(self, deadline: Deadline) -> IsolatedAnswer:
+        """In a worker process killed at the deadline (``execution/isolation.py``)."""
+        workers, req = self.state.workers, self.req
+        assert workers is not None
+        deadline.check()  # it may have waited for a slot past its deadline
+        check_nesting(req.query)  # a 400 that names the limit, not a crashed worker
+        remote = self.guarded()
         try:
-            result = store.query(
+            return workers.run(
+                req.query,
+                default_graph_uris=req.default_graph_uris,
+                named_graph_uris=req.named_graph_uris,
+                accept=req.accept,
+                format_key=req.format,
+                limit=self.limit,
+                deadline=deadline,
+            )
+        except ForwardedError as exc:
+            if remote and exc.status >= 500:  # a failed SERVICE call, as on a thread
+                raise UpstreamFailed(remote, exc.message) from exc
+            raise
+
+    def on_thread(self, deadline: Deadline) -> tuple[Format, Payload]:
+        """On a service thread, the writer checking the deadline before every row."""
+        req = self.req
+        deadline.check()
+        check_nesting(req.query)  # the engine's parser would take this process down with it
+        remote = self.guarded()  # SERVICE/LOAD allowlist, before the engine can connect anywhere
+        try:
+            result = self.state.backend.query(
                 req.query, default_graph_uris=req.default_graph_uris, named_graph_uris=req.named_graph_uris
             )
             fmt = negotiate(result.kind, req.accept, req.format)
-            return fmt, fmt.write(result, deadline, limit)
+            return fmt, fmt.write(result, deadline, self.limit)
         except StoreError as exc:
             if remote:  # the engine reports a failed SERVICE call as an I/O error
                 raise UpstreamFailed(remote, exc.message) from exc
             raise
 
-    fmt, payload = await state.executor.run(work)
-    headers = {"Vary": "Accept"}
-    if payload.truncated:
-        headers[TRUNCATED_HEADER] = str(limit)
-    return Response(payload.body, media_type=fmt.content_type, headers=headers)
+
+async def _answer(state: ServiceState, req: QueryRequest) -> Response:
+    """Refuse early, then evaluate on the executor the query's shape allows, within the deadline.
+
+    A bounded lookup on the event loop; a query that streams by construction (one triple pattern)
+    on a thread, where the per-row check stops it; anything else in a worker process.
+    """
+    check_acceptable(req.accept, req.format, ResultKind)  # a 406 costs no query
+    evaluation = _Evaluation(state, req)
+    answered = evaluation.on_loop()
+    if answered is not None:
+        return answered
+    if state.workers is not None and evaluation.shape is None:
+        isolated = await state.executor.run(evaluation.in_worker)
+        return _response(isolated.body, isolated.content_type, isolated.truncated, evaluation.limit)
+    fmt, payload = await state.executor.run(evaluation.on_thread)
+    return _response(payload.body, fmt.content_type, payload.truncated, evaluation.limit)
 
 
 async def _describe(request: Request, state: ServiceState, format_key: str | None) -> Response:

@@ -166,13 +166,21 @@ def _prefixes_used(quads: Sequence[Quad]) -> dict[str, str]:
     return used
 
 
-def write_rdf(description: Description, fmt: Format, deadline: Deadline) -> Payload:
-    """Quad syntaxes keep each quad's graph; triple syntaxes get the set of triples, grouped by subject."""
+def write_rdf(
+    description: Description, fmt: Format, deadline: Deadline, *, default_graph: bool = True
+) -> Payload:
+    """Triple syntaxes get the set of triples, grouped by subject. Quad syntaxes get those triples in
+    the default graph and each quad in its named graph as well (``Description.document``), so a
+    client that reads only a document's default graph finds what a Turtle client finds; with
+    ``default_graph`` false (a named graph's own download) only the named graphs."""
     deadline.check()
     syntax = RdfFormat.from_media_type(fmt.media_type)
     if syntax is None:  # the table's graph formats are all pyoxigraph syntaxes
         raise StoreError(f"no RDF writer for {fmt.media_type}")
-    quads = description.grouped() if syntax in _QUAD_SYNTAXES else description.triples()
+    if syntax not in _QUAD_SYNTAXES:
+        quads = description.triples()
+    else:
+        quads = description.document() if default_graph else description.grouped()
     items = quads if syntax in _QUAD_SYNTAXES else [Triple(q.subject, q.predicate, q.object) for q in quads]
     try:
         body = serialize(items, format=syntax, prefixes=_prefixes_used(quads)) or b""
@@ -204,8 +212,11 @@ async def _serve(
     gather: Callable[[ServiceState, Deadline, int], Description],
     page: Callable[[Description, list[Alternate]], HTMLResponse] | None,
     what: str = "resource",
+    *,
+    default_graph: bool = True,
 ) -> Response:
-    """Gather on the executor, then answer with RDF in ``fmt`` or (None) the HTML ``page``."""
+    """Gather on the executor, then answer with RDF in ``fmt`` or (None) the HTML ``page``;
+    ``default_graph`` as in ``write_rdf``."""
     state = service_state(request)
     limit = state.settings.result_limit
     links = alternates(request.url.path, table)
@@ -218,7 +229,7 @@ async def _serve(
         if fmt is None and page is not None:
             return page(description, links)
         assert fmt is not None
-        payload = write_rdf(description, fmt, deadline)
+        payload = write_rdf(description, fmt, deadline, default_graph=default_graph)
         truncated = limit if description.truncated else None
         return Response(payload.body, media_type=fmt.content_type, headers=_headers(links, truncated))
 
@@ -343,7 +354,9 @@ async def named_graph(request: Request, name: str, format: FormatParam = None) -
     def gather(state: ServiceState, deadline: Deadline, limit: int) -> Description:
         return graph_quads(state.backend, iri, deadline, limit)
 
-    return await _serve(request, iri, fmt, _DATASET_FORMATS, gather, None, "named graph")
+    # the graph's own download: a dataset of that one named graph (what `econsec load` and the
+    # Graph Store protocol read back), not a document about an entity
+    return await _serve(request, iri, fmt, _DATASET_FORMATS, gather, None, "named graph", default_graph=False)
 
 
 # --- VoID ----------------------------------------------------------------------------------

@@ -14,8 +14,9 @@ LodView) serve, widened by what a reader of this graph needs to judge a fact:
 Everything comes back as quads, each in the named graph that holds it, from two internal queries
 (``queries/internal/resource-*.rq``, the resource bound as a term) run by
 ``StoreBackend.query``: no rdflib engine, and the same code serves the embedded store and a
-remote SPARQL store. Quad syntaxes (TriG, N-Quads) keep the graphs, so a client can tell
-asserted from inferred; triple syntaxes get the set of triples.
+remote SPARQL store. Triple syntaxes get the set of triples. Quad syntaxes (TriG, N-Quads) get
+that same set in the default graph, where linked-data clients such as Comunica look, and every
+quad again in the named graph that holds it, so a client can tell asserted from inferred.
 
 :class:`ResourceView` reads the quads back into what the HTML page shows. It is plain Python
 over a few hundred quads; it evaluates nothing.
@@ -43,7 +44,7 @@ from econsec.graph.paths import (
 )
 from econsec.graph.stats import triples_per_graph
 from econsec.queries import internal
-from pyoxigraph import BlankNode, Literal, NamedNode, Quad, QuerySolution
+from pyoxigraph import BlankNode, DefaultGraph, Literal, NamedNode, Quad, QuerySolution
 
 from ..execution.executor import Deadline
 from ..store.base import StoreBackend, Term
@@ -116,6 +117,17 @@ class Description:
                 seen.add(key)
                 out.append(Quad(q.subject, q.predicate, q.object))
         return out
+
+    def document(self) -> list[Quad]:
+        """The description as a quad document: its triples in the default graph, then each quad in
+        the named graph it comes from.
+
+        Linked-data clients read a dereferenced document's default graph (Comunica asks for N-Quads
+        first and, in its default settings, matches triple patterns there only), so the default
+        graph says what the Turtle document says; the named graphs keep which graph states each
+        triple (a source document's graph, the reference data, or the reasoner's), as the store does.
+        """
+        return [*self.triples(), *(q for q in self.grouped() if not isinstance(q.graph_name, DefaultGraph))]
 
     def grouped(self, *, by_graph: bool = True) -> list[Quad]:
         """The quads grouped by graph (unless ``by_graph`` is false), then by subject (the resource
