@@ -54,6 +54,7 @@ from pyoxigraph import (
     Quad,
     QueryResultsFormat,
     RdfFormat,
+    Store,
     Triple,
     parse,
     parse_query_results,
@@ -75,6 +76,17 @@ ACCEPT = (
     "application/sparql-results+json, application/sparql-results+xml;q=0.9, "
     "application/n-triples;q=0.9, text/turtle;q=0.8, application/rdf+xml;q=0.5"
 )
+#: the same preferences for one query form: Virtuoso answers the first type listed that it can write
+#: (q-values aside), so it is offered only the types of the form asked (a CONSTRUCT would otherwise
+#: come back as a JSON result set, a SELECT as N-Triples)
+_ACCEPT_SOLUTIONS = "application/sparql-results+json, application/sparql-results+xml;q=0.9"
+_ACCEPT_GRAPH = "application/n-triples, text/turtle;q=0.8, application/rdf+xml;q=0.5"
+_FORMS = {
+    "SELECT": _ACCEPT_SOLUTIONS,
+    "ASK": _ACCEPT_SOLUTIONS,
+    "CONSTRUCT": _ACCEPT_GRAPH,
+    "DESCRIBE": _ACCEPT_GRAPH,
+}
 _RELEASE_TTL = 30.0  # seconds a looked-up release id is trusted before asking again
 
 
@@ -134,6 +146,14 @@ def has_dataset_clause(text: str) -> bool:
     return any(
         token.kind is TokenKind.WORD and token.text.upper() == "FROM" for _, token in at_brace_depth(tokens)
     )
+
+
+def accept_for(text: str) -> str:
+    """The ``Accept`` header for a query: the result types of its form, or every type we read."""
+    for _, token in at_brace_depth(significant(tokenize(text))):
+        if token.kind is TokenKind.WORD and token.text.upper() in _FORMS:
+            return _FORMS[token.text.upper()]
+    return ACCEPT
 
 
 def _media_type(header: str | None) -> str:
@@ -252,14 +272,17 @@ class RemoteStore:
         ):
             default_graph_uris = [self.union_graph]
             named_graph_uris = self.named_graphs() or [_NO_GRAPH]
-        client = self._client(self.query_url)
+        client = self._client(self.query_url, accept_for(text))
         client.setQuery(text)
         client.queryType = SELECT  # never let SPARQLWrapper's keyword sniffing turn it into an update
         for uri in default_graph_uris:
             client.addDefaultGraph(uri)
         for uri in named_graph_uris:
             client.addNamedGraph(uri)
-        body, media_type = self._send(client, text)
+        try:
+            body, media_type = self._send(client, text)
+        except QuerySyntaxError as exc:
+            raise _located(exc, text) from None
         return self._result(body, media_type)
 
     def triple_count(self, graph: str | None = None) -> int:
@@ -366,6 +389,9 @@ class RemoteStore:
         delta = WriteDelta(
             skolem(delta.inserts), skolem(delta.deletes), delta.created_graphs, delta.dropped_graphs
         )
+        if union is not None:
+            self.update(_per_graph_deletes(delta))
+            return
         self.update(
             update_text(delta, self._skolem_triples(default_inserts), self._skolem_triples(default_deletes))
         )
@@ -387,12 +413,16 @@ class RemoteStore:
 
     # -- helpers ------------------------------------------------------------------------------
 
-    def _client(self, url: str) -> SPARQLWrapper:
+    def _client(self, url: str, accept: str = ACCEPT) -> SPARQLWrapper:
         client = SPARQLWrapper(url)
         client.setMethod(POST)
         client.setRequestMethod(URLENCODED)
         client.setTimeout(max(1, round(self.timeout)))
-        client.addCustomHttpHeader("Accept", ACCEPT)
+        # content negotiation only: SPARQLWrapper otherwise adds format=xml&output=xml, which
+        # Virtuoso obeys over the Accept header, and pyoxigraph's XML results parser reads a
+        # whitespace-only literal ("\n") as "" (the JSON parser keeps it)
+        client.setOnlyConneg(True)
+        client.addCustomHttpHeader("Accept", accept)
         return client
 
     def _send(self, client: SPARQLWrapper, text: str) -> tuple[bytes, str]:
@@ -497,6 +527,44 @@ def _store_errors(client: SPARQLWrapper, text: str) -> Iterator[None]:
         raise StoreError(f"the remote store answered {exc.code}: {detail}") from None
     except (urllib.error.URLError, OSError) as exc:
         raise StoreError(f"cannot reach the remote store at {client.endpoint}: {exc}") from None
+
+
+def _per_graph_deletes(delta: WriteDelta) -> str:
+    """``delta`` as one update request with one ``DELETE DATA`` per graph.
+
+    Virtuoso 7.2.5 deletes nothing at all from a ``DELETE DATA`` that names two graphs (and says
+    it succeeded); one graph per operation it deletes. Its ``INSERT DATA`` over several graphs
+    is fine, so inserts stay one operation.
+    """
+    by_graph: dict[str, set[Quad]] = {}
+    for quad in delta.deletes:
+        by_graph.setdefault(str(quad.graph_name), set()).add(quad)
+    parts = [update_text(WriteDelta(set(), set(), delta.created_graphs, delta.dropped_graphs), (), ())]
+    parts += [update_text(WriteDelta(set(), quads), (), ()) for _, quads in sorted(by_graph.items())]
+    parts.append(update_text(WriteDelta(delta.inserts), (), ()))
+    return " ;\n".join(part for part in parts if part)
+
+
+def _located(refused: QuerySyntaxError, text: str) -> QuerySyntaxError:
+    """The error the embedded store would give for a query the remote store refused as malformed.
+
+    Stores report positions in their own terms (Virtuoso counts the ``define`` lines it puts in
+    front of the query, so every error is "at line 3"). pyoxigraph's parser, run on an empty
+    store, names the line and column in the caller's text, so a client gets the same 400 on
+    every backend. A query that names a ``SERVICE`` is not re-run (an empty store would still
+    call the service out for an ``ASK``); nor is one pyoxigraph accepts: then the store's own
+    words stand, as the store meant something this parser does not share.
+    """
+    tokens = significant(tokenize(text))
+    if any(token.kind is TokenKind.WORD and token.text.upper() == "SERVICE" for token in tokens):
+        return refused
+    try:
+        Store().query(text)  # SELECT and CONSTRUCT answers are lazy: nothing is evaluated here
+    except SyntaxError as exc:
+        return QuerySyntaxError.from_parser(exc, text)
+    except (OSError, RuntimeError, ValueError):
+        pass
+    return refused
 
 
 def _virtuoso_blank(label: str) -> NamedNode | BlankNode:
