@@ -310,9 +310,12 @@ class RemoteStore:
             if self._graphs and now - self._graphs[0] < _RELEASE_TTL:
                 return list(self._graphs[1])
         # every graph the store has, asked with an explicit (empty) dataset so that the query is not
-        # itself given the project's graphs; Virtuoso's `GRAPH ?g {}` yields no graph names at all
-        client = self._client(self.query_url)
-        text = "SELECT DISTINCT ?g WHERE { GRAPH ?g { ?s ?p ?o } }"
+        # itself given the project's graphs; Virtuoso's `GRAPH ?g {}` yields no graph names at all.
+        # Grouped, not DISTINCT: Virtuoso 7.2.5 plans `SELECT DISTINCT ?g` as a scan of every quad
+        # (10 s for this graph, past a loaded machine's start-up timeout) and the grouped count
+        # from its graph index (milliseconds)
+        client = self._client(self.query_url, _ACCEPT_SOLUTIONS)
+        text = "SELECT ?g (COUNT(*) AS ?n) WHERE { GRAPH ?g { ?s ?p ?o } } GROUP BY ?g"
         client.setQuery(text)
         client.queryType = SELECT
         result = self._result(*self._send(client, text))
