@@ -153,6 +153,7 @@ async def _answer(state: ServiceState, req: QueryRequest) -> Response:
                     format_key=req.format,
                     limit=limit,
                     deadline=deadline,
+                    base_iri=state.settings.sparql_base_iri,
                 )
             except ForwardedError as exc:
                 if remote and exc.status >= 500:  # a failed SERVICE call, as in the in-process path
