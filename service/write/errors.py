@@ -8,7 +8,6 @@ from ..errors import BadRequest, Forbidden, QuerySyntaxError, ServiceError
 
 __all__ = [
     "BuildGraphsProtected",
-    "DefaultGraphWrite",
     "GraphNotFound",
     "MalformedRDF",
     "ProtectedGraph",
@@ -29,12 +28,6 @@ class UnsupportedUpdate(BadRequest):
     """A well-formed update this service will not run (LOAD, for one); says what to do instead."""
 
     title = "Update not supported"
-
-
-class DefaultGraphWrite(BadRequest):
-    """A write that names no graph. The default graph is the merge of the named graphs, kept by the service."""
-
-    title = "Name the graph"
 
 
 class ProtectedGraph(Forbidden):
