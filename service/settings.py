@@ -24,6 +24,9 @@ service at start with a message naming the variable, not with a traceback at the
 | ``ECONSEC_ACCESS_LOG`` | ``true`` | log one line per request |
 | ``ECONSEC_STORE_QUERY`` | unset | remote mode: serve this SPARQL query endpoint instead of the embedded store |
 | ``ECONSEC_STORE_UPDATE`` | unset | remote mode: the store's update endpoint (``econsec publish``) |
+| ``ECONSEC_PUBLIC_URL`` | ``http://{host}:{port}/`` | the service's own public address; relative IRIs in queries and updates resolve against ``{it}sparql`` |
+| ``ECONSEC_USER_GRAPH`` | ``https://w3id.org/econsec/graph/user`` | where a write that names no graph goes (inside the union default graph) |
+| ``ECONSEC_PLAIN_STORE`` | ``false`` | run as a plain store: full SPARQL 1.1 Update, no graph protected from writes |
 | ``ECONSEC_ASSETS_DIR`` | ``./node_modules`` of the checkout | the npm packages the browser pages load (YASGUI, d3) |
 """
 
@@ -89,6 +92,17 @@ def _optional_text(_name: str, raw: str) -> str | None:
     return raw.strip() or None
 
 
+def _iri(name: str, raw: str) -> str:
+    value = raw.strip()
+    if not value.startswith(("http://", "https://", "urn:")) or any(c in value for c in ' <>"{}|\\^`'):
+        raise SettingsError(f"{name} must be an absolute IRI (http://, https:// or urn:), got {raw!r}")
+    return value
+
+
+def _optional_iri(name: str, raw: str) -> str | None:
+    return _iri(name, raw) if raw.strip() else None
+
+
 def _flag(name: str, raw: str) -> bool:
     value = raw.strip().lower()
     if value in {"1", "true", "yes", "on"}:
@@ -145,6 +159,14 @@ class Settings:
     store_query: str | None = None
     #: remote mode: the store's SPARQL 1.1 update endpoint (used by ``econsec publish``)
     store_update: str | None = None
+    #: the service's own public address (``https://kg.example.org/``); None: ``http://{host}:{port}/``.
+    #: Relative IRIs resolve against its ``sparql`` endpoint, never against a request's Host header
+    #: (which a client controls)
+    public_url: str | None = None
+    #: the named graph a write without GRAPH goes into; it is part of the union default graph
+    user_graph: str = "https://w3id.org/econsec/graph/user"
+    #: a plain store: CLEAR ALL / DROP ALL / writes into the build's graphs are allowed
+    plain_store: bool = False
     #: the ``node_modules`` folder that holds the browser assets (``npm ci``); None: the checkout's
     assets_dir: Path | None = None
 
@@ -152,6 +174,12 @@ class Settings:
     def read_only(self) -> bool:
         """No update token configured: every write is refused."""
         return self.update_token is None
+
+    @property
+    def sparql_base_iri(self) -> str:
+        """The base IRI of queries and updates: the endpoint's own configured URL."""
+        root = self.public_url or f"http://{self.host}:{self.port}/"
+        return root.rstrip("/") + "/sparql"
 
     @property
     def store_dir(self) -> Path:
@@ -234,4 +262,7 @@ _PARSERS: dict[str, Callable[[str, str], Any]] = {
     "store_query": _optional_text,
     "store_update": _optional_text,
     "assets_dir": _path,
+    "public_url": _optional_iri,
+    "user_graph": _iri,
+    "plain_store": _flag,
 }

@@ -186,12 +186,14 @@ def test_xml_entity_expansion_is_refused_before_parsing(writable: RunningService
     assert dump(writable) == before
 
 
-def test_writes_to_the_default_graph_and_without_a_token_are_refused(writable: RunningService) -> None:
+def test_writes_without_a_token_are_refused_and_an_empty_default_put_adds_nothing(
+    writable: RunningService,
+) -> None:
     before = dump(writable)
-    default = httpx.put(
+    default = httpx.put(  # ?default writes go to the user graph (issue 14); an empty body adds nothing
         url(writable), params={"default": ""}, content=b"", headers={"Content-Type": TTL, **AUTH}, timeout=30
     )
-    assert default.status_code == 400 and "named graph" in default.text
+    assert default.status_code in (201, 204), default.text
     anonymous = httpx.put(
         url(writable), params={"graph": EX + "gsp-anon"}, content=b"", headers={"Content-Type": TTL}
     )
@@ -271,3 +273,29 @@ def test_a_write_not_ready_by_the_deadline_is_504_and_changes_nothing(
         assert not in_default(service, f"<{EX}slow0>", f"<{COMMENT}>", '"comment 0"')
     finally:
         service.stop()
+
+
+def test_default_graph_writes_go_to_the_user_graph(service_factory) -> None:  # type: ignore[no-untyped-def]
+    """``?default`` is writable as SPARQL Update without GRAPH is: into the user graph, which the
+    union default graph includes, so a following query sees it; the build's graphs stay as they were."""
+    service = service_factory(env={"ECONSEC_UPDATE_TOKEN": "t0ken"})
+    auth = {"Authorization": "Bearer t0ken", "Content-Type": "text/turtle"}
+    body = "<https://example.org/a> <https://example.org/p> <https://example.org/b> ."
+    before = service.health()["triples"]
+    put = httpx.put(service.base + "/rdf-graphs?default", content=body, headers=auth, timeout=60)
+    assert put.status_code in (201, 204), put.text
+    ask = "ASK { <https://example.org/a> <https://example.org/p> <https://example.org/b> }"
+    seen = httpx.get(
+        service.sparql, params={"query": ask}, headers={"Accept": "application/sparql-results+json"}
+    )
+    assert seen.json()["boolean"] is True
+    in_user_graph = httpx.get(
+        service.base + "/rdf-graphs",
+        params={"graph": "https://w3id.org/econsec/graph/user"},
+        headers={"Accept": "application/n-triples"},
+        timeout=60,
+    )
+    assert in_user_graph.text.strip() == body
+    dropped = httpx.delete(service.base + "/rdf-graphs?default", headers=auth, timeout=60)
+    assert dropped.status_code == 204, dropped.text
+    assert service.health()["triples"] == before

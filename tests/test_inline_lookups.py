@@ -310,22 +310,7 @@ def test_rows_are_counted_across_the_engines_chunks(key: str) -> None:
         serialize_within(store.query(query), NATIVE[key], 2999)
 
 
-@pytest.mark.parametrize(
-    "query",
-    [
-        "SELECT DISTINCT ?p WHERE { ?s ?p ?o }",
-        "SELECT REDUCED ?p WHERE { ?s ?p ?o }",
-        "SELECT * WHERE { ?s ?p ?o } OFFSET 1000000",
-        "SELECT * WHERE { ?s ?p ?o } LIMIT 1 OFFSET 1000000",
-        "SELECT ?s WHERE { ?s ?p $s }",
-        "SELECT ?s WHERE { ?s ?s ?o }",
-        "SELECT * WHERE { ?s ?p ?o } ORDER BY ?o",
-        "SELECT * WHERE { GRAPH ?g { ?s ?p ?o } }",
-        "SELECT * WHERE { ?s <http://x/p>+ ?o }",
-    ],
-)
-def test_queries_that_may_scan_without_answering_are_not_lookups(query: str) -> None:
-    assert lookup_form(query) is None
+# which queries are lookups at all: tests/test_query_shape.py
 
 
 # --- the same answers as the app, over real HTTP -----------------------------------------------

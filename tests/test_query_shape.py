@@ -31,6 +31,8 @@ ISOLATED = [
     "SELECT * WHERE { ?s ?p ?o FILTER(?o > 1) }",
     "SELECT * WHERE { { SELECT * WHERE { ?s ?p ?o } ORDER BY ?s } }",
     "SELECT * WHERE { SERVICE <http://example.org/sparql> { ?s ?p ?o } }",
+    "SELECT * WHERE { ?s ?p ?o OPTIONAL { ?o ?q ?r } }",
+    "SELECT * WHERE { ?s ?p ?o } ORDER BY ?o # a comment changes nothing",
     "SELECT * FROM <http://g> WHERE { ?s ?p ?o }",
     "CONSTRUCT WHERE { ?s ?p ?o }",
     "DESCRIBE <http://x>",
@@ -92,12 +94,16 @@ def test_queries_that_may_scan_without_answering_are_not_lookups(query: str) -> 
 
 @pytest.mark.parametrize("query", STREAMING)
 def test_single_pattern_queries_have_a_shape(query: str) -> None:
+    """They stream by construction, so they may run on a service thread."""
     assert query_shape(tokenize(query)) is not None
+    assert is_streaming(query)
 
 
 @pytest.mark.parametrize("query", ISOLATED)
 def test_anything_else_has_none(query: str) -> None:
+    """Everything else goes to a query worker."""
     assert query_shape(tokenize(query)) is None
+    assert not is_streaming(query)
 
 
 def test_a_comment_does_not_change_the_shape() -> None:
@@ -105,6 +111,7 @@ def test_a_comment_does_not_change_the_shape() -> None:
     query = "SELECT * WHERE { ?s ?p ?o } # ORDER BY ?o"
     assert is_streaming(query)
     assert shape_of(query) == Shape("SELECT", None, True)
+    assert not is_streaming("SELECT * WHERE { ?s ?p ?o } # LIMIT 5\nORDER BY ?o")
     commented = "# who\nPREFIX ex: <http://example.org/> # the vocabulary\nASK { ex:a ?p ?o } # done"
     assert shape_of(commented) == Shape("ASK", None, True)
 

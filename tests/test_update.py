@@ -300,10 +300,10 @@ def test_a_malformed_update_is_400_with_the_parsers_position(writable: RunningSe
 @pytest.mark.parametrize(
     ("text", "status", "words"),
     [
-        (f'INSERT DATA {{ <{EX}a> <{COMMENT}> "x" }}', 400, "GRAPH"),
-        ("DELETE WHERE { ?s ?p ?o }", 400, "GRAPH"),
-        ("CLEAR ALL", 400, "one at a time"),
-        ("CLEAR DEFAULT", 400, "GRAPH"),
+        # issue 14: writes without GRAPH go to the user graph; emptying everything is 403
+        ("CLEAR ALL", 403, "ECONSEC_PLAIN_STORE"),
+        ("DROP ALL", 403, "econsec build"),
+        ("CLEAR NAMED", 403, "CLEAR GRAPH <iri>"),
         (f"CLEAR GRAPH <{G}ontology>", 403, "econsec build"),
         (f"DROP GRAPH <{G}inferred>", 403, "econsec build"),
         (f"DROP GRAPH <{EX}never-existed>", 400, "SILENT"),
@@ -456,3 +456,65 @@ def test_copying_a_graph_with_blank_nodes_skolemises_them(writable: RunningServi
         writable, f'ASK {{ GRAPH <{copy}> {{ ?s ?p ?o FILTER(CONTAINS(STR(?s), "/.well-known/genid/")) }} }}'
     )
     assert post_update(writable, f"DROP GRAPH <{copy}>").status_code == 200
+
+
+# --- issue 14: the default graph, as clients that name no graph use it ----------------------
+
+USER_GRAPH = G + "user"
+
+
+def test_rdflib_update_store_in_default_mode_writes_without_a_graph_and_reads_it_back(
+    writable: RunningService,
+) -> None:
+    """rdflib's SPARQLUpdateStore behind a Dataset, adding a triple to its default graph, sends
+    INSERT DATA { triple } with no GRAPH: it lands in the user graph, inside the union default
+    graph, so rdflib (and any query) reads it back."""
+    store = SPARQLUpdateStore(
+        query_endpoint=writable.sparql, update_endpoint=writable.sparql, headers=dict(AUTH)
+    )
+    graph = rdflib.Dataset(store=store)
+    triple = (rdflib.URIRef(EX + "no-graph"), rdflib.RDFS.comment, rdflib.Literal("written without GRAPH"))
+    graph.add(triple)
+    assert triple in graph
+    assert ask(
+        writable, f'ASK {{ GRAPH <{USER_GRAPH}> {{ <{EX}no-graph> <{COMMENT}> "written without GRAPH" }} }}'
+    )
+    graph.remove(triple)  # DELETE DATA without GRAPH: removed from the user graph
+    assert triple not in graph
+    store.close()
+
+
+def test_delete_without_graph_never_reaches_the_builds_graphs(writable: RunningService) -> None:
+    """DELETE DATA on the default graph removes from the writable graph only: a triple the build
+    states stays, and the answer counts nothing deleted."""
+    row = select(
+        writable, f"SELECT ?s ?p ?o WHERE {{ GRAPH <{G}ontology> {{ ?s ?p ?o FILTER(isIRI(?o)) }} }} LIMIT 1"
+    )[0]
+    text = f"DELETE DATA {{ <{row['s']}> <{row['p']}> <{row['o']}> }}"
+    response = post_update(writable, text)
+    assert response.status_code == 200, response.text
+    assert response.json()["deleted"] == 0
+    assert ask(writable, f"ASK {{ GRAPH <{G}ontology> {{ <{row['s']}> <{row['p']}> <{row['o']}> }} }}")
+
+
+def test_clear_default_empties_the_user_graph_only(writable: RunningService) -> None:
+    assert post_update(writable, f'INSERT DATA {{ <{EX}to-clear> <{COMMENT}> "x" }}').status_code == 200
+    assert ask(writable, f'ASK {{ <{EX}to-clear> <{COMMENT}> "x" }}')
+    response = post_update(writable, "CLEAR DEFAULT")
+    assert response.status_code == 200, response.text
+    assert not ask(writable, f'ASK {{ <{EX}to-clear> <{COMMENT}> "x" }}')
+    assert ask(writable, f"ASK {{ GRAPH <{G}ontology> {{ ?s ?p ?o }} }}")
+
+
+def test_relative_iris_resolve_against_the_endpoints_configured_url(writable: RunningService) -> None:
+    """No BASE: relative IRIs resolve against http://{host}:{port}/sparql (ECONSEC_PUBLIC_URL unset),
+    in updates and queries alike; a BASE in the text still wins."""
+    response = post_update(
+        writable, f"INSERT DATA {{ GRAPH <{EX}relative> {{ <thing> <{COMMENT}> <other> }} }}"
+    )
+    assert response.status_code == 200, response.text
+    assert ask(
+        writable, f"ASK {{ GRAPH <{EX}relative> {{ <{writable.base}/thing> ?p <{writable.base}/other> }} }}"
+    )
+    assert ask(writable, f"ASK {{ GRAPH <{EX}relative> {{ <thing> ?p <other> }} }}")
+    assert not ask(writable, f"BASE <{EX}> ASK {{ GRAPH <{EX}relative> {{ <thing> ?p ?o }} }}")

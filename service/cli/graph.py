@@ -15,6 +15,17 @@ from rich.table import Table
 
 from .report import print_report, report_errors, stderr, stdout
 
+#: the graph's inputs, which ``build`` and ``validate`` both read (defaults: the packaged ones)
+SourcesOption = Annotated[
+    Path | None, typer.Option("--sources", help="Source TriG directory (default: graph/sources).")
+]
+ReferenceOption = Annotated[
+    Path | None, typer.Option("--reference", help="Reference TriG directory (default: graph/reference).")
+]
+ShapesOption = Annotated[
+    Path | None, typer.Option("--shapes", help="SHACL shapes file (default: ontology/shapes.ttl).")
+]
+
 __all__ = ["COMMANDS", "build", "coverage", "export", "stats", "validate"]
 
 
@@ -23,15 +34,9 @@ def build(
     no_reason: Annotated[
         bool, typer.Option("--no-reason", help="Skip the reasoner (no inferred graph).")
     ] = False,
-    sources: Annotated[
-        Path | None, typer.Option("--sources", help="Source TriG directory (default: graph/sources).")
-    ] = None,
-    reference: Annotated[
-        Path | None, typer.Option("--reference", help="Reference TriG directory (default: graph/reference).")
-    ] = None,
-    shapes: Annotated[
-        Path | None, typer.Option("--shapes", help="SHACL shapes file (default: ontology/shapes.ttl).")
-    ] = None,
+    sources: SourcesOption = None,
+    reference: ReferenceOption = None,
+    shapes: ShapesOption = None,
 ) -> None:
     """Load, check provenance, reason (HermiT), validate (SHACL), write build/."""
     from econsec.graph.build import build as run_build
@@ -72,15 +77,9 @@ def validate(
         list[Path],
         typer.Argument(help="RDF files to check together with the graph.", exists=True, dir_okay=False),
     ],
-    sources: Annotated[
-        Path | None, typer.Option("--sources", help="Source TriG directory (default: graph/sources).")
-    ] = None,
-    reference: Annotated[
-        Path | None, typer.Option("--reference", help="Reference TriG directory (default: graph/reference).")
-    ] = None,
-    shapes: Annotated[
-        Path | None, typer.Option("--shapes", help="SHACL shapes file (default: ontology/shapes.ttl).")
-    ] = None,
+    sources: SourcesOption = None,
+    reference: ReferenceOption = None,
+    shapes: ShapesOption = None,
 ) -> None:
     """Validate FILES together with the graph: exit 0 if it conforms, 1 with a report if not."""
     from econsec.graph.validate import validate_files

@@ -274,6 +274,7 @@ class QueryWorkers:
         format_key: str | None,
         limit: int,
         deadline: Deadline,
+        base_iri: str | None = None,
     ) -> IsolatedAnswer:
         """Evaluate and serialise ``query`` in a worker; 504 at the deadline, 503 past the memory cap."""
         try:
@@ -289,6 +290,7 @@ class QueryWorkers:
                 "query": query,
                 "default_graph_uris": list(default_graph_uris),
                 "named_graph_uris": list(named_graph_uris),
+                "base_iri": base_iri,
                 "accept": accept,
                 "format": format_key,
                 "limit": limit,

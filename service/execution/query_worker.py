@@ -79,6 +79,7 @@ def _evaluate(store: Store, request: dict[str, Any]) -> QueryResult:
         request["query"],
         default_graph_uris=request.get("default_graph_uris", ()),
         named_graph_uris=request.get("named_graph_uris", ()),
+        base_iri=request.get("base_iri"),  # the endpoint's URL, as the in-process path uses
     )
 
 

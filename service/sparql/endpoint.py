@@ -168,6 +168,7 @@ class _Evaluation:
                 format_key=req.format,
                 limit=self.limit,
                 deadline=deadline,
+                base_iri=self.state.settings.sparql_base_iri,
             )
         except ForwardedError as exc:
             if remote and exc.status >= 500:  # a failed SERVICE call, as on a thread
@@ -315,22 +316,26 @@ def _format_spec(params: dict[str, list[str]]) -> str | None:
 
 
 def _charset(content_type: str | None) -> str:
-    """The body's declared charset (UTF-8 when none is declared), or 415 for one Python cannot read."""
+    """The body's charset: the protocol says UTF-8 (US-ASCII is a subset of it); a body declared in
+    any other charset is refused (415) rather than guessed at."""
     for param in (content_type or "").split(";")[1:]:
         name, _, value = param.partition("=")
         if name.strip().lower() == "charset":
             charset = value.strip().strip('"').lower()
             try:
-                return codecs.lookup(charset).name
+                codec = codecs.lookup(charset).name
             except LookupError:
+                codec = charset
+            if codec not in ("utf-8", "ascii"):
                 raise UnsupportedMediaType(
-                    f"{_media_type(content_type)}; charset={charset}", ["charset=utf-8"]
-                ) from None
+                    f"{_media_type(content_type)}; charset={charset}",
+                    [f"{_media_type(content_type)}; charset=utf-8"],
+                )
     return "utf-8"
 
 
 async def _text(request: Request, what: str) -> str:
-    """The body as text, in the charset it declares (UTF-8 by default, as the protocol says)."""
+    """The body as UTF-8 text (the protocol's charset; another declared one is a 415)."""
     charset = _charset(request.headers.get("content-type"))
     try:
         return (await request.body()).decode(charset)
@@ -349,7 +354,7 @@ async def read_request(request: Request) -> ProtocolRequest:
     Refuses (400, 415) what the protocol does not allow: an update by GET or beside a query, a GET
     with a body, a repeated ``query=``, ``update=`` or ``version=``, format parameters that
     contradict each other, a body type other than form, query or update, a charset Python
-    cannot decode.
+    another charset than UTF-8.
     """
     url_params = parse_qs(request.url.query, keep_blank_values=True)
     accept = request.headers.get("accept")

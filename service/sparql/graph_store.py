@@ -9,8 +9,10 @@
   shapes before anything commits, like every write (``write/service.py``);
 - bodies are Turtle, N-Triples, RDF/XML or JSON-LD (``write/rdf_body.py``: 415 for other types,
   400 naming line and column for malformed ones); blank nodes are skolemised;
-- writes to ``?default`` are refused (400): the default graph is kept by the service as the
-  merge of the named graphs, so data goes into a named graph.
+- writes to ``?default`` go to the writable user graph (``ECONSEC_USER_GRAPH``), which is part
+  of the union default graph, as SPARQL Update writes without ``GRAPH`` do: ``PUT ?default``
+  replaces what was written there, ``POST`` adds to it, ``DELETE`` empties it. The build's graphs
+  are never touched through ``?default``.
 """
 
 from __future__ import annotations
@@ -27,7 +29,7 @@ from ..errors import BadRequest
 from ..execution.executor import Deadline
 from ..state import ServiceState, service_state
 from ..store.base import QueryResult, ResultKind
-from ..write.errors import DefaultGraphWrite, GraphNotFound
+from ..write.errors import GraphNotFound
 from ..write.overlay import Overlay
 from ..write.rdf_body import BODY_FORMATS, parse_body
 from ..write.service import refuse_protected
@@ -42,15 +44,11 @@ router = APIRouter(tags=["Graph Store Protocol"])
 PATH = "/rdf-graphs"
 _SCHEME = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*:")
 _FORBIDDEN_IN_IRI = set(' "<>{}|\\^`\n\r\t')
-_DEFAULT_RULE = (
-    "the default graph is the merge of all named graphs, kept by the service: write into a named "
-    "graph with ?graph=IRI instead. Nothing was changed."
-)
 _RESPONSES: dict[int | str, dict[str, object]] = {
     200: {"description": "The graph, in the negotiated RDF syntax"},
     201: {"description": "The graph did not exist and was created"},
     204: {"description": "The graph was replaced, merged into or deleted"},
-    400: {"description": "Bad graph IRI, malformed body (line and column), or a write to ?default"},
+    400: {"description": "Bad graph IRI or malformed body (line and column)"},
     401: {"description": "Write without a valid 'Authorization: Bearer' token"},
     403: {"description": "Read-only service, or a graph maintained by the build"},
     404: {"description": "No such graph"},
@@ -127,8 +125,8 @@ async def head_graph(request: Request) -> Response:
 async def _write_target(request: Request, state: ServiceState) -> NamedNode:
     check_writer(request, state)  # before the body is read
     graph = _target(request)
-    if graph is None:
-        raise DefaultGraphWrite(f"{request.method} ?default is refused: {_DEFAULT_RULE}")
+    if graph is None:  # the default graph's writable part, as for an update without GRAPH
+        return NamedNode(state.settings.user_graph)
     refuse_protected(graph)
     return graph
 

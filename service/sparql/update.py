@@ -21,7 +21,7 @@ from ..security.auth import require_writer
 from ..security.guard import FederationGuard
 from ..state import ServiceState
 from ..write.overlay import Overlay
-from ..write.service import Change, WriteOutcome, WriteService, refuse_protected
+from ..write.service import Change, WriteOutcome, WriteService
 from ..write.sparql_update import UpdateDataset, apply_update
 
 __all__ = ["handle_update", "write_service"]
@@ -81,6 +81,7 @@ async def handle_update(
     dataset = UpdateDataset(using_graph_uris, using_named_graph_uris)
     backend = state.backend
     settings = state.settings
+    writes = write_service(request, state)
 
     def change(overlay: Overlay, deadline: object) -> int:
         return apply_update(
@@ -89,9 +90,10 @@ async def handle_update(
             backend,
             skolem_base=settings.public_base,
             dataset=dataset,
+            base_iri=settings.sparql_base_iri,  # relative IRIs: the endpoint's configured URL
             check_deadline=deadline.check,  # type: ignore[attr-defined]
-            protected=refuse_protected,
+            policy=writes.service.policy,
         )
 
-    outcome = await write_service(request, state).write(change)
+    outcome = await writes.write(change)
     return JSONResponse({"operations": outcome.result, **outcome.summary()})

@@ -318,6 +318,7 @@ class EmbeddedStore:
             default_graph_uris=default_graph_uris,
             named_graph_uris=named_graph_uris,
             substitutions=substitutions,
+            base_iri=self._settings.sparql_base_iri,  # relative IRIs resolve against the endpoint's URL
         )
 
     def triple_count(self, graph: str | None = None) -> int:

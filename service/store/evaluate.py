@@ -31,8 +31,12 @@ def evaluate(
     default_graph_uris: Sequence[str] = (),
     named_graph_uris: Sequence[str] = (),
     substitutions: Mapping[str, Term] | None = None,
+    base_iri: str | None = None,
 ) -> QueryResult:
     """Evaluate ``text``; see ``StoreBackend.query`` for the dataset rules.
+
+    ``base_iri`` resolves the query's relative IRIs (``CONSTRUCT { <s> <p> 1 } WHERE {}``); a
+    ``BASE`` in the query itself still wins, as SPARQL's prologue rules say.
 
     Given protocol graph URIs, the dataset is exactly those graphs (the query's FROM clauses and
     the store's default graph are replaced); otherwise the query's own FROM / FROM NAMED apply,
@@ -40,6 +44,8 @@ def evaluate(
     graph.
     """
     options: dict[str, object] = {}
+    if base_iri is not None:
+        options["base_iri"] = base_iri
     if default_graph_uris or named_graph_uris:
         options["default_graph"] = [graph_iri(u, "default-graph-uri") for u in default_graph_uris]
         options["named_graphs"] = [graph_iri(u, "named-graph-uri") for u in named_graph_uris]

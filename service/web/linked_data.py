@@ -237,6 +237,24 @@ async def _serve(
     return answer if answer is not None else _not_found(request, iri, fmt is None, what)
 
 
+def _asked(
+    request: Request, relative: str, format_key: str | None
+) -> tuple[ServiceState, str, str, Format | None]:
+    """The service state, the public base, the IRI a request names under it, and the format to
+    answer in (None: a page)."""
+    state = service_state(request)
+    base = state.settings.public_base
+    return state, base, base + relative, choose(request.headers.get("accept"), format_key, _GRAPH_FORMATS)
+
+
+def _is_iri(text: str) -> bool:
+    try:
+        iri_ref(text)
+    except ValueError:
+        return False
+    return True
+
+
 # --- /id/{path} ----------------------------------------------------------------------------
 
 
@@ -244,13 +262,8 @@ async def _serve(
 @router.get("/id/{path:path}", responses=_RESPONSES, response_class=Response)
 async def resource(request: Request, path: str, format: FormatParam = None) -> Response:
     """The resource ``{public base}id/{path}``: its description, with the provenance of each statement."""
-    state = service_state(request)
-    base = state.settings.public_base
-    iri = base + "id/" + path
-    fmt = choose(request.headers.get("accept"), format, _GRAPH_FORMATS)
-    try:
-        iri_ref(iri)
-    except ValueError:
+    state, base, iri, fmt = _asked(request, "id/" + path, format)
+    if not _is_iri(iri):
         return _not_found(request, iri, fmt is None)
 
     def gather(state: ServiceState, deadline: Deadline, limit: int) -> Description:
@@ -300,13 +313,8 @@ async def ontology(request: Request, format: FormatParam = None) -> Response:
 @router.get("/ontology/{version}", responses=_RESPONSES, response_class=Response)
 async def ontology_version(request: Request, version: str, format: FormatParam = None) -> Response:
     """The ontology's version IRI (``owl:versionIRI``), answered while it is the version served here."""
-    state = service_state(request)
-    base = state.settings.public_base
-    iri = base + "ontology/" + version
-    fmt = choose(request.headers.get("accept"), format, _GRAPH_FORMATS)
-    try:
-        iri_ref(iri)
-    except ValueError:
+    state, base, iri, fmt = _asked(request, "ontology/" + version, format)
+    if not _is_iri(iri):
         return _not_found(request, iri, fmt is None, "ontology version")
     current = await state.executor.run(lambda _deadline: is_ontology_version(state.backend, base, iri))
     if not current:

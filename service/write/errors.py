@@ -7,7 +7,7 @@ from typing import ClassVar
 from ..errors import BadRequest, Forbidden, QuerySyntaxError, ServiceError
 
 __all__ = [
-    "DefaultGraphWrite",
+    "BuildGraphsProtected",
     "GraphNotFound",
     "MalformedRDF",
     "ProtectedGraph",
@@ -30,16 +30,23 @@ class UnsupportedUpdate(BadRequest):
     title = "Update not supported"
 
 
-class DefaultGraphWrite(BadRequest):
-    """A write that names no graph. The default graph is the merge of the named graphs, kept by the service."""
-
-    title = "Name the graph"
-
-
 class ProtectedGraph(Forbidden):
     """A write into a graph the build owns (the ontology, the inferred graph)."""
 
     title = "Graph maintained by the build"
+
+
+class BuildGraphsProtected(Forbidden):
+    """CLEAR ALL / DROP ALL (or NAMED) while the build's graphs are in the store; names them."""
+
+    title = "Graphs maintained by the build"
+
+    def __init__(self, message: str, graphs: list[str]) -> None:
+        super().__init__(message)
+        self.graphs = graphs
+
+    def details(self) -> dict[str, object]:
+        return {"protected_graphs": self.graphs}
 
 
 class GraphNotFound(ServiceError):

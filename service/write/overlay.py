@@ -156,9 +156,14 @@ class Overlay:
             self.delta.created_graphs.add(graph)
 
     def drop_graph(self, graph: NamedNode) -> None:
-        """Empty the graph and make it cease to exist."""
+        """Empty the graph and make it cease to exist.
+
+        Quads with blank nodes are not listed as deletes (a delete cannot name a blank node); the
+        commit's ``DROP GRAPH`` removes them with the graph.
+        """
         for quad in list(self.quads(graph=graph)):
-            self.delete(quad)
+            if not (isinstance(quad.subject, BlankNode) or isinstance(quad.object, BlankNode)):
+                self.delete(quad)
         if graph in self.delta.created_graphs:
             self.delta.created_graphs.discard(graph)
         elif self.base.has_graph(graph):

@@ -34,6 +34,7 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import ClassVar
 
 from econsec.graph.paths import G_INFERRED, G_ONTOLOGY
 from pyoxigraph import NamedNode
@@ -43,11 +44,11 @@ from ..errors import Overloaded
 from ..execution.executor import Deadline
 from ..settings import Settings
 from ..store.base import StoreBackend, WriteDelta
-from .errors import ProtectedGraph, ShapeViolation, WriteTimeout
+from .errors import BuildGraphsProtected, ProtectedGraph, ShapeViolation, WriteTimeout
 from .overlay import Overlay
 from .validation import WriteReport, WriteValidator
 
-__all__ = ["PROTECTED_GRAPHS", "WriteOutcome", "WriteService"]
+__all__ = ["PROTECTED_GRAPHS", "GraphPolicy", "WriteOutcome", "WriteService"]
 
 #: graphs the build writes; the service refuses to write into them
 PROTECTED_GRAPHS = frozenset({G_ONTOLOGY, G_INFERRED})
@@ -89,6 +90,69 @@ def refuse_protected(graph: NamedNode) -> None:
         )
 
 
+@dataclass(frozen=True)
+class GraphPolicy:
+    """Which graphs a write may reach, and where the default graph's writes go (README, "Updates").
+
+    The default graph is the union of the named graphs. A write that names no graph goes to
+    ``user_graph``, a named graph like any other, so the next query sees it. In the default
+    configuration the build's graphs (the curated namespace ``{public base}graph/``, except the
+    user graph) are never emptied or reached through the default graph: ``DELETE`` without GRAPH
+    removes from the user graph, ``CLEAR DEFAULT`` empties the user graph, and ``CLEAR ALL`` /
+    ``DROP ALL`` / ``... NAMED`` are refused (403) while build graphs exist; the ontology and
+    inferred graphs refuse every write. ``plain_store`` gives full SPARQL 1.1 Update semantics
+    over the union: nothing is protected, ``DELETE`` without GRAPH removes the triple from every
+    graph that holds it, ``CLEAR DEFAULT`` empties every graph.
+
+    The SHACL gate: in the default configuration every write is validated, whatever its graph
+    (all of them are in the union default graph the pages and saved queries read). In a plain
+    store only quads in the curated namespace are (the build's graphs and the user graph); graphs
+    of other names, data of one's own, are stored as given.
+    """
+
+    user_graph: NamedNode
+    curated_prefix: str
+    plain_store: bool = False
+
+    #: how many graph names a refusal lists before "and N more"
+    LISTED: ClassVar[int] = 5
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> GraphPolicy:
+        return cls(NamedNode(settings.user_graph), settings.public_base + "graph/", settings.plain_store)
+
+    def protect(self, graph: NamedNode) -> None:
+        """Refuse a write into a graph the build derives (not in a plain store)."""
+        if not self.plain_store:
+            refuse_protected(graph)
+
+    def is_build_graph(self, graph: NamedNode) -> bool:
+        return graph.value.startswith(self.curated_prefix) and graph != self.user_graph
+
+    def gated(self, graph: object) -> bool:
+        """Whether quads in ``graph`` go through the SHACL gate."""
+        if not self.plain_store:
+            return True
+        return isinstance(graph, NamedNode) and graph.value.startswith(self.curated_prefix)
+
+    def may_empty_all(self, graphs: list[NamedNode], operation: str) -> None:
+        """``CLEAR ALL`` and the like: allowed in a plain store or when no build graph is present."""
+        if self.plain_store:
+            return
+        build = sorted(g.value for g in graphs if self.is_build_graph(g))
+        if not build:
+            return
+        listed = ", ".join(f"<{g}>" for g in build[: self.LISTED])
+        more = f" and {len(build) - self.LISTED} more" if len(build) > self.LISTED else ""
+        raise BuildGraphsProtected(
+            f"{operation} would empty {len(build)} graph(s) produced by `econsec build`: {listed}{more}. "
+            f"Empty your own graphs one at a time (CLEAR GRAPH <iri>; CLEAR DEFAULT empties "
+            f"<{self.user_graph.value}>, where writes without GRAPH go), or run the service as a plain "
+            "store over data of your own (ECONSEC_PLAIN_STORE=true). Nothing was changed.",
+            build,
+        )
+
+
 class WriteService:
     """The write path of one app: its lock, its validator, its backend."""
 
@@ -97,6 +161,7 @@ class WriteService:
         self.settings = settings
         self._lock = threading.Lock()
         self._validator: WriteValidator | None = None
+        self.policy = GraphPolicy.from_settings(settings)
 
     @property
     def validator(self) -> WriteValidator:
@@ -132,7 +197,8 @@ class WriteService:
             self._check(deadline)
             delta = overlay.delta
             checked = _union([*staged, delta]) if staged else delta
-            report = self.validator.validate(overlay, checked)
+            gated = self._gated(checked)
+            report = self.validator.validate(overlay, gated) if gated else WriteReport(0, 0)
             if not report.conforms:
                 raise ShapeViolation(
                     f"the write would break {len(report.violations)} SHACL constraint(s) "
@@ -155,6 +221,16 @@ class WriteService:
             raise
         finally:
             self._lock.release()
+
+    def _gated(self, delta: WriteDelta) -> WriteDelta:
+        """The part of ``delta`` the SHACL gate sees: quads in the curated namespace (GraphPolicy)."""
+        gated = self.policy.gated
+        return WriteDelta(
+            inserts={q for q in delta.inserts if gated(q.graph_name)},
+            deletes={q for q in delta.deletes if gated(q.graph_name)},
+            created_graphs={g for g in delta.created_graphs if gated(g)},
+            dropped_graphs={g for g in delta.dropped_graphs if gated(g)},
+        )
 
     def _check(self, deadline: Deadline) -> None:
         if deadline.expired():

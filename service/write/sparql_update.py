@@ -31,10 +31,13 @@ journal, see ``write/service.py``), so the WHERE sees them as the standard requi
 
 Rules of this service (documented in the README):
 
-- **Writes name their graph.** The default graph is the merge of all named graphs, maintained
-  by the service; a quad written without GRAPH (and without WITH), or CLEAR / DROP / COPY / MOVE /
-  ADD into DEFAULT, is refused with 400 asking for a graph. Reading the default graph (WHERE
-  without GRAPH, ``ADD DEFAULT TO <g>``) is fine.
+- **The default graph is the union of the named graphs** (:class:`~.service.GraphPolicy`). A
+  quad written without GRAPH (or WITH) goes into the user graph (``ECONSEC_USER_GRAPH``), so a
+  following query sees it. Deleting from the default graph, ``CLEAR DEFAULT`` and ``DROP DEFAULT``
+  act on the user graph, or in a plain store (``ECONSEC_PLAIN_STORE``) on every graph; ``CLEAR
+  ALL`` / ``DROP ALL`` / ``... NAMED`` are refused with 403 while the build's graphs are there,
+  unless the store is plain. ``COPY`` / ``MOVE`` / ``ADD`` ``TO DEFAULT`` write into the user
+  graph.
 - **Blank nodes are skolemised.** A blank node written into the store becomes the IRI
   ``{public base}.well-known/genid/{id}`` (RDF 1.1 §3.5), so that a later write can name it to
   delete it: SPARQL has no way to name an existing blank node.
@@ -50,8 +53,9 @@ from pyoxigraph import BlankNode, DefaultGraph, Literal, NamedNode, Quad, Store
 from ..errors import BadRequest, NestingTooDeep, SparqlLexError
 from ..security.lexer import Token, at_brace_depth, matching, significant, tokenize
 from ..store.base import StoreBackend
-from .errors import DefaultGraphWrite, UnsupportedUpdate, UpdateSyntaxError
+from .errors import UnsupportedUpdate, UpdateSyntaxError
 from .overlay import Overlay
+from .service import GraphPolicy
 
 __all__ = ["LOAD_REFUSAL", "UpdateDataset", "apply_update", "check_syntax", "skolemise"]
 
@@ -60,12 +64,6 @@ LOAD_REFUSAL = (
     "before it commits without the service fetching it itself. Fetch the document, then send it "
     "with the Graph Store Protocol (PUT or POST /rdf-graphs?graph=IRI), where it is validated "
     "like any other write. Nothing was changed."
-)
-
-_DEFAULT_GRAPH_RULE = (
-    "name the graph the data goes into: GRAPH <iri> { ... } in the data or template, or WITH <iri>. "
-    "The default graph of this service is the merge of all named graphs and is kept by the service "
-    "itself. Nothing was changed."
 )
 
 _SOLUTIONS = NamedNode("urn:econsec:update:solutions")
@@ -214,32 +212,42 @@ class _Context:
     base_iri: str | None
     dataset: UpdateDataset
     check_deadline: Callable[[], None]
-    protected: Callable[[NamedNode], None]
+    policy: GraphPolicy
     graphs_written: set[NamedNode] = field(default_factory=set)
 
     def skolemise(self, term: object) -> object:
         return skolemise(term, self.skolem_base)
 
-    def target(self, quad: Quad) -> Quad:
-        if isinstance(quad.graph_name, DefaultGraph):
-            raise DefaultGraphWrite(_DEFAULT_GRAPH_RULE)
-        self.protected(quad.graph_name)  # type: ignore[arg-type]
-        return Quad(
-            self.skolemise(quad.subject), quad.predicate, self.skolemise(quad.object), quad.graph_name
-        )  # type: ignore[arg-type]
+    def graph(self, graph: object) -> NamedNode:
+        """The named graph a quad of ``graph`` is written to: the user graph for the default graph."""
+        target = self.policy.user_graph if isinstance(graph, DefaultGraph) else graph
+        self.policy.protect(target)  # type: ignore[arg-type]
+        return target  # type: ignore[return-value]
 
     def insert(self, quads: Sequence[Quad]) -> None:
         for quad in quads:
-            self.overlay.insert(self.target(quad))
+            graph = self.graph(quad.graph_name)
+            self.overlay.insert(
+                Quad(self.skolemise(quad.subject), quad.predicate, self.skolemise(quad.object), graph)  # type: ignore[arg-type]
+            )
 
     def delete(self, quads: Sequence[Quad]) -> None:
         for quad in quads:
-            if isinstance(quad.graph_name, DefaultGraph):
-                raise DefaultGraphWrite(_DEFAULT_GRAPH_RULE)
-            self.protected(quad.graph_name)  # type: ignore[arg-type]
             if any(isinstance(t, BlankNode) for t in (quad.subject, quad.object)):
                 continue  # a blank node can only match one that is in a protected graph
-            self.overlay.delete(quad)
+            if isinstance(quad.graph_name, DefaultGraph) and self.policy.plain_store:
+                # the union: the triple leaves every graph that states it
+                for held in list(self.overlay.quads(quad.subject, quad.predicate, quad.object)):  # type: ignore[arg-type]
+                    self.overlay.delete(held)
+                continue
+            graph = self.graph(quad.graph_name)
+            self.overlay.delete(Quad(quad.subject, quad.predicate, quad.object, graph))
+
+    def all_graphs(self) -> list[NamedNode]:
+        """Every named graph as the overlay has it (the store's, the write's created ones)."""
+        graphs = {NamedNode(g) for g in self.backend.named_graphs()} | self.overlay.delta.created_graphs
+        graphs |= {q.graph_name for q in self.overlay.delta.inserts}  # type: ignore[misc]
+        return sorted((g for g in graphs if self.overlay.has_graph(g)), key=lambda g: g.value)
 
 
 def _run_on_scratch(
@@ -289,35 +297,53 @@ def _require_graph(ctx: _Context, graph: NamedNode, silent: bool, verb: str) -> 
     )
 
 
+def _empty(ctx: _Context, graph: NamedNode, verb: str) -> None:
+    """CLEAR / DROP one graph. A graph holding blank nodes (the build's OWL restrictions, in a
+    plain store) is dropped whole: a blank node cannot be named in a delete, only its graph."""
+    blank = False
+    for quad in list(ctx.overlay.quads(graph=graph)):
+        if isinstance(quad.subject, BlankNode) or isinstance(quad.object, BlankNode):
+            blank = True
+        else:
+            ctx.overlay.delete(quad)
+    if verb == "DROP" or blank:
+        ctx.overlay.drop_graph(graph)
+
+
 def _clear_or_drop(op: _Operation, ctx: _Context, verb: str) -> None:
     i = 1
     silent = op.word(i) == "SILENT"
     i += silent
     which = op.word(i)
-    if which in ("DEFAULT", "ALL", "NAMED"):
-        if which == "DEFAULT":
-            raise DefaultGraphWrite(f"{verb} DEFAULT is refused: " + _DEFAULT_GRAPH_RULE)
-        raise BadRequest(
-            f"{verb} {which} is refused: it would empty every graph, the build's included. "
-            f"{verb} the graphs you mean one at a time ({verb} GRAPH <iri>). Nothing was changed."
-        )
+    if which in ("ALL", "NAMED") or (which == "DEFAULT" and ctx.policy.plain_store):
+        graphs = ctx.all_graphs()
+        if which != "DEFAULT":
+            ctx.policy.may_empty_all(graphs, f"{verb} {which}")
+        for graph in graphs:
+            ctx.policy.protect(graph)
+        for graph in graphs:
+            _empty(ctx, graph, verb)
+        return
+    if which == "DEFAULT":  # the default graph's own triples: the user graph
+        if ctx.overlay.has_graph(ctx.policy.user_graph):
+            _empty(ctx, ctx.policy.user_graph, verb)
+        return
     graph, _ = _graph_ref(op, i, ctx)
     assert graph is not None
-    ctx.protected(graph)
+    ctx.policy.protect(graph)
     if not _require_graph(ctx, graph, silent, verb):
         return
-    if verb == "DROP":
-        ctx.overlay.drop_graph(graph)
-    else:
-        for quad in list(ctx.overlay.quads(graph=graph)):
-            ctx.overlay.delete(quad)
+    _empty(ctx, graph, verb)
 
 
 def _create(op: _Operation, ctx: _Context) -> None:
     silent = op.word(1) == "SILENT"
     graph, _ = _graph_ref(op, 1 + silent, ctx)
-    assert graph is not None
-    ctx.protected(graph)
+    if graph is None:
+        raise BadRequest(
+            "CREATE DEFAULT is not SPARQL: the default graph always exists. Nothing was changed."
+        )
+    ctx.policy.protect(graph)
     if ctx.overlay.has_graph(graph):
         if silent:
             return
@@ -335,17 +361,26 @@ def _add_move_copy(op: _Operation, ctx: _Context, verb: str) -> None:
     if op.word(i) != "TO":
         raise _Unanalysable("expected TO")
     destination, _ = _graph_ref(op, i + 1, ctx)
-    if destination is None:
-        raise DefaultGraphWrite(f"{verb} ... TO DEFAULT is refused: " + _DEFAULT_GRAPH_RULE)
-    ctx.protected(destination)
-    if verb == "MOVE" and source is None:
-        raise DefaultGraphWrite("MOVE DEFAULT would empty the default graph: " + _DEFAULT_GRAPH_RULE)
+    if destination is None:  # TO DEFAULT: into the user graph, where the default graph's writes go
+        if source is None:
+            return  # DEFAULT TO DEFAULT: nothing to do (SPARQL 1.1 Update §3.2.3)
+        destination = ctx.policy.user_graph
+    ctx.policy.protect(destination)
     if source is not None and source == destination:
         return
     if source is not None:
         if verb == "MOVE":
-            ctx.protected(source)
+            ctx.policy.protect(source)
         if not _require_graph(ctx, source, silent, verb):
+            return
+    elif verb == "MOVE":  # MOVE DEFAULT empties the default graph afterwards: as CLEAR DEFAULT does
+        source = ctx.policy.user_graph
+        if ctx.policy.plain_store:
+            raise BadRequest(
+                "MOVE DEFAULT TO <g> would empty every graph of this plain store into one; use "
+                "ADD DEFAULT TO <g> then CLEAR DEFAULT if that is meant. Nothing was changed."
+            )
+        if not ctx.overlay.has_graph(source):
             return
     quads = _graph_quads(ctx, source)
     if verb in ("MOVE", "COPY"):
@@ -503,18 +538,20 @@ def apply_update(
     dataset: UpdateDataset = UpdateDataset(),
     base_iri: str | None = None,
     check_deadline: Callable[[], None] = lambda: None,
-    protected: Callable[[NamedNode], None] = lambda _g: None,
+    policy: GraphPolicy,
 ) -> int:
     """Compute the effect of the update ``text`` into ``overlay``; return how many operations it had.
 
-    Raises :class:`UpdateSyntaxError` for a malformed update, :class:`UnsupportedUpdate` /
-    :class:`DefaultGraphWrite` / ``BadRequest`` for updates this service refuses.
+    ``base_iri`` resolves relative IRIs (a BASE in the update wins); ``policy`` says where writes
+    without GRAPH go and which graphs are protected. Raises :class:`UpdateSyntaxError` for a
+    malformed update, :class:`UnsupportedUpdate` / ``BadRequest`` / ``Forbidden`` for updates
+    this service refuses.
     """
     refuse_load(text)
     check_syntax(text, base_iri=base_iri)
     try:
         operations = _split(text)
-        ctx = _Context(overlay, backend, skolem_base, base_iri, dataset, check_deadline, protected)
+        ctx = _Context(overlay, backend, skolem_base, base_iri, dataset, check_deadline, policy)
         for op in operations:
             _operation(op, ctx)
             check_deadline()
