@@ -418,3 +418,21 @@ def test_a_violating_write_is_refused_and_the_remote_store_unchanged(
     response = _update(writable_remote, f"INSERT DATA {{ GRAPH <{NOTES}> {{ {claim} }} }}")
     assert response.status_code == 422, response.text
     assert _count(RemoteStore(store_server.query, timeout=60, public_base=BASE)) == before
+
+
+def test_relative_iris_resolve_against_the_configured_endpoint(remote_service: RunningService) -> None:
+    """As on the embedded store: the base is the service's own /sparql URL (ECONSEC_PUBLIC_URL, by
+    default the listening address), never the remote store's; a query's own BASE still wins."""
+
+    def resolved(query: str) -> str:
+        answer = httpx.get(
+            remote_service.sparql, params={"query": query}, headers={"Accept": "text/csv"}, timeout=60
+        )
+        assert answer.status_code == 200, answer.text
+        return answer.text.splitlines()[1]
+
+    assert resolved("SELECT (STR(<thing>) AS ?iri) {}") == remote_service.base + "/thing"
+    assert (
+        resolved("BASE <http://example.org/b/> SELECT (STR(<thing>) AS ?iri) {}")
+        == "http://example.org/b/thing"
+    )

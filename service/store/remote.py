@@ -43,6 +43,7 @@ import time
 import urllib.error
 import urllib.request
 from collections.abc import Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
 
@@ -140,20 +141,33 @@ class Engine(StrEnum):
         return self is not Engine.VIRTUOSO
 
 
-def has_dataset_clause(text: str) -> bool:
-    """Whether the query names its own dataset (``FROM`` / ``FROM NAMED`` outside every group)."""
-    tokens = significant(tokenize(text))
-    return any(
-        token.kind is TokenKind.WORD and token.text.upper() == "FROM" for _, token in at_brace_depth(tokens)
-    )
+@dataclass(frozen=True)
+class QueryReading:
+    """What the backend needs to know of a query's text, read in one pass of the lexer."""
+
+    #: the ``Accept`` header: the result types of its form, or every type we read
+    accept: str
+    #: it names its own dataset (``FROM`` / ``FROM NAMED`` outside every group)
+    names_dataset: bool
+    #: it declares its own ``BASE`` (Virtuoso refuses a second declaration, so none is added)
+    declares_base: bool
 
 
-def accept_for(text: str) -> str:
-    """The ``Accept`` header for a query: the result types of its form, or every type we read."""
+def read_query(text: str) -> QueryReading:
+    """The query's form, dataset clause and base declaration, from its tokens outside every group."""
+    accept: str | None = None
+    names_dataset = declares_base = False
     for _, token in at_brace_depth(significant(tokenize(text))):
-        if token.kind is TokenKind.WORD and token.text.upper() in _FORMS:
-            return _FORMS[token.text.upper()]
-    return ACCEPT
+        if token.kind is not TokenKind.WORD:
+            continue
+        word = token.text.upper()
+        if word == "FROM":
+            names_dataset = True
+        elif word == "BASE":
+            declares_base = True
+        elif accept is None and word in _FORMS:
+            accept = _FORMS[word]
+    return QueryReading(accept or ACCEPT, names_dataset, declares_base)
 
 
 def _media_type(header: str | None) -> str:
@@ -171,8 +185,12 @@ class RemoteStore:
         timeout: float = 30.0,
         public_base: str = "https://w3id.org/econsec/",
         engine: Engine | None = None,
+        base_iri: str | None = None,
     ) -> None:
         self.query_url = query_url
+        #: relative IRIs in queries resolve against it, as on the embedded store (a query's own
+        #: BASE still wins: a later declaration replaces an earlier one)
+        self.prologue = "" if base_iri is None else f"BASE {NamedNode(base_iri)}\n"
         self.update_url = update_url
         self.timeout = timeout
         self.public_base = public_base
@@ -206,6 +224,7 @@ class RemoteStore:
             settings.store_update,
             timeout=settings.query_timeout,
             public_base=settings.public_base,
+            base_iri=settings.sparql_base_iri,
         )
 
     # -- the StoreBackend protocol ------------------------------------------------------------
@@ -264,16 +283,12 @@ class RemoteStore:
         """
         if substitutions:
             text = bind_values(text, {name: self._skolem(term) for name, term in substitutions.items()})
-        if (
-            not default_graph_uris
-            and not named_graph_uris
-            and self.union_graph
-            and not has_dataset_clause(text)
-        ):
+        reading = read_query(text)
+        if not default_graph_uris and not named_graph_uris and self.union_graph and not reading.names_dataset:
             default_graph_uris = [self.union_graph]
             named_graph_uris = self.named_graphs() or [_NO_GRAPH]
-        client = self._client(self.query_url, accept_for(text))
-        client.setQuery(text)
+        client = self._client(self.query_url, reading.accept)
+        client.setQuery(text if reading.declares_base else self.prologue + text)
         client.queryType = SELECT  # never let SPARQLWrapper's keyword sniffing turn it into an update
         for uri in default_graph_uris:
             client.addDefaultGraph(uri)
