@@ -578,6 +578,18 @@ def instrument_status_history(run: Runner) -> None:
     cq22_status_history(lambda name, **p: run("instrument-status-history", **p))
 
 
+def instrument_lifecycle(run: Runner) -> None:
+    """One mark per dated step of an instrument, in date order, with the documents that date it."""
+    rows = run("instrument-lifecycle")
+    marks = [(r["date"], r["step"], r["item"]) for r in rows]
+    assert marks and len(marks) == len(set(marks)), "one mark per instrument, step and date"
+    assert [r["date"] for r in rows] == sorted(r["date"] for r in rows)  # type: ignore[type-var]
+    japan = ID + "instrument/japan-chip-equipment-export-controls-2023"
+    assert ("2023-03", "announced", japan) in marks
+    assert {r["step"] for r in rows} >= {"announced", "enacted", "proposed"}
+    assert all(r["documents"] for r in rows)
+
+
 CHECKS: dict[str, tuple[Callable[[Runner], None], ...]] = {
     "cq01-us-technology-controls-on-china": (cq01_us_technology_controls_on_china,),
     "cq02-allied-chip-equipment-controls": (cq02_allied_alignment_on_chip_equipment,),
@@ -623,4 +635,5 @@ CHECKS: dict[str, tuple[Callable[[Runner], None], ...]] = {
     "cq35-section-coverage": (cq35_section_coverage,),
     "instruments-in-force": (instruments_in_force,),
     "instrument-status-history": (instrument_status_history,),
+    "instrument-lifecycle": (instrument_lifecycle,),
 }

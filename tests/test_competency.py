@@ -131,7 +131,9 @@ def test_graph_02_competency_questions(built_store: ox.Store, name: str) -> None
         check(partial(run, built_store))
 
 
-@pytest.mark.parametrize("name", ["instruments-in-force", "instrument-status-history"])
+@pytest.mark.parametrize(
+    "name", ["instruments-in-force", "instrument-status-history", "instrument-lifecycle"]
+)
 def test_time_views(built_store: ox.Store, name: str) -> None:
     for check in expectations.CHECKS[name]:
         check(partial(run, built_store))
