@@ -47,24 +47,22 @@ class SettingsError(ValueError):
     """An ``ECONSEC_*`` variable (or a flag) has a value the service cannot use."""
 
 
-def _positive_int(name: str, raw: str) -> int:
+def _whole_number(name: str, raw: str, *, least: int) -> int:
     try:
         value = int(raw.strip())
     except ValueError:
         raise SettingsError(f"{name} must be a whole number, got {raw!r}") from None
-    if value < 1:
-        raise SettingsError(f"{name} must be at least 1, got {value}")
+    if value < least:
+        raise SettingsError(f"{name} must be at least {least}, got {value}")
     return value
+
+
+def _positive_int(name: str, raw: str) -> int:
+    return _whole_number(name, raw, least=1)
 
 
 def _non_negative_int(name: str, raw: str) -> int:
-    try:
-        value = int(raw.strip())
-    except ValueError:
-        raise SettingsError(f"{name} must be a whole number, got {raw!r}") from None
-    if value < 0:
-        raise SettingsError(f"{name} must not be negative, got {value}")
-    return value
+    return _whole_number(name, raw, least=0)
 
 
 def _port(name: str, raw: str) -> int:
