@@ -9,15 +9,18 @@ mode pass their own backend).
 from __future__ import annotations
 
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 from importlib.metadata import PackageNotFoundError, version
+from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
+from fastapi.openapi.utils import get_openapi
 from fastapi.responses import JSONResponse, PlainTextResponse, Response
 from starlette.concurrency import run_in_threadpool
 from starlette.middleware.cors import CORSMiddleware
+from starlette.routing import BaseRoute
 
 from .errors import BadRequest, ServiceError
 from .execution.executor import QueryExecutor
@@ -111,13 +114,28 @@ _BAD_REQUEST = {
 }
 
 
-def _document_bad_requests(app: FastAPI) -> None:
-    """Say 400 where FastAPI would say 422: ``_validation_error`` answers 400 for a parameter that
-    fails validation, and the schema must promise what the service does (client generators and
-    contract tests read it). A 422 a route declares itself (a SHACL violation) is kept."""
-    generate = app.openapi
+def _document(app: FastAPI, described: Sequence[BaseRoute]) -> None:
+    """The OpenAPI document: the app's FastAPI routes and ``described`` (routes served by plain
+    Starlette routes, documented by FastAPI routes that are never mounted: ``/sparql``).
 
-    def openapi() -> dict[str, object]:
+    It also says 400 where FastAPI would say 422: ``_validation_error`` answers 400 for a parameter
+    that fails validation, and the schema must promise what the service does (client generators and
+    contract tests read it). A 422 a route declares itself (a SHACL violation) is kept.
+    """
+
+    def generate() -> dict[str, Any]:
+        return get_openapi(
+            title=app.title,
+            version=app.version,
+            openapi_version=app.openapi_version,
+            summary=app.summary,
+            description=app.description,
+            routes=[*described, *app.routes],
+            tags=app.openapi_tags,
+            servers=app.servers,
+        )
+
+    def openapi() -> dict[str, Any]:
         if app.openapi_schema is not None:
             return app.openapi_schema
         schema = generate()
@@ -188,6 +206,7 @@ def create_app(
         lifespan=lifespan,
     )
     app.state.service = state
+    app.router.routes.append(sparql.route)  # first: the most frequent request finds its route at once
     app.include_router(sparql.router)
     app.include_router(health.router)
     app.include_router(linked_data.router)
@@ -209,5 +228,5 @@ def create_app(
     )
     if settings.access_log:  # outermost: the time it logs covers every layer
         app.add_middleware(AccessLog)
-    _document_bad_requests(app)
+    _document(app, sparql.documentation.routes)
     return app

@@ -157,7 +157,8 @@ def named_quality(ranges: Sequence[MediaRange], media_types: Iterable[str]) -> f
     return max((r.q for r in ranges if r.specificity == 2 and any(r.matches(m) for m in types)), default=0)
 
 
-def wants_html(accept: str | None, machine_types: Iterable[str]) -> bool:
+@lru_cache(maxsize=512)
+def wants_html(accept: str | None, machine_types: tuple[str, ...]) -> bool:
     """A page when HTML is named explicitly and ranked no lower than any of ``machine_types`` named.
 
     Browsers name ``text/html`` and rank ``*/*`` low; scripts send ``*/*`` or the format they

@@ -32,8 +32,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from urllib.parse import parse_qs
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter
 from fastapi.responses import Response
+from starlette.routing import Request, Route
 
 from ..errors import BadRequest, StoreError, UnsupportedMediaType, UpstreamFailed
 from ..execution.executor import Deadline
@@ -50,7 +51,15 @@ from .query_shape import Lookup, shape_of
 from .service_description import describe_service
 from .writers import Payload
 
-__all__ = ["TRUNCATED_HEADER", "ProtocolRequest", "QueryRequest", "read_request", "router"]
+__all__ = [
+    "TRUNCATED_HEADER",
+    "ProtocolRequest",
+    "QueryRequest",
+    "documentation",
+    "read_request",
+    "route",
+    "router",
+]
 
 router = APIRouter(tags=["SPARQL"])
 
@@ -356,7 +365,8 @@ async def read_request(request: Request) -> ProtocolRequest:
     contradict each other, a body type other than form, query or update, a charset Python
     another charset than UTF-8.
     """
-    url_params = parse_qs(request.url.query, keep_blank_values=True)
+    raw_query = request.scope.get("query_string", b"")  # read straight from the scope: no URL object
+    url_params = parse_qs(raw_query.decode("latin-1"), keep_blank_values=True) if raw_query else {}
     accept = request.headers.get("accept")
     _one(url_params.get("version"), "version")
     if request.method == "GET":
@@ -424,8 +434,6 @@ async def read_request(request: Request) -> ProtocolRequest:
     )
 
 
-@router.get("/sparql", responses=_RESPONSES, response_class=Response, openapi_extra=_GET_PARAMETERS)
-@router.post("/sparql", responses=_RESPONSES, response_class=Response, openapi_extra=_POST_BODY)
 async def sparql(request: Request) -> Response:
     """The SPARQL endpoint: query by GET or POST, update by POST, the service description by a
     plain GET, the editor for browsers."""
@@ -445,5 +453,26 @@ async def sparql(request: Request) -> Response:
     return pages.editor_page(request, state)
 
 
+#: the OpenAPI description of ``/sparql`` (FastAPI documents it; it is never mounted)
+documentation = APIRouter(tags=["SPARQL"])
+documentation.add_api_route(
+    "/sparql",
+    sparql,
+    methods=["GET"],
+    responses=_RESPONSES,
+    response_class=Response,
+    openapi_extra=_GET_PARAMETERS,
+)
+documentation.add_api_route(
+    "/sparql",
+    sparql,
+    methods=["POST"],
+    responses=_RESPONSES,
+    response_class=Response,
+    openapi_extra=_POST_BODY,
+)
+#: the one route that answers: a plain Starlette route on the app itself, so a query costs no
+#: per-request dependency solving and no walk through included routers (bench/RESULTS.md)
+route = Route("/sparql", sparql, methods=["GET", "POST"])
 # the Graph Store Protocol lives beside the SPARQL endpoint (``/rdf-graphs``)
 router.include_router(graph_store.router)

@@ -6,13 +6,14 @@ clients ask for it by, the W3C format IRI the service description lists, which r
 can carry, and the writer that produces it. Adding a format is adding a row.
 
 Negotiation is ``http/negotiation.py``'s, as for every route: the table order is the service's
-preference. A ``format=`` parameter, when given, replaces the Accept header.
+preference. Answers are remembered per (kind, Accept, ``format=``): clients send a few headers all day. A ``format=`` parameter, when given, replaces the Accept header.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 
 from econsec.graph.paths import PREFIXES
 from pyoxigraph import RdfFormat
@@ -161,9 +162,9 @@ _KIND_NAMES = {
 }
 
 
-def formats_for(kind: ResultKind, table: Sequence[Format] = FORMATS) -> list[Format]:
+def formats_for(kind: ResultKind, table: Sequence[Format] = FORMATS) -> tuple[Format, ...]:
     """The formats that can carry ``kind``, in preference order."""
-    return [f for f in table if f.serves(kind)]
+    return tuple(f for f in table if f.serves(kind))
 
 
 def _named(token: str) -> list[Format]:
@@ -211,6 +212,7 @@ def _by_spec(spec: str, kind: ResultKind) -> Format:
     )
 
 
+@lru_cache(maxsize=1024)
 def negotiate(
     kind: ResultKind, accept: str | None, format_key: str | None = None, table: Sequence[Format] = FORMATS
 ) -> Format:
@@ -237,6 +239,7 @@ def negotiate(
     return best
 
 
+@lru_cache(maxsize=1024)
 def check_acceptable(accept: str | None, format_key: str | None, kinds: Iterable[ResultKind]) -> None:
     """Refuse before any work when no format for any of ``kinds`` suits the request."""
     kinds = list(kinds)

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
+from functools import lru_cache
 from typing import Literal, NamedTuple
 
 from ..errors import SparqlLexError
@@ -221,14 +222,32 @@ def query_shape(tokens: Sequence[Token]) -> Shape | None:
     return Shape(form, limit, lookup)  # type: ignore[arg-type]
 
 
+#: texts up to this long have their shape remembered (at most ``_SHAPES_KEPT`` of them: a few MB)
+_SHAPE_CACHED_LENGTH = 1_000
+_SHAPES_KEPT = 4_096
+
+
 def shape_of(query: str) -> Shape | None:
-    """:func:`query_shape` of the query text; None when it is too long or does not tokenise."""
+    """:func:`query_shape` of the query text; None when it is too long or does not tokenise.
+
+    Short texts are remembered: clients repeat the same lookups all day, and reading the tokens
+    in Python costs more than the engine's answer to a small lookup.
+    """
+    if len(query) <= _SHAPE_CACHED_LENGTH:
+        return _remembered_shape(query)
+    return _shape(query)
+
+
+def _shape(query: str) -> Shape | None:
     if len(query) >= MAX_SHAPE_LENGTH:
         return None
     try:
         return query_shape(tokenize(query))
     except SparqlLexError:
         return None
+
+
+_remembered_shape = lru_cache(maxsize=_SHAPES_KEPT)(_shape)
 
 
 def is_streaming(query: str) -> bool:

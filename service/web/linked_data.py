@@ -63,7 +63,7 @@ router = APIRouter(tags=["Linked data"])
 _GRAPH_FORMATS = formats_for(ResultKind.GRAPH)
 _RDF_MEDIA_TYPES = tuple(m for f in _GRAPH_FORMATS for m in f.media_types)
 #: a named graph is a dataset: quad syntaxes first, so */* gets TriG
-_DATASET_FORMATS = sorted(_GRAPH_FORMATS, key=lambda f: f.key not in ("trig", "nquads"))
+_DATASET_FORMATS = tuple(sorted(_GRAPH_FORMATS, key=lambda f: f.key not in ("trig", "nquads")))
 _QUAD_SYNTAXES = frozenset({RdfFormat.TRIG, RdfFormat.N_QUADS})
 
 _FORMAT_HELP = "Answer format, overriding Accept: html, " + ", ".join(f.key for f in _GRAPH_FORMATS)
