@@ -126,3 +126,17 @@ def test_an_engine_panic_stops_only_its_worker(workers: QueryWorkers) -> None:
             outcomes.add("panic")
         assert count(workers) > 0
     assert outcomes <= {"answered", "panic"}
+
+
+def test_only_an_allocation_failure_is_reported_as_memory() -> None:
+    """A worker that died another way (here: a snapshot that vanished while it opened, whose
+    traceback happens to name a ``memory`` variable) is not blamed on the memory cap."""
+    from econsec.service.execution.isolation import _out_of_memory, _WorkerDied
+
+    vanished = _WorkerDied(
+        1, "serve(sys.stdin.buffer, answers, memory, open_first)\nRuntimeError: Corruption: IO error"
+    )
+    assert not _out_of_memory(vanished)
+    assert not _out_of_memory(_WorkerDied(-11, "Fatal Python error: Segmentation fault"))
+    assert _out_of_memory(_WorkerDied(-6, "memory allocation of 240 bytes failed"))
+    assert _out_of_memory(_WorkerDied(1, "MemoryError"))

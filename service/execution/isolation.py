@@ -29,6 +29,7 @@ import os
 import queue
 import select
 import shutil
+import signal
 import subprocess
 import sys
 import threading
@@ -148,6 +149,18 @@ class Unchanging:
 
     def close(self) -> None:
         pass
+
+
+#: what a worker's stderr says when the memory cap stopped it (Rust's allocator, Python, the libc)
+_MEMORY_MARKS = ("memory allocation of", "memoryerror", "cannot allocate memory")
+
+
+def _out_of_memory(died: _WorkerDied) -> bool:
+    """Whether the memory cap stopped the worker: an abort (SIGABRT, which Rust's allocator raises
+    when an allocation fails) or an allocation failure in its output. Not any death that merely
+    mentions memory: a worker that failed another way is reported as what it was."""
+    text = died.stderr.lower()
+    return died.returncode == -signal.SIGABRT or any(mark in text for mark in _MEMORY_MARKS)
 
 
 class _WorkerDied(Exception):
@@ -311,7 +324,7 @@ class QueryWorkers:
                         f"the query engine failed on this query ({' '.join(detail) or 'a panic'}); "
                         "the service is unaffected. Rewriting the query (another ORDER BY key) may avoid it"
                     ) from None
-                if (died.returncode is not None and died.returncode < 0) or "memory" in died.stderr.lower():
+                if _out_of_memory(died):
                     self.memory_failures += 1
                     raise QueryResourcesExceeded(self.memory_mb) from None
                 raise StoreError(f"the query worker failed: {died.stderr.strip() or died}") from None

@@ -130,7 +130,10 @@ def serve(requests: BinaryIO, answers: BinaryIO, memory: int = 0, open_first: st
     """
     snapshot = _Snapshot()
     if open_first is not None:
-        with suppress(OSError):  # gone already (a newer checkpoint replaced it): opened on demand
+        # gone already, or being deleted while it opens (a newer checkpoint replaced it, and
+        # nobody holds this one): RocksDB says OSError or RuntimeError; the query's own
+        # checkpoint, held for it by the parent, is opened on demand instead
+        with suppress(OSError, RuntimeError):
             snapshot.open(open_first)
     for line in requests:
         started = monotonic()
