@@ -11,6 +11,9 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from decimal import Decimal
+from pathlib import Path
+
+import pyoxigraph as ox
 
 ID = "https://w3id.org/econsec/id/"
 
@@ -408,8 +411,19 @@ def entity_lookup(run: Runner) -> None:
 
 # --- Graph 0.2 competency questions (time, n-ary records, provenance) --------------------
 
-BROOKINGS = "Economic Security: Boon or Bane for the US-Japan Alliance?"
-ATLANTIC = "Expanding the US-Japan economic security partnership: Engaging allies and partners"
+
+def _document_title(name: str) -> str:
+    """A source document's title as its graph records it (read, not restated: it is the graph's)."""
+    path = Path(__file__).parents[1] / "graph" / "sources" / f"{name}.trig"
+    title = ox.NamedNode("http://purl.org/dc/terms/title")
+    document = ox.NamedNode(ID + "document/" + name)
+    return next(
+        q.object.value for q in ox.parse(path=str(path)) if q.subject == document and q.predicate == title
+    )
+
+
+BROOKINGS = _document_title("brookings-2022")
+ATLANTIC = _document_title("atlantic-council-2024")
 
 
 def cq21_in_force_mid_2023(run: Runner) -> None:
