@@ -66,6 +66,12 @@ G_REFERENCE = NamedNode(GRAPH + "reference")
 G_INFERRED = NamedNode(GRAPH + "inferred")
 G_ONTOLOGY = NamedNode(GRAPH + "ontology")
 
+
+def inferred_graph(public_base: str) -> NamedNode:
+    """The reasoner's graph under a service's public base (``G_INFERRED`` under the default one)."""
+    return NamedNode(public_base + "graph/inferred")
+
+
 #: graph names for facts `econsec validate` found outside passage graphs (kept so SHACL sees them)
 FILE_GRAPH_PREFIX = "urn:econsec:file:"
 

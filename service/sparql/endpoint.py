@@ -47,7 +47,7 @@ from ..web import pages
 from . import graph_store, update
 from .formats import FORMATS, Format, check_acceptable, negotiate
 from .lookup import answer_lookup
-from .query_shape import Lookup, shape_of
+from .query_shape import shape_of
 from .service_description import describe_service
 from .writers import Payload
 
@@ -148,7 +148,6 @@ class _Evaluation:
         store, shape, req = self.state.backend, self.shape, self.req
         if req.dataset or shape is None or not shape.lookup or not isinstance(store, EmbeddedStore):
             return None
-        lookup = Lookup(shape.form, shape.limit)
         fmt = negotiate(
             ResultKind.BOOLEAN if shape.form == "ASK" else ResultKind.SOLUTIONS, req.accept, req.format
         )
@@ -156,7 +155,7 @@ class _Evaluation:
 
         def lookup_now() -> bytes | None:
             self.guarded()  # a lookup names no SERVICE, but every query passes the guard
-            return answer_lookup(store.store, req.query, lookup, fmt.key, max_rows)
+            return answer_lookup(store.store, req.query, shape, fmt.key, max_rows)
 
         body = self.state.executor.run_now(lookup_now)
         return None if body is None else _response(body, fmt.content_type, False, self.limit)

@@ -21,12 +21,12 @@ from __future__ import annotations
 from pyoxigraph import Store
 
 from .native_results import NATIVE, rows_at_most
-from .query_shape import Lookup
+from .query_shape import Shape
 
 __all__ = ["answer_lookup"]
 
 
-def answer_lookup(store: Store, query: str, lookup: Lookup, format_key: str, max_rows: int) -> bytes | None:
+def answer_lookup(store: Store, query: str, lookup: Shape, format_key: str, max_rows: int) -> bytes | None:
     """The answer document of a bounded lookup, or None when the ordinary path must answer it
     (a format the engine does not write, more rows than ``max_rows``, or an engine refusal, which
     the ordinary path then reports with its message)."""

@@ -24,7 +24,7 @@ from pathlib import Path
 from typing import Annotated
 from urllib.parse import quote
 
-from econsec.graph.paths import DCTERMS_NS, FOAF_NS, PREFIXES, RDF_NS, SD_NS, VOID_NS, XSD_NS
+from econsec.graph.paths import DCTERMS_NS, FOAF_NS, PREFIXES, RDF_NS, SD_NS, VOID_NS, XSD_NS, inferred_graph
 from econsec.graph.stats import INSTANCES_PER_CLASS
 from econsec.graph.void import LICENSE, VOCABULARIES
 from econsec.ontology.documentation import ontology_html
@@ -271,7 +271,7 @@ async def resource(request: Request, path: str, format: FormatParam = None) -> R
         return found if found.found else Description(iri, [])
 
     def page(description: Description, links: list[Alternate]) -> HTMLResponse:
-        view = ResourceView(description, base, root_path(request), inferred_graph=base + "graph/inferred")
+        view = ResourceView(description, base, root_path(request), inferred_graph=inferred_graph(base).value)
         figures = entity_figures(state.backend, iri, base, root_path(request))  # on the executor, as gather
         return render(
             "resource.html",

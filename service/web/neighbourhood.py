@@ -13,6 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Annotated
 
+from econsec.graph.paths import inferred_graph
 from econsec.queries import internal
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import JSONResponse, Response
@@ -58,7 +59,7 @@ def neighbourhood(
         "entity-links",
         this=NamedNode(iri),
         ids=Literal(ids),
-        inferred=NamedNode(public_base + "graph/inferred"),
+        inferred=inferred_graph(public_base),
     )
     edges: list[Edge] = []
     for row in rows:

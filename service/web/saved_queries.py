@@ -33,7 +33,7 @@ from decimal import Decimal
 from typing import Annotated, Any, Literal
 from urllib.parse import quote, urlencode
 
-from econsec.graph.paths import BASE, PREFIXES
+from econsec.graph.paths import BASE, PREFIXES, inferred_graph
 from econsec.queries import catalogue as query_catalogue
 from econsec.queries import internal
 from econsec.queries.catalogue import Parameter, ParameterError, SavedQuery
@@ -324,7 +324,7 @@ def _suggestions(state: ServiceState, query: SavedQuery) -> dict[str, list[tuple
     """For each IRI parameter, things of the same kind as its default, offered in the form (a
     reader picks Germany rather than typing its IRI); the field still takes any IRI."""
     found: dict[str, list[tuple[str, str]]] = {}
-    inferred = NamedNode(state.settings.public_base + "graph/inferred")
+    inferred = inferred_graph(state.settings.public_base)
     for parameter in query.parameters:
         if parameter.type != "iri" or parameter.default is None or parameter.allowed:
             continue

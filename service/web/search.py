@@ -16,10 +16,11 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass
 from typing import Annotated
 
+from econsec.graph.paths import inferred_graph
 from econsec.queries import internal
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import JSONResponse, Response
-from pyoxigraph import Literal, NamedNode
+from pyoxigraph import Literal
 
 from ..execution.executor import Deadline
 from ..http.negotiation import root_path
@@ -74,7 +75,7 @@ def find_entities(
         "entity-search",
         needle=Literal(needle),
         base=Literal(id_base),
-        inferred=NamedNode(public_base + "graph/inferred"),
+        inferred=inferred_graph(public_base),
     )
     found: dict[str, Match] = {}
     for row in rows:
