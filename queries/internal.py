@@ -10,6 +10,9 @@ here shows in the gallery, the `/queries` API or `econsec queries`.
 
 pyoxigraph binds only variables the query projects, so every bound variable is in the
 top-level SELECT (and in any sub-SELECT that uses it).
+
+The few SPARQL Updates the store runs on itself are `.ru` files here, read by :func:`update`;
+they bind nothing (an update cannot be bound with substitutions).
 """
 
 from __future__ import annotations
@@ -32,6 +35,8 @@ __all__ = [
     "get",
     "names",
     "select",
+    "update",
+    "update_names",
 ]
 
 INTERNAL_DIR = QUERY_DIR / "internal"
@@ -90,6 +95,20 @@ def get(name: str) -> InternalQuery:
 def names() -> list[str]:
     """Every internal query's name, sorted."""
     return sorted(path.stem for path in INTERNAL_DIR.glob("*.rq"))
+
+
+@cache
+def update(name: str) -> str:
+    """The text of the internal SPARQL Update ``name`` (``{name}.ru``): fixed text, nothing bound."""
+    path = INTERNAL_DIR / f"{name}.ru"
+    if not _NAME.fullmatch(name) or not path.is_file():
+        raise QueryNotFound(name)
+    return path.read_text(encoding="utf-8")
+
+
+def update_names() -> list[str]:
+    """Every internal update's name, sorted."""
+    return sorted(path.stem for path in INTERNAL_DIR.glob("*.ru"))
 
 
 def _run(store: ox.Store | QueryRunner, name: str, terms: Mapping[str, ox.NamedNode | ox.Literal]) -> Any:

@@ -45,6 +45,13 @@ def test_every_internal_query_parses_with_its_terms_bound(name: str) -> None:
     ox.Store().query(query.text, substitutions=substitutions)  # raises on a syntax or binding error
 
 
+@pytest.mark.parametrize("name", internal.update_names())
+def test_every_internal_update_parses_and_says_what_it_does(name: str) -> None:
+    text = internal.update(name)
+    assert text.startswith("#+ summary:"), f"{name}.ru says in its #+ summary what it does"
+    ox.Store().update(text)  # raises on a syntax error
+
+
 def test_internal_queries_stay_out_of_the_catalogue() -> None:
     saved = catalogue.load()
     assert internal.names(), "the internal queries are found"

@@ -25,7 +25,7 @@ from conftest import BuildResult, RunningService, VirtuosoServer, _free_port, st
 from econsec.queries import catalogue
 from econsec.service.errors import BadRequest, QuerySyntaxError, StoreError
 from econsec.service.store.binding import bind_values, outer_group_start
-from econsec.service.store.remote import Engine, RemoteStore, union_graph, void_graph
+from econsec.service.store.remote import RemoteStore, read_query, union_graph, void_graph
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from SPARQLWrapper import JSON, SPARQLWrapper
@@ -179,36 +179,10 @@ def test_publishing_again_replaces_rather_than_duplicates(
 SAVED = sorted(catalogue.load().values(), key=lambda q: q.name)
 
 
-_EMPTY = (
-    'Virtuoso 7.2.5 gives "" for a GROUP_CONCAT over a group with no value, where Oxigraph leaves the '
-    "cell unbound (no rewrite keeps the embedded answer: COALESCE would bind it there too)"
-)
-_TAG = (
-    "Virtuoso 7.2.5's GROUP_CONCAT drops the language tag of a one-value group (Oxigraph keeps it; "
-    "STR() would make them agree but change the embedded answer's terms)"
-)
-#: saved queries Virtuoso 7.2.5 still answers differently, and why (strict: a fix turns them red).
-#: cq10 and entity-lookup concatenate STR() of their labels, so both engines give plain strings.
-VIRTUOSO_DIFFERS = {
-    "cq01-us-technology-controls-on-china": _EMPTY + "; " + _TAG,
-    "cq02-allied-chip-equipment-controls": (
-        "Virtuoso 7.2.5 keeps japan-chip-equipment-servicing-restrictions, which the nested "
-        "FILTER NOT EXISTS (only proposed, per every source) removes on Oxigraph"
-    ),
-    "cq12-coordination-bodies": _EMPTY,
-    "cq13-recommendations": _EMPTY,
-    "cq14-economic-coercion": _EMPTY + "; " + _TAG,
-    "cq15-timeline": _EMPTY + "; " + _TAG,
-    "export-control-alignment": _TAG + '; and BIND(EXISTS {...}) comes back as "1"/"0"^^xsd:integer',
-}
-
-
 @pytest.mark.parametrize("query", SAVED, ids=[q.name for q in SAVED])
 def test_every_saved_query_answers_the_same_remotely(
-    query: catalogue.SavedQuery, remote: RemoteStore, built_store: ox.Store, request: pytest.FixtureRequest
+    query: catalogue.SavedQuery, remote: RemoteStore, built_store: ox.Store
 ) -> None:
-    if remote.engine is Engine.VIRTUOSO and query.name in VIRTUOSO_DIFFERS:
-        request.applymarker(pytest.mark.xfail(strict=True, reason=VIRTUOSO_DIFFERS[query.name]))
     bound = query.substitutions()
     local = built_store.query(query.text, substitutions=bound, use_default_graph_as_union=True)
     answer = remote.query(query.text, substitutions={v.value: t for v, t in bound.items()})
@@ -216,6 +190,51 @@ def test_every_saved_query_answers_the_same_remotely(
     expected = _rows(local)
     assert expected, f"{query.name} has no answer on the embedded store"
     assert _rows(answer.solutions) == expected
+
+
+JAPAN = "<https://w3id.org/econsec/id/country/japan>"
+#: queries whose answers Virtuoso 7.2.5 writes in its own way; the backend gives them as SPARQL 1.1 does
+TYPED_BY_THE_QUERY = {
+    "a grouped concatenation over unbound values is unbound": (
+        f'SELECT ?s (GROUP_CONCAT(?o; separator="; ") AS ?all) '
+        f"WHERE {{ VALUES ?s {{ {JAPAN} <urn:x-test:nobody> }} OPTIONAL {{ ?s <urn:x-test:no-such-property> ?o }} }} "
+        "GROUP BY ?s"
+    ),
+    "a concatenation over no row at all is the empty string": (
+        "SELECT (GROUP_CONCAT(?o) AS ?all) WHERE { ?s <urn:x-test:no-such-property> ?o }"
+    ),
+    "an existence test is a boolean": (
+        f"SELECT ?s ?held ?missing WHERE {{ VALUES ?s {{ {JAPAN} <urn:x-test:nobody> }} "
+        "BIND (EXISTS { ?s ?p ?o } AS ?held) BIND (NOT EXISTS { ?s ?p ?o } AS ?missing) }"
+    ),
+}
+
+
+def _terms(solutions: object) -> set[tuple[str | None, ...]]:
+    """Rows with every term written out in full: a datatype or a missing cell counts."""
+    return {tuple(None if t is None else str(t) for t in solution) for solution in solutions}  # type: ignore[attr-defined]
+
+
+@pytest.mark.parametrize("rule", sorted(TYPED_BY_THE_QUERY))
+def test_values_whose_type_the_query_fixes_come_back_as_the_standard_has_them(
+    rule: str, remote: RemoteStore, built_store: ox.Store
+) -> None:
+    text = TYPED_BY_THE_QUERY[rule]
+    expected = _terms(built_store.query(text, use_default_graph_as_union=True))
+    answer = remote.query(text)
+    assert answer.solutions is not None
+    assert _terms(answer.solutions) == expected, rule
+
+
+def test_the_reading_finds_variables_a_concatenation_or_an_existence_test_binds() -> None:
+    reading = read_query(
+        'SELECT * { { SELECT ?y (GROUP_CONCAT(DISTINCT STR(?x); separator=")") AS ?c) WHERE { ?x ?p ?y } '
+        "GROUP BY ?y } BIND (NOT EXISTS { ?y ?p ?q } AS ?e) BIND (EXISTS { ?a ?b ?c } && true AS ?f) }"
+    )
+    assert reading.concatenated == {"c"}
+    assert reading.existence_tests == {"e"}  # ?f is bound by a larger expression: left as it is
+    ungrouped = read_query("SELECT (GROUP_CONCAT(?x) AS ?c) WHERE { ?x ?p ?y }")
+    assert ungrouped.concatenated == frozenset()
 
 
 def test_protocol_dataset_parameters_reach_the_store(remote: RemoteStore) -> None:

@@ -518,3 +518,32 @@ def test_relative_iris_resolve_against_the_endpoints_configured_url(writable: Ru
     )
     assert ask(writable, f"ASK {{ GRAPH <{EX}relative> {{ <thing> ?p <other> }} }}")
     assert not ask(writable, f"BASE <{EX}> ASK {{ GRAPH <{EX}relative> {{ <thing> ?p ?o }} }}")
+
+
+# --- a plain store: full SPARQL 1.1 Update semantics (ECONSEC_PLAIN_STORE) -----------------
+
+
+@pytest.fixture(scope="module")
+def plain(built: BuildResult, tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningService]:
+    """The session build served as a plain store: every graph may be emptied."""
+    data_dir = tmp_path_factory.mktemp("plain") / "data"
+    env = {"ECONSEC_UPDATE_TOKEN": TOKEN, "ECONSEC_PLAIN_STORE": "true"}
+    service = start_service(data_dir, built.paths.out_dir, env)
+    yield service
+    service.stop()
+
+
+def test_a_plain_store_emptied_has_an_empty_default_graph_too(plain: RunningService) -> None:
+    """SPARQL 1.1 Update §3.2.2-3.2.3: after DROP GRAPH a graph's triples are gone, and after CLEAR
+    ALL every graph is empty. The ontology's OWL restrictions are blank nodes, which no delete can
+    name: they must leave the default graph (the union the service keeps) with their graph."""
+    blank = "ASK { ?s ?p ?o FILTER (isBlank(?s) || isBlank(?o)) }"
+    assert ask(plain, blank)  # the build has them, in the ontology graph only
+    response = post_update(plain, f"DROP GRAPH <{G}ontology>")
+    assert response.status_code == 200, response.text
+    assert not ask(plain, blank)
+    response = post_update(plain, f"INSERT DATA {{ GRAPH <{EX}plain> {{ <{EX}a> <{COMMENT}> 'x' }} }}")
+    assert response.status_code == 200, response.text
+    response = post_update(plain, "CLEAR ALL")
+    assert response.status_code == 200, response.text
+    assert dump(plain) == []

@@ -358,7 +358,8 @@ class EmbeddedStore:
         """Commit ``delta`` in one transaction, with the default graph kept the merge of the named graphs.
 
         A triple inserted into any named graph goes into the default graph; a triple deleted from
-        a named graph leaves the default graph only when no named graph holds it afterwards.
+        a named graph leaves the default graph only when no named graph holds it afterwards, and
+        so does a triple with a blank node that went with a dropped graph.
         """
         if not delta:
             return
@@ -389,6 +390,10 @@ class EmbeddedStore:
             self._record.written_since = datetime.now(UTC).isoformat(timespec="seconds")
             self._record.write(self._settings.data_dir / _RECORD_NAME)
         text = update_text(delta, default_inserts, default_deletes)
+        if delta.dropped_graphs:
+            # a dropped graph's blank-node triples were never listed as deletes (none can name a
+            # blank node): they leave the default graph here, in the same transaction
+            text += " ;\n" + internal.update("default-graph-orphans")
         try:
             store.update(text)
         except (SyntaxError, OSError, RuntimeError) as exc:

@@ -64,7 +64,7 @@ from SPARQLWrapper import INSERT, POST, SELECT, URLENCODED, SPARQLWrapper
 from SPARQLWrapper.SPARQLExceptions import QueryBadFormed, SPARQLWrapperException
 
 from ..errors import BadRequest, QuerySyntaxError, StoreError
-from ..security.lexer import TokenKind, at_brace_depth, significant, tokenize
+from ..security.lexer import Token, TokenKind, at_brace_depth, significant, tokenize
 from ..settings import Settings
 from .base import QueryResult, ResultKind, Term, WriteDelta
 from .binding import bind_rows, bind_values
@@ -151,13 +151,19 @@ class QueryReading:
     names_dataset: bool
     #: it declares its own ``BASE`` (Virtuoso refuses a second declaration, so none is added)
     declares_base: bool
+    #: variables bound as ``(GROUP_CONCAT(...) AS ?v)``: a string, or unbound over no value
+    concatenated: frozenset[str] = frozenset()
+    #: variables bound as ``(EXISTS {...} AS ?v)`` or ``(NOT EXISTS {...} AS ?v)``: a boolean
+    existence_tests: frozenset[str] = frozenset()
 
 
 def read_query(text: str) -> QueryReading:
-    """The query's form, dataset clause and base declaration, from its tokens outside every group."""
+    """The query's form, dataset clause and base declaration, from its tokens outside every group,
+    and the variables whose values have a type the query itself fixes (see :class:`QueryReading`)."""
+    tokens = significant(tokenize(text))
     accept: str | None = None
     names_dataset = declares_base = False
-    for _, token in at_brace_depth(significant(tokenize(text))):
+    for _, token in at_brace_depth(tokens):
         if token.kind is not TokenKind.WORD:
             continue
         word = token.text.upper()
@@ -167,7 +173,73 @@ def read_query(text: str) -> QueryReading:
             declares_base = True
         elif accept is None and word in _FORMS:
             accept = _FORMS[word]
-    return QueryReading(accept or ACCEPT, names_dataset, declares_base)
+    concatenated, existence_tests = _typed_bindings(tokens)
+    return QueryReading(accept or ACCEPT, names_dataset, declares_base, concatenated, existence_tests)
+
+
+def _typed_bindings(tokens: Sequence[Token]) -> tuple[frozenset[str], frozenset[str]]:
+    """Variables bound by ``( <expression> AS ?v )`` (a projection or a BIND) whose expression is
+    one ``GROUP_CONCAT(...)`` call in a grouped ``SELECT``, or one ``EXISTS {...}`` /
+    ``NOT EXISTS {...}`` test.
+
+    A ``SELECT`` without ``GROUP BY`` is one group, which may be empty, and a concatenation over
+    no row at all is ``""`` on every engine: only a grouped one is counted (every group has a row).
+    One pass with a stack of open brackets, linear in the text whatever its nesting: when a ``)``
+    closes, the brackets inside it are already matched.
+    """
+    existence_tests: set[str] = set()
+    concatenations: list[tuple[str, int]] = []  # (variable, index of the ")" closing the binding)
+    closer_of: dict[int, int] = {}  # index of an opening bracket -> index of its closing one
+    open_at: list[int] = []
+    for j, token in enumerate(tokens):
+        if token.kind is not TokenKind.PUNCT:
+            continue
+        if token.text in ("(", "{"):
+            open_at.append(j)
+            continue
+        if token.text not in (")", "}") or not open_at:
+            continue
+        i = open_at.pop()
+        closer_of[i] = j
+        # "( head ... AS ?v )", the shortest being "( EXISTS { } AS ?v )"
+        if (
+            token.text != ")"
+            or j - i < 6
+            or tokens[j - 1].kind is not TokenKind.VAR
+            or _word(tokens[j - 2]) != "AS"
+        ):
+            continue
+        head = i + 2 if _word(tokens[i + 1]) == "NOT" else i + 1
+        name = tokens[j - 1].text[1:]
+        if _word(tokens[head]) == "EXISTS" and _closes(tokens, closer_of, head + 1, "{", j - 3):
+            existence_tests.add(name)
+        elif (
+            head == i + 1
+            and _word(tokens[head]) == "GROUP_CONCAT"
+            and _closes(tokens, closer_of, head + 1, "(", j - 3)
+        ):
+            concatenations.append((name, j))
+    # the group after a projection is its WHERE clause: "GROUP BY" right after it makes it grouped
+    next_group: list[int | None] = [None] * (len(tokens) + 1)
+    for k in range(len(tokens) - 1, -1, -1):
+        opens = tokens[k].kind is TokenKind.PUNCT and tokens[k].text == "{"
+        next_group[k] = k if opens else next_group[k + 1]
+    concatenated = set()
+    for name, j in concatenations:
+        where = next_group[j]
+        close = None if where is None else closer_of.get(where)
+        if close is not None and [_word(t) for t in tokens[close + 1 : close + 3]] == ["GROUP", "BY"]:
+            concatenated.add(name)
+    return frozenset(concatenated), frozenset(existence_tests)
+
+
+def _word(token: Token) -> str:
+    return token.text.upper() if token.kind is TokenKind.WORD else ""
+
+
+def _closes(tokens: Sequence[Token], closer_of: Mapping[int, int], at: int, opener: str, end: int) -> bool:
+    """Whether ``tokens[at]`` opens a bracket ``opener`` that closes at ``end``."""
+    return tokens[at].kind is TokenKind.PUNCT and tokens[at].text == opener and closer_of.get(at) == end
 
 
 def _media_type(header: str | None) -> str:
@@ -298,7 +370,7 @@ class RemoteStore:
             body, media_type = self._send(client, text)
         except QuerySyntaxError as exc:
             raise _located(exc, text) from None
-        return self._result(body, media_type)
+        return self._result(body, media_type, reading)
 
     def triple_count(self, graph: str | None = None) -> int:
         now = time.monotonic()
@@ -448,11 +520,11 @@ class RemoteStore:
             response = client.query().response
             return response.read(), _media_type(response.headers.get("Content-Type"))
 
-    def _result(self, body: bytes, media_type: str) -> QueryResult:
+    def _result(self, body: bytes, media_type: str, reading: QueryReading | None = None) -> QueryResult:
         results_format = QueryResultsFormat.from_media_type(media_type) if media_type else None
         if results_format is not None:
-            parsed = parse_query_results(self._unskolem_results(body, results_format), format=results_format)
-            return QueryResult.of(parsed)
+            body = self._readable_results(body, results_format, reading)
+            return QueryResult.of(parse_query_results(body, format=results_format))
         rdf_format = RdfFormat.from_media_type(media_type) if media_type else None
         if rdf_format is None:
             raise StoreError(f"the remote store answered with an unreadable type {media_type or '(none)'}")
@@ -462,6 +534,19 @@ class RemoteStore:
             for q in parse(body, format=rdf_format)
         )
         return QueryResult(ResultKind.GRAPH, triples=triples)
+
+    def _readable_results(
+        self, body: bytes, results_format: QueryResultsFormat, reading: QueryReading | None
+    ) -> bytes:
+        """The answer in the embedded store's terms: blank nodes (see :meth:`_unskolem_results`)
+        and, on Virtuoso, the values whose type the query fixes (see :func:`_repair_virtuoso_values`)."""
+        typed = reading is not None and (reading.concatenated or reading.existence_tests)
+        if typed and self.engine is Engine.VIRTUOSO and results_format == QueryResultsFormat.JSON:
+            assert reading is not None
+            document = json.loads(body)
+            _repair_virtuoso_values(document, reading)
+            body = json.dumps(document).encode()
+        return self._unskolem_results(body, results_format)
 
     # -- blank nodes at the boundary ----------------------------------------------------------
 
@@ -545,6 +630,43 @@ def _store_errors(client: SPARQLWrapper, text: str) -> Iterator[None]:
         raise StoreError(f"the remote store answered {exc.code}: {detail}") from None
     except (urllib.error.URLError, OSError) as exc:
         raise StoreError(f"cannot reach the remote store at {client.endpoint}: {exc}") from None
+
+
+_XSD = "http://www.w3.org/2001/XMLSchema#"
+
+
+def _repair_virtuoso_values(document: dict[str, Any], reading: QueryReading) -> None:
+    """Virtuoso 7's values rewritten, in a JSON result set, as SPARQL 1.1 defines them.
+
+    Where the query itself fixes a variable's type, what Virtuoso wrote is mapped back:
+
+    * ``(EXISTS {...} AS ?v)``: Virtuoso has no boolean values and writes ``1`` / ``0`` (as
+      ``xsd:integer``, or ``xsd:boolean`` after a cast); the test's value is ``true`` / ``false``.
+    * ``(GROUP_CONCAT(...) AS ?v)`` over a group whose values are all unbound: Virtuoso skips them
+      and gives ``""``; the standard's concatenation meets an unbound value (an error) and leaves
+      the variable unbound, as Oxigraph does. ``""`` becomes unbound (in a grouped ``SELECT``
+      only: see :func:`_typed_bindings`). The one answer this cannot tell apart is a
+      concatenation of nothing but empty strings (also ``""`` on Oxigraph), which then comes
+      back unbound too.
+
+    The same variable name bound elsewhere in the query by another expression would be rewritten
+    as well; the rewrite only touches values of exactly the form above.
+    """
+    for row in document.get("results", {}).get("bindings", []):
+        for name in reading.concatenated & row.keys():
+            value = row[name]
+            plain = value.get("datatype") in (None, _XSD + "string") and "xml:lang" not in value
+            if value.get("type") in ("literal", "typed-literal") and plain and value.get("value") == "":
+                del row[name]
+        for name in reading.existence_tests & row.keys():
+            value = row[name]
+            numeric = value.get("datatype") in (_XSD + "integer", _XSD + "boolean")
+            if numeric and value.get("value") in ("0", "1"):
+                row[name] = {
+                    "type": "literal",
+                    "datatype": _XSD + "boolean",
+                    "value": "true" if value["value"] == "1" else "false",
+                }
 
 
 def _per_graph_deletes(delta: WriteDelta) -> str:
