@@ -24,8 +24,10 @@ import pytest
 from conftest import BuildResult, RunningService, VirtuosoServer, _free_port, start_service
 from econsec.queries import catalogue
 from econsec.service.errors import BadRequest, QuerySyntaxError, StoreError
+from econsec.service.store.base import WriteDelta
 from econsec.service.store.binding import bind_values, outer_group_start
 from econsec.service.store.remote import RemoteStore, read_query, union_graph, void_graph
+from econsec.service.write.overlay import Overlay
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from SPARQLWrapper import JSON, SPARQLWrapper
@@ -437,6 +439,38 @@ def test_a_violating_write_is_refused_and_the_remote_store_unchanged(
     response = _update(writable_remote, f"INSERT DATA {{ GRAPH <{NOTES}> {{ {claim} }} }}")
     assert response.status_code == 422, response.text
     assert _count(RemoteStore(store_server.query, timeout=60, public_base=BASE)) == before
+
+
+def test_a_dropped_graph_takes_its_blank_nodes_out_of_the_default_graph(
+    remote: RemoteStore, store_server: StoreServer
+) -> None:
+    """As DROP GRAPH through the service does it: the overlay lists the graph's quads as deletes
+    except those with a blank node (none can be named), and the backend must still take those
+    out of the default graph it keeps (the store holds them under skolem IRIs)."""
+    graph = ox.NamedNode("https://example.org/dropped-with-blank-nodes")
+    node, thing = ox.BlankNode(), ox.NamedNode("https://example.org/thing")
+    comment = ox.NamedNode("http://www.w3.org/2000/01/rdf-schema#comment")
+    see_also = ox.NamedNode("http://www.w3.org/2000/01/rdf-schema#seeAlso")
+    remote.apply(
+        WriteDelta(
+            {
+                ox.Quad(node, comment, ox.Literal("held by a blank node"), graph),
+                ox.Quad(thing, see_also, node, graph),
+                ox.Quad(thing, comment, ox.Literal("named"), graph),
+            }
+        )
+    )
+    held = "ASK { ?b <http://www.w3.org/2000/01/rdf-schema#comment> 'held by a blank node' }"
+    pointed = "ASK { <https://example.org/thing> ?p ?o }"
+    assert _ask(store_server, held) and _ask(store_server, pointed)
+    overlay = Overlay(remote)
+    overlay.drop_graph(graph)
+    assert len(overlay.delta.deletes) == 1  # the one quad without a blank node
+    remote.apply(overlay.delta)
+    assert not _ask(store_server, held)
+    assert not _ask(store_server, pointed)
+    assert not remote.has_graph(graph)
+    assert not remote.has_graph(ox.NamedNode("https://example.org/never-was"))
 
 
 def test_relative_iris_resolve_against_the_configured_endpoint(remote_service: RunningService) -> None:
