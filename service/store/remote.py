@@ -30,6 +30,11 @@ from the ``Server`` header when the store is opened):
   the union graph and Virtuoso's system graphs). Counts and graph lists leave those out too.
 * Request sizes. Virtuoso compiles an update into SQL of bounded size: publish sends smaller
   ``INSERT DATA`` chunks there (:attr:`Engine.insert_chunk`).
+* Values. Virtuoso has no booleans (an ``EXISTS`` test comes back 1/0) and concatenates unbound
+  values to ``""``; where the query's own text fixes a variable's type, the answer is mapped back
+  to what SPARQL 1.1 (and the embedded store) gives (:func:`_repair_virtuoso_values`). Its
+  ``GROUP_CONCAT`` also drops language tags, which cannot be mapped back: the saved queries
+  concatenate ``STR()`` of their labels instead.
 """
 
 from __future__ import annotations
