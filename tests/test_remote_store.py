@@ -118,11 +118,15 @@ def remote_service(
 
 
 def _cell(term: ox.NamedNode | ox.BlankNode | ox.Literal | None) -> str | None:
-    """A comparable cell; GROUP_CONCAT lists ("a; b") have no defined order, so they are sorted."""
+    """A comparable cell; GROUP_CONCAT lists ("a; b") have no defined order, so they are sorted
+    (keeping the literal's language tag or datatype, which must agree too)."""
     if term is None:
         return None
     if isinstance(term, ox.Literal) and "; " in term.value:
-        return "; ".join(sorted(term.value.split("; ")))
+        listed = "; ".join(sorted(term.value.split("; ")))
+        if term.language:
+            return str(ox.Literal(listed, language=term.language))
+        return str(ox.Literal(listed, datatype=term.datatype))
     return str(term)
 
 
