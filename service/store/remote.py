@@ -160,6 +160,8 @@ class QueryReading:
     concatenated: frozenset[str] = frozenset()
     #: variables bound as ``(EXISTS {...} AS ?v)`` or ``(NOT EXISTS {...} AS ?v)``: a boolean
     existence_tests: frozenset[str] = frozenset()
+    #: graphs named by IRI (or prefixed name) right after ``GRAPH``
+    graphs_named: frozenset[str] = frozenset()
 
 
 def read_query(text: str) -> QueryReading:
@@ -179,7 +181,35 @@ def read_query(text: str) -> QueryReading:
         elif accept is None and word in _FORMS:
             accept = _FORMS[word]
     concatenated, existence_tests = _typed_bindings(tokens)
-    return QueryReading(accept or ACCEPT, names_dataset, declares_base, concatenated, existence_tests)
+    return QueryReading(
+        accept or ACCEPT, names_dataset, declares_base, concatenated, existence_tests, _graphs_named(tokens)
+    )
+
+
+def _graphs_named(tokens: Sequence[Token]) -> frozenset[str]:
+    """The absolute IRIs written (or prefixed, with the prologue's ``PREFIX``) after ``GRAPH``."""
+    prefixes: dict[str, str] = {}
+    for k in range(len(tokens) - 2):
+        declared = tokens[k + 1].kind is TokenKind.PNAME and tokens[k + 2].kind is TokenKind.IRI
+        if _word(tokens[k]) == "PREFIX" and declared:
+            prefixes[tokens[k + 1].text] = tokens[k + 2].text[1:-1]
+    named: set[str] = set()
+    for k in range(len(tokens) - 1):
+        if _word(tokens[k]) != "GRAPH":
+            continue
+        token = tokens[k + 1]
+        if token.kind is TokenKind.IRI:
+            iri = token.text[1:-1]
+        elif token.kind is TokenKind.PNAME and ":" in token.text:
+            prefix, local = token.text.split(":", 1)
+            if prefix + ":" not in prefixes:
+                continue
+            iri = prefixes[prefix + ":"] + local
+        else:
+            continue
+        with contextlib.suppress(ValueError):  # relative, or with escapes: left out
+            named.add(NamedNode(iri).value)
+    return frozenset(named)
 
 
 def _typed_bindings(tokens: Sequence[Token]) -> tuple[frozenset[str], frozenset[str]]:
@@ -363,7 +393,7 @@ class RemoteStore:
         reading = read_query(text)
         if not default_graph_uris and not named_graph_uris and self.union_graph and not reading.names_dataset:
             default_graph_uris = [self.union_graph]
-            named_graph_uris = self.named_graphs() or [_NO_GRAPH]
+            named_graph_uris = self._dataset_named_graphs(reading)
         client = self._client(self.query_url, reading.accept)
         client.setQuery(text if reading.declares_base else self.prologue + text)
         client.queryType = SELECT  # never let SPARQLWrapper's keyword sniffing turn it into an update
@@ -376,6 +406,20 @@ class RemoteStore:
         except QuerySyntaxError as exc:
             raise _located(exc, text) from None
         return self._result(body, media_type, reading)
+
+    def _dataset_named_graphs(self, reading: QueryReading) -> list[str]:
+        """The named graphs a query is sent with on a store without a plain default graph.
+
+        The project's graphs, and any graph the text names after ``GRAPH`` that the store lacks:
+        Virtuoso 7 answers ``GRAPH <g> {...}`` for a ``g`` outside the dataset with one empty
+        solution (an ``ASK`` is true, a ``COUNT(*)`` is 1); named in the dataset, the graph is
+        simply empty, as on the embedded store. The union graph and Virtuoso's system graphs
+        are never added.
+        """
+        graphs = self.named_graphs()
+        hidden = (union_graph(self.public_base), *VIRTUOSO_SYSTEM_GRAPHS)
+        missing = sorted(g for g in reading.graphs_named - set(graphs) if not g.startswith(hidden))
+        return graphs + missing or [_NO_GRAPH]
 
     def triple_count(self, graph: str | None = None) -> int:
         now = time.monotonic()
