@@ -192,7 +192,9 @@ def test_html_table_is_accessible(sparql_service: RunningService, built: BuildRe
     assert response.headers["content-type"] == "text/html; charset=utf-8"
     page = response.text
     assert '<html lang="en">' in page and "<caption>" in page
-    assert '<th scope="col">countryLabel</th>' in page and "<td>Japan</td>" in page
+    # column titles are words, and a country is its name linked to its page (issue 15)
+    assert '<th scope="col" data-column="country">Country</th>' in page
+    assert '<a href="/id/country/japan" title="https://w3id.org/econsec/id/country/japan">Japan</a>' in page
     assert built.build_id in page
     assert "format=csv" in page, "the page links its downloads"
 
