@@ -78,6 +78,7 @@ def test_cells_read_as_names_dates_and_figures(table) -> None:  # type: ignore[n
         ("shareOfGDP", "Share of GDP"),
         ("_importer_iri", "Importer"),
         ("asOf", "As of"),
+        ("workUrl", "Work URL"),
     ],
 )
 def test_humanised_titles(variable: str, title: str) -> None:

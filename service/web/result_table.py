@@ -6,9 +6,10 @@ the query's header says about its columns (``#+ columns:``, read by ``queries/ca
 from the terms themselves:
 
 - an IRI column shows the thing's name, linked to its page here (or out, for an external IRI);
-  the name comes from the column the header names (by default ``xLabel`` beside ``x``, or a
-  ``label`` column right after it), else from the graph's English label, else from the IRI's
-  last segment, never the IRI itself;
+  the name comes from the column the header names (by default ``xLabel``, ``xTitle`` or
+  ``xName`` beside ``x``, or a ``label`` column right after it), else from the graph's English
+  label, else from the IRI's last segment, never the IRI itself; a web address given as text
+  is a link shown by its site's name;
 - columns used as names, units and qualifiers are folded into the cells they describe, and a
   parameter's echoed value (a variable starting with ``_``) is not shown;
 - dates read as dates ("March 2023"), booleans as Yes/No, shares as per cent, amounts in words
@@ -77,6 +78,11 @@ _MONTHS = (
 _SCALES = ((Decimal(10) ** 12, "trillion"), (Decimal(10) ** 9, "billion"), (Decimal(10) ** 6, "million"))
 _PERCENT_UNITS = frozenset({"percent", "per cent", "%"})
 _CURRENCY_CODE = re.compile(r"^[A-Z]{3}$")
+#: ``x`` is named by the column ``x`` + one of these, when the answer has it
+_NAME_SUFFIXES = ("Label", "Title", "Name")
+#: words of variable names written as initials in a title (``workUrl`` -> "Work URL")
+_INITIALISMS = frozenset({"url", "iri", "gdp", "id"})
+_WEB_ADDRESS = re.compile(r"^https?://([^/\s?#]+)[^\s]*$")
 
 
 @dataclass(frozen=True)
@@ -131,7 +137,7 @@ def humanise(variable: str) -> str:
     words = re.sub(r"(?<=[a-z0-9])(?=[A-Z])|_|-", " ", name).split()
     if len(words) > 1 and words[-1] == "Label":
         words = words[:-1]
-    words = [w if w.isupper() and len(w) > 1 else w.lower() for w in words]
+    words = [w.upper() if w.lower() in _INITIALISMS else w if w.isupper() else w.lower() for w in words]
     text = " ".join(words) or variable
     return text[:1].upper() + text[1:]
 
@@ -143,7 +149,8 @@ def shown_columns(query: SavedQuery, variables: Sequence[str]) -> list[ShownColu
     labels: dict[str, str | None] = {}
     for index, variable in enumerate(variables):
         spec = query.columns.get(variable, Column())
-        label = spec.label or (variable + "Label" if variable + "Label" in present else None)
+        named = (variable + suffix for suffix in _NAME_SUFFIXES)
+        label = spec.label or next((c for c in named if c in present), None)
         following = variables[index + 1] if index + 1 < len(variables) else None
         if label is None and following == "label" and not variable.startswith("_"):
             label = "label"  # the common ``?instrument ?label`` pair: the name of the thing before it
@@ -256,6 +263,9 @@ def _cell(
         dated = _date_text(text)
         if dated is not None:
             return Cell(dated[0], sort=dated[1], kind="date")
+    address = _WEB_ADDRESS.match(text)
+    if address is not None:  # a web address as text: linked, shown by its site (addresses do not wrap)
+        return Cell(address.group(1), text, True, text, text.lower())
     number = _decimal(text) if spec.format not in ("text", "date") else None
     if number is not None and (datatype in _NUMERIC or spec.format in ("number", "percent", "amount")):
         shown = _figure(

@@ -327,12 +327,18 @@
       .append("title")
       .text((d) => `${d.label} (${d.degree} relation${d.degree === 1 ? "" : "s"})`);
     const minLabel = spec.minLabelDegree || 3; // only hubs are named in a big network; everyone in a small one
+    // a hub's name on up to a few short lines, broken between words (never cut mid-word)
     node
       .filter((d) => d.degree >= minLabel)
       .append("text")
       .attr("x", 6)
       .attr("dy", "0.35em")
-      .text((d) => (d.label.length > 28 ? d.label.slice(0, 26) + "…" : d.label));
+      .selectAll("tspan")
+      .data((d) => wrap(d.label, 20))
+      .join("tspan")
+      .attr("x", 6)
+      .attr("dy", (line, i) => (i ? LINE - 2 : 0))
+      .text((line) => line);
     if (relations.length > 1) legend(el, relations, colour);
     return [svg.node()];
   }
