@@ -46,6 +46,12 @@ def test_every_saved_query_page_fits_the_screen_and_reads_as_names(visit: Visit)
         scroll, inner = page.evaluate("[document.documentElement.scrollWidth, innerWidth]")
         if scroll > inner:
             problems.append(f"{name}: the page is {scroll} px wide in a {inner} px window")
+        table = page.evaluate(
+            "(() => { const t = document.getElementById('results');"
+            " return t ? [t.scrollWidth, t.closest('.table-wrap').clientWidth] : [0, 0]; })()"
+        )
+        if table[0] > table[1]:
+            problems.append(f"{name}: the table is {table[0]} px wide in a {table[1]} px column")
         titles = page.locator("#results thead th").all_inner_texts()
         problems += [f"{name}: column title {t!r} is not words" for t in titles if not TITLE.match(t)]
         cells = page.locator("#results tbody td").all_inner_texts()

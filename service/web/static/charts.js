@@ -21,7 +21,8 @@
       .attr("width", WIDTH)
       .attr("height", height)
       .attr("role", "img")
-      .attr("aria-label", label);
+      .attr("aria-label", label)
+      .attr("font-size", 13);
   }
 
   // Words into lines of at most `width` characters, breaking between words only (a word longer
@@ -128,7 +129,8 @@
         .append("g")
         .attr("class", "axis")
         .attr("transform", `translate(0,${y})`)
-        .call(d3.axisBottom(x).ticks(5).tickFormat(isPercent(unit) ? format : inWords));
+        .call(d3.axisBottom(x).ticks(5).tickFormat(isPercent(unit) ? format : inWords))
+        .attr("font-size", null); // d3 writes 10 px on its axes; the chart's own size (>= 12 px) applies
       svg
         .append("text")
         .attr("class", "axis-title")
@@ -217,7 +219,12 @@
     const groups = Array.from(new Set(data.map((d) => d.group)));
     const named = groups.filter(Boolean);
     const colour = d3.scaleOrdinal(groups, palette);
-    svg.append("g").attr("class", "axis").attr("transform", "translate(0,24)").call(d3.axisTop(x).ticks(6));
+    svg
+      .append("g")
+      .attr("class", "axis")
+      .attr("transform", "translate(0,24)")
+      .call(d3.axisTop(x).ticks(6))
+      .attr("font-size", null);
     const item = svg
       .append("g")
       .selectAll("g")

@@ -79,9 +79,11 @@
     box.value = chosen ? chosen.textContent : "";
     const wrap = document.createElement("div");
     wrap.className = "name-picker";
+    const label = select.labels[0];
     select.replaceWith(wrap);
     wrap.append(box, list, select);
     select.hidden = true;
+    if (label) label.htmlFor = box.id; // the visible label now names the box one types in
     const known = new Map(Array.from(select.options).map((o) => [o.textContent, o.value]));
     const pick = () => {
       const iri = known.get(box.value);
