@@ -17,6 +17,7 @@ A query whose answer has a chart says so in its header, so the gallery needs no 
 The roles of each kind are in :data:`CHART_ROLES`; a ``href`` / ``sourceHref`` / ``targetHref`` role
 names the IRI column whose page a mark links to. A bar chart's ``period`` names the column that
 splits one label into several bars (one per year: grouped bars, never drawn over each other);
+``approximation`` the column with the source's qualifier ("nearly"), said with the value;
 ``units`` gives each value column's unit as text (``{share: percent}``) and ``unit_columns`` the
 column holding it per row (``{amount: currencyCode}``), so the axis says what it counts. Queries
 without a ``chart`` entry still get one when their columns ask for it (``service/web/charts.py``).
@@ -62,7 +63,7 @@ _XSD = "http://www.w3.org/2001/XMLSchema#"
 ChartKind = Literal["bar", "timeline", "network"]
 #: the roles each kind of chart takes, each naming a result column (``values``, ``category``: a list)
 CHART_ROLES: dict[str, frozenset[str]] = {
-    "bar": frozenset({"category", "values", "period"}),
+    "bar": frozenset({"category", "values", "period", "approximation"}),
     "timeline": frozenset({"date", "label", "group", "href"}),
     "network": frozenset(
         {"source", "sourceLabel", "sourceHref", "target", "targetLabel", "targetHref", "relation"}

@@ -154,7 +154,9 @@
         .attr("x", left - 8)
         .attr("dy", (line, i) => (i ? LINE : 0))
         .text((line) => line);
-      const said = (d) => `${byPeriod ? (d.period || "year not given") + ": " : ""}${format(d.value)}`;
+      // the value as the source gives it: "2010: nearly 90%"
+      const qualifier = (d) => (spec.approximation && text(d.row[spec.approximation]) ? text(d.row[spec.approximation]) + " " : "");
+      const said = (d) => `${byPeriod ? (d.period || "year not given") + ": " : ""}${qualifier(d)}${format(d.value)}`;
       svg
         .append("g")
         .selectAll("rect")
