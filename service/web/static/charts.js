@@ -13,12 +13,13 @@
     return value === null || value === undefined ? "" : String(value);
   }
 
-  function svgIn(el, height, label) {
+  function svgIn(el, height, label, width) {
+    const wide = width || WIDTH;
     return d3
       .select(el)
       .append("svg")
-      .attr("viewBox", [0, 0, WIDTH, height])
-      .attr("width", WIDTH)
+      .attr("viewBox", [0, 0, wide, height])
+      .attr("width", wide)
       .attr("height", height)
       .attr("role", "img")
       .attr("aria-label", label)
@@ -291,19 +292,24 @@
     }
     if (!links.length) return [];
     const list = Array.from(nodes.values());
-    const height = spec.height || Math.max(360, Math.min(900, 40 * Math.sqrt(list.length) * 3));
-    const svg = svgIn(el, height, `Network of ${list.length} actors and ${links.length} relations`);
+    // a network takes the width it is given (up to a wide screen's), so names have room
+    const W = Math.max(WIDTH, Math.min(1120, el.clientWidth || WIDTH));
+    const height = spec.height || Math.max(420, Math.min(1000, 40 * Math.sqrt(list.length) * 3.5));
+    const svg = svgIn(el, height, `Network of ${list.length} actors and ${links.length} relations`, W);
+    const minLabel = spec.minLabelDegree || 3; // only hubs are named in a big network; everyone in a small one
     const relations = Array.from(new Set(links.map((l) => l.relation)));
     const colour = d3.scaleOrdinal(relations, palette);
     const simulation = d3
       .forceSimulation(list)
       .force("link", d3.forceLink(links).id((d) => d.id).distance(spec.linkDistance || 50))
-      .force("charge", d3.forceManyBody().strength(spec.charge || -90))
-      .force("x", d3.forceX(WIDTH / 2).strength(0.06))
-      .force("y", d3.forceY(height / 2).strength(0.08))
+      .force("charge", d3.forceManyBody().strength(spec.charge || -150))
+      // named hubs keep room around them for their names
+      .force("collide", d3.forceCollide().radius((d) => (d.degree >= minLabel ? 34 : 9)))
+      .force("x", d3.forceX(W / 2).strength(0.05))
+      .force("y", d3.forceY(height / 2).strength(0.07))
       .stop();
     for (let i = 0; i < 300; i += 1) simulation.tick();
-    const clampX = (v) => Math.max(10, Math.min(WIDTH - 10, v));
+    const clampX = (v) => Math.max(10, Math.min(W - 150, v)); // a name to the right of its dot stays inside
     const clampY = (v) => Math.max(10, Math.min(height - 10, v));
     svg
       .append("g")
@@ -335,13 +341,16 @@
       .attr("stroke", "#333")
       .append("title")
       .text((d) => `${d.label} (${d.degree} relation${d.degree === 1 ? "" : "s"})`);
-    const minLabel = spec.minLabelDegree || 3; // only hubs are named in a big network; everyone in a small one
     // a hub's name on up to a few short lines, broken between words (never cut mid-word)
     node
       .filter((d) => d.degree >= minLabel)
       .append("text")
       .attr("x", 6)
       .attr("dy", "0.35em")
+      .attr("paint-order", "stroke") // a white halo keeps a name readable over the lines behind it
+      .attr("stroke", "#fff")
+      .attr("stroke-width", 3)
+      .attr("stroke-linejoin", "round")
       .selectAll("tspan")
       .data((d) => wrap(d.label, 20))
       .join("tspan")
