@@ -107,6 +107,9 @@ def test_pick_an_importer_by_name_and_an_empty_answer_says_why(visit: Visit) -> 
     page = visit.go("/queries/cq04-dependence")
     box = page.get_by_label("importer by name")
     expect(box).to_have_value("Japan")
+    box.fill("Atlantis")  # a name nothing has: the form refuses to run the old choice
+    page.get_by_role("button", name="Run").click()
+    assert box.evaluate("b => !b.validity.valid") and "importer=" not in page.url
     box.fill("")
     with page.expect_response(lambda r: "/search?" in r.url) as answer:
         box.press_sequentially("United St", delay=30)

@@ -87,6 +87,8 @@
     const known = new Map(Array.from(select.options).map((o) => [o.textContent, o.value]));
     const pick = () => {
       const iri = known.get(box.value);
+      // a name that matches nothing would silently run the previous choice: the form says so instead
+      box.setCustomValidity(iri ? "" : "Pick one of the suggested names");
       if (!iri) return;
       let option = Array.from(select.options).find((o) => o.value === iri);
       if (!option) {
