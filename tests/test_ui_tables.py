@@ -14,7 +14,9 @@ import csv
 import re
 from pathlib import Path
 
+import httpx
 import pytest
+from conftest import RunningService
 from econsec.queries import catalogue
 from playwright.sync_api import Page, expect
 from test_ui_browser import Visit, browser, visit  # noqa: F401  (the browser fixtures)
@@ -159,3 +161,29 @@ def test_timelines_wrap_names_and_keep_legends_meaningful(visit: Visit, name: st
         assert set(entries) == {"United States", "Japan", "Netherlands"}
     page.get_by_role("link", name="The data behind this chart, as a table").click()
     page.wait_for_url(re.compile(r"#results$"))
+
+
+def test_an_empty_answer_names_the_parameter_and_what_has_rows(sparql_service: RunningService) -> None:
+    url = sparql_service.base + "/queries/cq04-dependence"
+    us = "https://w3id.org/econsec/id/country/united-states"
+    body = httpx.get(url, params={"importer": us, "format": "json"}, timeout=60).json()
+    assert body["total"] == 0
+    assert body["empty"] == [{"parameter": "importer", "chosen": "United States", "with_rows": ["Japan"]}]
+    # a text parameter is matched in a FILTER: without it nothing runs, which proves nothing
+    lookup = httpx.get(
+        sparql_service.base + "/queries/entity-lookup",
+        params={"text": "zzzz"},
+        headers={"Accept": "text/html"},
+        timeout=60,
+    ).text
+    assert "Nothing matches <strong>text</strong> = zzzz" in lookup and "Even with any" not in lookup
+
+
+def test_labelled_json_has_titles_and_names(sparql_service: RunningService) -> None:
+    url = sparql_service.base + "/queries/cq08-semiconductor-spending"
+    body = httpx.get(url, params={"labels": "true"}, timeout=60).json()
+    assert body["columns"] == ["Country", "Total support", "Over how many years", "Share of GDP"]
+    japan = next(r for r in body["rows"] if r["Country"] == "Japan")
+    assert japan["Total support"] == "JPY 3.9 trillion" and japan["Share of GDP"] == "0.71%"
+    plain = httpx.get(url, timeout=60).json()
+    assert "countryLabel" in plain["columns"], "without labels=true the variables stay"

@@ -60,6 +60,9 @@ class Alternatives:
     chosen: str
     #: (name, URL of the same query with that value)
     offered: Sequence[tuple[str, str]] = ()
+    #: whether running without the parameter means "any value" (an IRI in a pattern), so an
+    #: empty run says nothing has rows; a literal in a FILTER fails unbound, which proves nothing
+    wildcard: bool = False
 
 
 @dataclass(frozen=True)

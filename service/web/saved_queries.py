@@ -392,6 +392,7 @@ def _explain_empty(
                 parameter=parameter.name,
                 chosen=(names(chosen) if parameter.type == "iri" else chosen) or chosen,
                 offered=offered,
+                wildcard=parameter.type == "iri" or bool(parameter.allowed),
             )
         )
     return html_pages.EmptyAnswer(reasons)
