@@ -198,6 +198,16 @@
     return m ? new Date(Date.UTC(+m[1], m[2] ? +m[2] - 1 : 0, m[3] ? +m[3] : 1)) : null;
   }
 
+  // "2022-10-07" -> "7 Oct 2022", "2023-03" -> "Mar 2023", "2018" -> "2018": the precision the source gives
+  function dateText(value) {
+    const m = /^(\d{4})(?:-(\d{2}))?(?:-(\d{2}))?/.exec(text(value));
+    if (!m) return text(value);
+    const months = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"];
+    const month = m[2] ? months[+m[2] - 1] : null;
+    if (!month) return m[1];
+    return m[3] ? `${+m[3]} ${month} ${m[1]}` : `${month} ${m[1]}`;
+  }
+
   // One line per dated item, in date order, with a dot on a shared time axis; long names wrap
   // onto more lines (never cut), and the colour (with its legend) says the group when there are several.
   function timeline(el, rows, spec) {
@@ -211,7 +221,7 @@
     const perLine = Math.floor((WIDTH - textStart - 4) / CHAR);
     let y = 40;
     for (const d of data) {
-      d.lines = wrap(text(d.row[spec.date]) + "  " + d.label, perLine);
+      d.lines = wrap(dateText(d.row[spec.date]) + " · " + d.label, perLine);
       d.y = y;
       y += Math.max(20, d.lines.length * LINE + 4);
     }
