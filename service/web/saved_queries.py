@@ -341,16 +341,19 @@ def _evaluate(
 
 
 class _Names:
-    """English names of IRIs for one answer, looked up once each and at most ``MAX_NAME_LOOKUPS``."""
+    """English names of IRIs for one answer, looked up once each, at most ``MAX_NAME_LOOKUPS``
+    of them, each within the answer's deadline."""
 
-    def __init__(self, store: StoreBackend) -> None:
+    def __init__(self, store: StoreBackend, deadline: Deadline) -> None:
         self._store = store
+        self._deadline = deadline
         self._known: dict[str, str | None] = {}
 
     def __call__(self, iri: str) -> str | None:
         if iri not in self._known:
             if len(self._known) >= MAX_NAME_LOOKUPS:
                 return None
+            self._deadline.check()
             try:
                 rows = list(internal.select(self._store, "english-label", this=NamedNode(iri)))
             except ValueError:
@@ -364,7 +367,7 @@ def _explain_empty(
 ) -> html_pages.EmptyAnswer:
     """Why an answer is empty: for each parameter, the same query without it, and the values of
     that parameter that do have rows (what a reader can pick instead)."""
-    names = _Names(store)
+    names = _Names(store, deadline)
     reasons: list[html_pages.Alternatives] = []
     for parameter in req.query.parameters:
         loose = {k: v for k, v in prepared.substitutions.items() if k != parameter.variable}
@@ -437,7 +440,7 @@ def _with_chosen(
     return choices
 
 
-def _people_table(req: _Request, page: _Page) -> PeopleTable:
+def _people_table(req: _Request, page: _Page, deadline: Deadline) -> PeopleTable:
     """This page of the answer as people read it (``service/web/result_table.py``)."""
     state = service_state(req.http)
     base, root = state.settings.public_base, root_path(req.http)
@@ -445,12 +448,12 @@ def _people_table(req: _Request, page: _Page) -> PeopleTable:
         req.query,
         page.variables,
         page.solutions,
-        _Names(state.backend),
+        _Names(state.backend, deadline),
         lambda iri: local_href(iri, base, root),
     )
 
 
-def _gallery(req: _Request, columns: Sequence[str]) -> html_pages.Gallery:
+def _gallery(req: _Request, columns: Sequence[str], deadline: Deadline) -> html_pages.Gallery:
     """What the browser page adds to the table: the parameter form, the chart, the editor link."""
     state = service_state(req.http)
     root = root_path(req.http)
@@ -465,7 +468,7 @@ def _gallery(req: _Request, columns: Sequence[str]) -> html_pages.Gallery:
         chart_missing=pages.assets_of(state.settings).missing("d3.js") if chart else (),
         sparql=req.query.text,
         editor_href=f"{root}/sparql#" + urlencode({"query": editor}, quote_via=quote),
-        choices=_with_chosen(_choices(state, req.query), req, _Names(state.backend)),
+        choices=_with_chosen(_choices(state, req.query), req, _Names(state.backend, deadline)),
         classes=dict(req.query.parameter_classes),
     )
 
@@ -480,7 +483,7 @@ def _render(req: _Request, page: _Page, deadline: Deadline) -> bytes:
         )
         return writer(result, deadline, len(page.solutions) + 1).body
     if req.labels and key in ("csv", "tsv"):
-        return _people_table(req, page).to_csv(delimiter="," if key == "csv" else "\t").encode()
+        return _people_table(req, page, deadline).to_csv(delimiter="," if key == "csv" else "\t").encode()
     rows = [[python_value(s[v]) for v in page.variables] for s in page.solutions]
     table = ResultTable(page.variables, rows, req.build)
     if key in ("csv", "tsv"):
@@ -493,7 +496,7 @@ def _render(req: _Request, page: _Page, deadline: Deadline) -> bytes:
             description=req.query.description,
             columns=page.variables,
             records=table.records(),
-            table=_people_table(req, page),
+            table=_people_table(req, page, deadline),
             empty=page.empty,
             build=req.build,
             loaded_at=req.loaded_at,
@@ -503,9 +506,9 @@ def _render(req: _Request, page: _Page, deadline: Deadline) -> bytes:
             links=page.links,
             downloads=downloads,
             parameters=req.parameters,
-            gallery=_gallery(req, page.variables),
+            gallery=_gallery(req, page.variables, deadline),
         )
-    people = _people_table(req, page) if req.labels else None
+    people = _people_table(req, page, deadline) if req.labels else None
     explanation = None
     if page.empty is not None:
         explanation = [
