@@ -123,7 +123,14 @@ def test_listing_describes_every_query_with_typed_parameters(sparql_service: Run
     actor = entries["cq19-actor-profile"]
     assert actor["competency_question"] == 19 and "profile" in actor["tags"] and actor["method"] == "GET"
     assert actor["parameters"] == [
-        {"name": "actor", "type": "iri", "default": JAPAN, "enum": None, "required": False}
+        {
+            "name": "actor",
+            "type": "iri",
+            "default": JAPAN,
+            "enum": None,
+            "required": False,
+            "class": "https://w3id.org/econsec/ontology#Actor",  # the header's parameter_classes
+        }
     ]
     relation = entries["actor-network"]["parameters"][0]
     assert relation["name"] == "relation" and relation["type"] == "string" and relation["default"] == "any"

@@ -719,13 +719,15 @@ def register_saved_queries(router: APIRouter, saved: Mapping[str, SavedQuery]) -
         )
 
 
-def _parameter_record(parameter: Parameter) -> dict[str, Any]:
+def _parameter_record(parameter: Parameter, query: SavedQuery) -> dict[str, Any]:
     return {
         "name": parameter.name,
         "type": parameter.type,
         "default": parameter.default,
         "enum": list(parameter.allowed) or None,
         "required": parameter.default is None,
+        # the class an IRI parameter's values belong to (``#+ parameter_classes``), for pickers
+        "class": query.parameter_classes.get(parameter.name),
     }
 
 
@@ -761,7 +763,7 @@ def build_router(saved: Mapping[str, SavedQuery] | None = None) -> APIRouter:
                 "competency_question": query.competency_question,
                 "method": query.method,
                 "pagination": _pagination_default(query),
-                "parameters": [_parameter_record(p) for p in query.parameters],
+                "parameters": [_parameter_record(p, query) for p in query.parameters],
             }
             for name, query in saved.items()
         ]
