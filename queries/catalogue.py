@@ -15,8 +15,31 @@ A query whose answer has a chart says so in its header, so the gallery needs no 
     #+   titles: {amount: Total support}
 
 The roles of each kind are in :data:`CHART_ROLES`; a ``href`` / ``sourceHref`` / ``targetHref`` role
-names the IRI column whose page a mark links to. Queries without a ``chart`` entry still get one
-when their columns ask for it (``service/web/charts.py``).
+names the IRI column whose page a mark links to. A bar chart's ``period`` names the column that
+splits one label into several bars (one per year: grouped bars, never drawn over each other);
+``approximation`` the column with the source's qualifier ("nearly"), said with the value;
+``units`` gives each value column's unit as text (``{share: percent}``) and ``unit_columns`` the
+column holding it per row (``{amount: currencyCode}``), so the axis says what it counts. Queries
+without a ``chart`` entry still get one when their columns ask for it (``service/web/charts.py``).
+
+How the answer reads as a table for people is data too::
+
+    #+ columns:
+    #+   importer: Importer              # a title only
+    #+   share: {title: Share, format: percent, approximation: approximation}
+    #+   amount: {title: Amount, format: amount, unit: currencyCode}
+    #+   instrument: {title: Export control, label: label}
+    #+   notes: {hidden: true}
+
+Each entry is a title, or a mapping of :data:`COLUMN_KEYS`. ``label`` names the column with an IRI
+column's name (by default ``xLabel`` beside ``x``); ``unit`` and ``approximation`` name columns
+folded into the figure; the columns so named, and every column whose name starts with ``_`` (a
+parameter's value, echoed), are not shown on their own. Columns without an entry get a title
+made from their name. An IRI parameter names the class its values belong to, so the form offers
+things of that class by name (prefixed names use the query's own ``PREFIX`` lines)::
+
+    #+ parameter_classes:
+    #+   importer: es:Actor
 """
 
 from __future__ import annotations
@@ -40,12 +63,20 @@ _XSD = "http://www.w3.org/2001/XMLSchema#"
 ChartKind = Literal["bar", "timeline", "network"]
 #: the roles each kind of chart takes, each naming a result column (``values``, ``category``: a list)
 CHART_ROLES: dict[str, frozenset[str]] = {
-    "bar": frozenset({"category", "values"}),
+    "bar": frozenset({"category", "values", "period", "approximation"}),
     "timeline": frozenset({"date", "label", "group", "href"}),
     "network": frozenset(
         {"source", "sourceLabel", "sourceHref", "target", "targetLabel", "targetHref", "relation"}
     ),
 }
+
+
+#: how a table cell is written: ``auto`` reads the RDF term's datatype (dates, booleans, numbers)
+ColumnFormat = Literal["auto", "text", "number", "percent", "amount", "date", "boolean"]
+COLUMN_FORMATS: tuple[str, ...] = ("auto", "text", "number", "percent", "amount", "date", "boolean")
+#: what a ``#+ columns:`` entry may say about one column
+COLUMN_KEYS = frozenset({"title", "label", "format", "unit", "approximation", "hidden"})
+_PREFIX_LINE = re.compile(r"^\s*PREFIX\s+([A-Za-z][\w.-]*)?:\s*<([^>]*)>", re.IGNORECASE | re.MULTILINE)
 
 
 class QueryNotFound(LookupError):
@@ -110,6 +141,10 @@ class Chart:
     roles: dict[str, str | tuple[str, ...]] = field(default_factory=dict)
     #: column -> the title of its panel (bar charts with several ``values``)
     titles: dict[str, str] = field(default_factory=dict)
+    #: value column -> its unit as text (``percent``)
+    units: dict[str, str] = field(default_factory=dict)
+    #: value column -> the column holding its unit per row (``currencyCode``)
+    unit_columns: dict[str, str] = field(default_factory=dict)
 
     @classmethod
     def from_header(cls, name: str, data: Any) -> Chart:
@@ -121,9 +156,12 @@ class Chart:
         if kind not in CHART_ROLES:
             raise HeaderError(name, f"chart kind must be one of {sorted(CHART_ROLES)}, not {kind!r}")
         title = str(entry.pop("title", name))
-        titles = entry.pop("titles", None) or {}
-        if not isinstance(titles, dict):
-            raise HeaderError(name, "chart titles must map columns to titles")
+        maps: dict[str, dict[str, str]] = {}
+        for key in ("titles", "units", "unit_columns"):
+            value = entry.pop(key, None) or {}
+            if not isinstance(value, dict):
+                raise HeaderError(name, f"chart {key} must map columns to text")
+            maps[key] = {str(k): str(v) for k, v in value.items()}
         unknown = sorted(set(entry) - CHART_ROLES[kind])
         if unknown:
             raise HeaderError(
@@ -133,7 +171,85 @@ class Chart:
             role: tuple(str(c) for c in column) if isinstance(column, list) else str(column)
             for role, column in entry.items()
         }
-        return cls(cast(ChartKind, kind), title, roles, {str(k): str(v) for k, v in titles.items()})
+        return cls(cast(ChartKind, kind), title, roles, maps["titles"], maps["units"], maps["unit_columns"])
+
+
+@dataclass(frozen=True)
+class Column:
+    """What the query's header says about one result column, for the table people read."""
+
+    title: str | None = None
+    #: the column holding this IRI column's name
+    label: str | None = None
+    format: ColumnFormat = "auto"
+    #: the column holding the unit or currency code of this figure
+    unit: str | None = None
+    #: the column holding a qualifier of this figure ("nearly")
+    approximation: str | None = None
+    hidden: bool = False
+
+    @classmethod
+    def from_header(cls, name: str, column: str, data: Any) -> Column:
+        """One ``columns`` entry: a title, or a mapping of :data:`COLUMN_KEYS` (others refused)."""
+        if isinstance(data, str):
+            return cls(title=data)
+        if not isinstance(data, dict):
+            raise HeaderError(
+                name, f"columns: {column} must be a title or a mapping of {sorted(COLUMN_KEYS)}"
+            )
+        unknown = sorted(set(data) - COLUMN_KEYS)
+        if unknown:
+            raise HeaderError(
+                name, f"columns: {column} has no key {unknown}; the keys: {sorted(COLUMN_KEYS)}"
+            )
+        fmt = str(data.get("format", "auto"))
+        if fmt not in COLUMN_FORMATS:
+            raise HeaderError(
+                name, f"columns: {column} format must be one of {list(COLUMN_FORMATS)}, not {fmt!r}"
+            )
+
+        def named(key: str) -> str | None:
+            value = data.get(key)
+            return None if value is None else str(value)
+
+        return cls(
+            title=named("title"),
+            label=named("label"),
+            format=cast(ColumnFormat, fmt),
+            unit=named("unit"),
+            approximation=named("approximation"),
+            hidden=bool(data.get("hidden", False)),
+        )
+
+
+def _columns(name: str, data: Any) -> dict[str, Column]:
+    if data is None:
+        return {}
+    if not isinstance(data, dict):
+        raise HeaderError(name, "columns must map result columns to a title or a mapping")
+    return {str(column): Column.from_header(name, str(column), entry) for column, entry in data.items()}
+
+
+def _parameter_classes(name: str, data: Any, text: str) -> dict[str, str]:
+    """``parameter_classes`` as full IRIs: a prefixed name is expanded with the query's PREFIX lines."""
+    if data is None:
+        return {}
+    if not isinstance(data, dict):
+        raise HeaderError(name, "parameter_classes must map parameter names to a class")
+    prefixes = {(m.group(1) or ""): m.group(2) for m in _PREFIX_LINE.finditer(text)}
+    classes: dict[str, str] = {}
+    for parameter, value in data.items():
+        written = str(value)
+        prefix, colon, local = written.partition(":")
+        if colon and prefix in prefixes and not local.startswith("//"):
+            classes[str(parameter)] = prefixes[prefix] + local
+        elif re.fullmatch(r"https?://\S+", written):
+            classes[str(parameter)] = written
+        else:
+            raise HeaderError(
+                name, f"parameter_classes: {written!r} is neither an IRI nor a declared prefixed name"
+            )
+    return classes
 
 
 @dataclass(frozen=True)
@@ -149,6 +265,10 @@ class SavedQuery:
     competency_question: int | None = None
     parameters: tuple[Parameter, ...] = field(default_factory=tuple)
     chart: Chart | None = None
+    #: result column -> what the header says about it (``#+ columns:``)
+    columns: dict[str, Column] = field(default_factory=dict)
+    #: IRI parameter name -> the IRI of the class its values belong to (``#+ parameter_classes:``)
+    parameter_classes: dict[str, str] = field(default_factory=dict)
 
     def substitutions(self, values: dict[str, str] | None = None) -> dict[ox.Variable, ox.Term]:
         """Bind every parameter to the given value or its default; unknown names are refused."""
@@ -209,6 +329,8 @@ def parse(name: str, text: str) -> SavedQuery:
         competency_question=header.get("competency_question"),
         parameters=tuple(parameters),
         chart=Chart.from_header(name, header["chart"]) if header.get("chart") is not None else None,
+        columns=_columns(name, header.get("columns")),
+        parameter_classes=_parameter_classes(name, header.get("parameter_classes"), text),
     )
 
 

@@ -226,9 +226,9 @@ def test_query_page_has_a_form_with_drop_downs_for_enumerated_values(sparql_serv
     assert 'name="currency"' in spending and 'value="http://qudt.org/vocab/currency/JPY"' in spending
     assert '<a href="/id/country/japan"' in spending, "our IRIs link to their pages here"
     assert (
-        'list="options-currency"' in spending
-        and '<option value="http://qudt.org/vocab/currency/USD">' in spending
-    ), "an IRI parameter offers the things of its default's kind"
+        '<select id="param-currency" name="currency" class="by-name"' in spending
+        and '<option value="http://qudt.org/vocab/currency/USD">US dollar</option>' in spending
+    ), "an IRI parameter offers the things of its class by name (issue 15)"
     assert "/sparql#query=" in spending, "the query opens in the editor"
     plain = get(sparql_service, "/queries/entity-lookup", BROWSER).text
     assert 'id="chart-data"' not in plain, "no chart where the data does not ask for one"

@@ -123,7 +123,14 @@ def test_listing_describes_every_query_with_typed_parameters(sparql_service: Run
     actor = entries["cq19-actor-profile"]
     assert actor["competency_question"] == 19 and "profile" in actor["tags"] and actor["method"] == "GET"
     assert actor["parameters"] == [
-        {"name": "actor", "type": "iri", "default": JAPAN, "enum": None, "required": False}
+        {
+            "name": "actor",
+            "type": "iri",
+            "default": JAPAN,
+            "enum": None,
+            "required": False,
+            "class": "https://w3id.org/econsec/ontology#Actor",  # the header's parameter_classes
+        }
     ]
     relation = entries["actor-network"]["parameters"][0]
     assert relation["name"] == "relation" and relation["type"] == "string" and relation["default"] == "any"
@@ -192,7 +199,9 @@ def test_html_table_is_accessible(sparql_service: RunningService, built: BuildRe
     assert response.headers["content-type"] == "text/html; charset=utf-8"
     page = response.text
     assert '<html lang="en">' in page and "<caption>" in page
-    assert '<th scope="col">countryLabel</th>' in page and "<td>Japan</td>" in page
+    # column titles are words, and a country is its name linked to its page (issue 15)
+    assert '<th scope="col" data-column="country">Country</th>' in page
+    assert '<a href="/id/country/japan" title="https://w3id.org/econsec/id/country/japan">Japan</a>' in page
     assert built.build_id in page
     assert "format=csv" in page, "the page links its downloads"
 

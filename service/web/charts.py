@@ -24,7 +24,8 @@ _LINK_ROLES = frozenset({"href", "sourceHref", "targetHref"})
 
 
 def spec(chart: Chart) -> dict[str, Any]:
-    """The specification ``charts.js`` draws from: kind, title, the column of each role, panel titles."""
+    """The specification ``charts.js`` draws from: kind, title, the column of each role, panel
+    titles, and each value column's unit (as text, or the column holding it)."""
     drawn: dict[str, Any] = {"kind": chart.kind, "title": chart.title}
     for role, column in chart.roles.items():
         if role in _LINK_ROLES and isinstance(column, str):
@@ -33,6 +34,10 @@ def spec(chart: Chart) -> dict[str, Any]:
             drawn[role] = list(column) if isinstance(column, tuple) else column
     if chart.titles:
         drawn["titles"] = dict(chart.titles)
+    if chart.units:
+        drawn["units"] = dict(chart.units)
+    if chart.unit_columns:
+        drawn["unit_columns"] = dict(chart.unit_columns)
     return drawn
 
 

@@ -1,10 +1,14 @@
 """HTML for the saved-query gallery: the catalogue of queries and one query's page.
 
 One query's page holds its description, a form for its parameters (a drop-down where the
-values are enumerated), the answer as a captioned table with column headers, page links,
-download links, the query text with a link that opens it in the editor, and a chart when the
-data asks for one (the query header's ``chart``, or its columns: ``service/web/charts.py``). Templates are Jinja2 with autoescaping on
-(``query.html``, ``gallery.html``), so every value from the graph or the request is escaped.
+values are enumerated; things of the parameter's class offered by name, with suggestions from
+``/search`` as one types), the answer as the table people read (``result_table.py``: names,
+titles, formatted figures; sorted and filtered in the page by ``static/tables.js``), an
+explanation when it is empty, page links, download links, the query text with a link that
+opens it in the editor, and a chart when the data asks for one (the query header's ``chart``,
+or its columns: ``service/web/charts.py``), with a link to its data in the table. Templates are
+Jinja2 with autoescaping on (``query.html``, ``gallery.html``), so every value from the graph or
+the request is escaped.
 """
 
 from __future__ import annotations
@@ -15,12 +19,22 @@ from html import escape
 from typing import Any
 
 from econsec.queries.catalogue import Parameter
-from markupsafe import Markup
 
 from .charts import HREF_SUFFIX
 from .render import environment
+from .resources import local_href
+from .result_table import PeopleTable
 
-__all__ = ["CatalogueEntry", "Gallery", "PageLinks", "catalogue_page", "result_page", "text"]
+__all__ = [
+    "Alternatives",
+    "CatalogueEntry",
+    "EmptyAnswer",
+    "Gallery",
+    "PageLinks",
+    "catalogue_page",
+    "result_page",
+    "text",
+]
 
 
 def text(value: Any) -> str:
@@ -36,6 +50,26 @@ class PageLinks:
     prev: str | None = None
     next: str | None = None
     last: str | None = None
+
+
+@dataclass(frozen=True)
+class Alternatives:
+    """For one parameter of an empty answer: the value chosen, and values that do have rows."""
+
+    parameter: str
+    chosen: str
+    #: (name, URL of the same query with that value)
+    offered: Sequence[tuple[str, str]] = ()
+    #: whether running without the parameter means "any value" (an IRI in a pattern), so an
+    #: empty run says nothing has rows; a literal in a FILTER fails unbound, which proves nothing
+    wildcard: bool = False
+
+
+@dataclass(frozen=True)
+class EmptyAnswer:
+    """Why an answer has no rows: per parameter, what else has some."""
+
+    reasons: Sequence[Alternatives] = ()
 
 
 @dataclass(frozen=True)
@@ -65,24 +99,16 @@ class Gallery:
     sparql: str = ""
     editor_href: str = ""
     #: values offered for IRI parameters (IRI, name), by parameter
-    suggestions: Mapping[str, Sequence[tuple[str, str]]] = field(default_factory=dict)
+    choices: Mapping[str, Sequence[tuple[str, str]]] = field(default_factory=dict)
+    #: the class of an IRI parameter's values (the search for suggestions is restricted to it)
+    classes: Mapping[str, str] = field(default_factory=dict)
 
 
 def _local(value: Any, gallery: Gallery | None) -> str | None:
     """The page here for an IRI under the public base, else None."""
-    if gallery is None or not isinstance(value, str) or not value.startswith(gallery.public_base + "id/"):
+    if gallery is None or not isinstance(value, str):
         return None
-    return gallery.root + "/id/" + value[len(gallery.public_base + "id/") :]
-
-
-def _cell(value: Any, gallery: Gallery | None) -> Markup:
-    """IRIs become links (to their page here when they are ours); everything else is text."""
-    local = _local(value, gallery)
-    if local is not None:
-        return Markup(f'<a href="{text(local)}" title="{text(value)}">{text(value)}</a>')
-    if isinstance(value, str) and value.startswith(("https://", "http://")):
-        return Markup(f'<a href="{text(value)}" rel="external">{text(value)}</a>')
-    return Markup(text(value))
+    return local_href(value, gallery.public_base, gallery.root)
 
 
 def _chart_rows(columns: Sequence[str], records: Sequence[Mapping[str, Any]], gallery: Gallery) -> list[dict]:
@@ -112,7 +138,9 @@ def result_page(
     links: PageLinks,
     downloads: Mapping[str, str],
     parameters: Mapping[str, str] | None = None,
+    table: PeopleTable,
     gallery: Gallery | None = None,
+    empty: EmptyAnswer | None = None,
 ) -> bytes:
     """One page of a saved query's answer: form, chart, table, page links and downloads."""
     from .pages import json_for_script
@@ -128,7 +156,8 @@ def result_page(
             title=title,
             description=description,
             columns=columns,
-            rows=[[_cell(r.get(c), gallery) for c in columns] for r in rows],
+            table=table,
+            empty=empty,
             build=build,
             loaded_at=loaded_at,
             page=page,

@@ -20,6 +20,12 @@ Rules every answer follows:
   ``Econsec-Loaded-At`` for when the store was filled from it); the JSON bodies repeat both so a
   saved file still says where it came from.
 - Evaluation runs on the executor within the query deadline, like ``/sparql``.
+- ``labels=true`` with ``format=csv``, ``tsv`` or ``json`` gives the table as the page shows it
+  (``service/web/result_table.py``): column titles from the query's header, names instead of
+  IRIs, dates, shares and amounts written out. Without it the downloads keep the variables and
+  raw values, as before.
+- An empty answer says why (:func:`_explain_empty`): for each parameter, the same query is run
+  without it, and the values that do have rows are offered.
 """
 
 from __future__ import annotations
@@ -52,6 +58,8 @@ from ..store.base import QueryResult, ResultKind, StoreBackend, Term
 from . import gallery as html_pages
 from . import pages
 from .charts import chart_for
+from .resources import local_href
+from .result_table import PeopleTable, build_table
 
 __all__ = [
     "ALLOWED_IRI_NAMESPACES",
@@ -72,9 +80,13 @@ __all__ = [
 ]
 
 #: names the API itself uses; a saved query may not take a parameter of the same name
-RESERVED_PARAMETERS = ("page", "per_page", "format")
+RESERVED_PARAMETERS = ("page", "per_page", "format", "labels")
 DEFAULT_PER_PAGE = 100
 MAX_PER_PAGE = 1000
+#: at most this many IRIs per page are named by a lookup (the rest show their last segment)
+MAX_NAME_LOOKUPS = 500
+#: at most this many alternative values are offered when an answer is empty
+MAX_ALTERNATIVES = 12
 BUILD_HEADER = "Econsec-Build"
 LOADED_HEADER = "Econsec-Loaded-At"
 TOTAL_HEADER = "Econsec-Total-Count"
@@ -247,6 +259,8 @@ class _Request:
     build: str | None
     loaded_at: str | None
     http: Request
+    #: the downloads write the table as people read it (titles, names, formatted values)
+    labels: bool = False
 
     @property
     def parameters(self) -> dict[str, str]:
@@ -267,6 +281,8 @@ class _Page:
     pages: int
     truncated: bool
     links: html_pages.PageLinks
+    #: why there are no rows, and which values have some (empty answers only)
+    empty: html_pages.EmptyAnswer | None = None
 
 
 def _pagination_default(query: SavedQuery) -> int:
@@ -317,22 +333,94 @@ def _evaluate(
         solutions.append(solution)
     pages = max(1, -(-len(solutions) // req.per_page))
     chosen = solutions[(req.page - 1) * req.per_page : req.page * req.per_page]
-    return _Page(list(result.variables), chosen, len(solutions), pages, truncated, _page_links(req, pages))
+    empty = None
+    if not solutions and req.fmt.key in ("html", "json"):
+        empty = _explain_empty(store, prepared, req, deadline, limit)
+    variables = list(result.variables)
+    return _Page(variables, chosen, len(solutions), pages, truncated, _page_links(req, pages), empty)
 
 
-def _suggestions(state: ServiceState, query: SavedQuery) -> dict[str, list[tuple[str, str]]]:
-    """For each IRI parameter, things of the same kind as its default, offered in the form (a
-    reader picks Germany rather than typing its IRI); the field still takes any IRI."""
+class _Names:
+    """English names of IRIs for one answer, looked up once each, at most ``MAX_NAME_LOOKUPS``
+    of them, each within the answer's deadline."""
+
+    def __init__(self, store: StoreBackend, deadline: Deadline) -> None:
+        self._store = store
+        self._deadline = deadline
+        self._known: dict[str, str | None] = {}
+
+    def __call__(self, iri: str) -> str | None:
+        if iri not in self._known:
+            if len(self._known) >= MAX_NAME_LOOKUPS:
+                return None
+            self._deadline.check()
+            try:
+                rows = list(internal.select(self._store, "english-label", this=NamedNode(iri)))
+            except ValueError:
+                rows = []
+            self._known[iri] = rows[0]["label"].value if rows else None
+        return self._known[iri]
+
+
+def _explain_empty(
+    store: StoreBackend, prepared: Prepared, req: _Request, deadline: Deadline, limit: int
+) -> html_pages.EmptyAnswer:
+    """Why an answer is empty: for each parameter, the same query without it, and the values of
+    that parameter that do have rows (what a reader can pick instead)."""
+    names = _Names(store, deadline)
+    reasons: list[html_pages.Alternatives] = []
+    for parameter in req.query.parameters:
+        loose = {k: v for k, v in prepared.substitutions.items() if k != parameter.variable}
+        deadline.check()
+        result = store.query(prepared.text, substitutions=loose)
+        if result.solutions is None:
+            continue
+        seen: dict[str, None] = {}
+        for count, solution in enumerate(result.solutions):
+            deadline.check()
+            term = solution[parameter.variable] if parameter.variable in result.variables else None
+            if term is not None:
+                seen.setdefault(term.value, None)
+            if len(seen) >= MAX_ALTERNATIVES or count >= limit:
+                break
+        chosen = req.parameters[parameter.name]
+        offered = []
+        for value in seen:
+            if value == chosen:
+                continue
+            name = names(value) if parameter.type == "iri" else value
+            offered.append((name or value, req.url(**{parameter.name: value, "page": 1})))
+        reasons.append(
+            html_pages.Alternatives(
+                parameter=parameter.name,
+                chosen=(names(chosen) if parameter.type == "iri" else chosen) or chosen,
+                offered=offered,
+                wildcard=parameter.type == "iri" or bool(parameter.allowed),
+            )
+        )
+    return html_pages.EmptyAnswer(reasons)
+
+
+def _choices(state: ServiceState, query: SavedQuery) -> dict[str, list[tuple[str, str]]]:
+    """For each IRI parameter, the named things of the class its header declares (or, without a
+    declaration, of the same kind as its default): the form offers them by name, the URL keeps
+    the IRI."""
     found: dict[str, list[tuple[str, str]]] = {}
     inferred = inferred_graph(state.settings.public_base)
     for parameter in query.parameters:
-        if parameter.type != "iri" or parameter.default is None or parameter.allowed:
+        if parameter.type != "iri" or parameter.allowed:
             continue
+        declared = query.parameter_classes.get(parameter.name)
         try:
-            example = NamedNode(parameter.default)
+            if declared is not None:
+                rows = internal.select(state.backend, "parameter-choices", **{"class": NamedNode(declared)})
+            elif parameter.default is not None:
+                example = NamedNode(parameter.default)
+                rows = internal.select(state.backend, "same-kind", example=example, inferred=inferred)
+            else:
+                continue
         except ValueError:
             continue
-        rows = internal.select(state.backend, "same-kind", example=example, inferred=inferred)
         found[parameter.name] = [
             (row["value"].value, row["label"].value if row["label"] is not None else row["value"].value)
             for row in rows
@@ -340,7 +428,32 @@ def _suggestions(state: ServiceState, query: SavedQuery) -> dict[str, list[tuple
     return found
 
 
-def _gallery(req: _Request, columns: Sequence[str]) -> html_pages.Gallery:
+def _with_chosen(
+    choices: dict[str, list[tuple[str, str]]], req: _Request, names: _Names
+) -> dict[str, list[tuple[str, str]]]:
+    """The choices with each parameter's current value among them (a value from a link or the
+    search may lie outside the first few hundred offered), so the form shows what is asked."""
+    for name, offered in choices.items():
+        value = req.parameters.get(name, "")
+        if value and value not in {iri for iri, _ in offered}:
+            offered.insert(0, (value, names(value) or value))
+    return choices
+
+
+def _people_table(req: _Request, page: _Page, deadline: Deadline) -> PeopleTable:
+    """This page of the answer as people read it (``service/web/result_table.py``)."""
+    state = service_state(req.http)
+    base, root = state.settings.public_base, root_path(req.http)
+    return build_table(
+        req.query,
+        page.variables,
+        page.solutions,
+        _Names(state.backend, deadline),
+        lambda iri: local_href(iri, base, root),
+    )
+
+
+def _gallery(req: _Request, columns: Sequence[str], deadline: Deadline) -> html_pages.Gallery:
     """What the browser page adds to the table: the parameter form, the chart, the editor link."""
     state = service_state(req.http)
     root = root_path(req.http)
@@ -355,7 +468,8 @@ def _gallery(req: _Request, columns: Sequence[str]) -> html_pages.Gallery:
         chart_missing=pages.assets_of(state.settings).missing("d3.js") if chart else (),
         sparql=req.query.text,
         editor_href=f"{root}/sparql#" + urlencode({"query": editor}, quote_via=quote),
-        suggestions=_suggestions(state, req.query),
+        choices=_with_chosen(_choices(state, req.query), req, _Names(state.backend, deadline)),
+        classes=dict(req.query.parameter_classes),
     )
 
 
@@ -368,26 +482,39 @@ def _render(req: _Request, page: _Page, deadline: Deadline) -> bytes:
             ResultKind.SOLUTIONS, variables=tuple(page.variables), solutions=iter(page.solutions)
         )
         return writer(result, deadline, len(page.solutions) + 1).body
+    if req.labels and key in ("csv", "tsv"):
+        return _people_table(req, page, deadline).to_csv(delimiter="," if key == "csv" else "\t").encode()
     rows = [[python_value(s[v]) for v in page.variables] for s in page.solutions]
     table = ResultTable(page.variables, rows, req.build)
     if key in ("csv", "tsv"):
         return table.to_csv(delimiter="," if key == "csv" else "\t").encode()
     if key == "html":
+        downloads = {f.label: req.url(format=f.key) for f in ANSWER_FORMATS if f.key != "html"}
+        downloads["CSV with names"] = req.url(format="csv", labels="true")
         return html_pages.result_page(
             title=req.query.summary,
             description=req.query.description,
             columns=page.variables,
             records=table.records(),
+            table=_people_table(req, page, deadline),
+            empty=page.empty,
             build=req.build,
             loaded_at=req.loaded_at,
             page=req.page,
             pages=page.pages,
             total=page.total,
             links=page.links,
-            downloads={f.label: req.url(format=f.key) for f in ANSWER_FORMATS if f.key != "html"},
+            downloads=downloads,
             parameters=req.parameters,
-            gallery=_gallery(req, page.variables),
+            gallery=_gallery(req, page.variables, deadline),
         )
+    people = _people_table(req, page, deadline) if req.labels else None
+    explanation = None
+    if page.empty is not None:
+        explanation = [
+            {"parameter": a.parameter, "chosen": a.chosen, "with_rows": [name for name, _ in a.offered]}
+            for a in page.empty.reasons
+        ]
     return _dumps(
         {
             "query": req.query.name,
@@ -399,14 +526,15 @@ def _render(req: _Request, page: _Page, deadline: Deadline) -> bytes:
             "pages": page.pages,
             "total": page.total,
             "truncated": page.truncated,
-            "columns": page.variables,
-            "rows": table.records(),
+            "columns": [c.title for c in people.columns] if people else page.variables,
+            "rows": people.records() if people else table.records(),
+            **({"empty": explanation} if explanation is not None else {}),
         }
     )
 
 
 async def _answer(
-    request: Request, query: SavedQuery, page: int, per_page: int, format_key: str | None
+    request: Request, query: SavedQuery, page: int, per_page: int, format_key: str | None, labels: bool
 ) -> Response:
     """Bind, evaluate within the deadline, cut the page, write it in the negotiated format."""
     state = service_state(request)
@@ -416,7 +544,7 @@ async def _answer(
     if state.query_guard is not None:
         state.query_guard(prepared.text)
     store, limit = state.backend, state.settings.result_limit
-    req = _Request(query, fmt, values, page, per_page, store.build_id, store.loaded_at, request)
+    req = _Request(query, fmt, values, page, per_page, store.build_id, store.loaded_at, request, labels)
 
     def work(deadline: Deadline) -> tuple[_Page, bytes]:
         result = _evaluate(store, prepared, req, deadline, limit)
@@ -489,7 +617,9 @@ def _endpoint(query: SavedQuery) -> Callable[..., Any]:
     and for the OpenAPI document); the values themselves are re-read from the URL as sent."""
 
     async def endpoint(request: Request, **kwargs: Any) -> Response:
-        return await _answer(request, query, kwargs["page"], kwargs["per_page"], kwargs["format_"])
+        return await _answer(
+            request, query, kwargs["page"], kwargs["per_page"], kwargs["format_"], kwargs["labels"]
+        )
 
     keyword = inspect.Parameter.KEYWORD_ONLY
     signature = [inspect.Parameter("request", inspect.Parameter.POSITIONAL_OR_KEYWORD, annotation=Request)]
@@ -528,6 +658,18 @@ def _endpoint(query: SavedQuery) -> Callable[..., Any]:
                 Query(alias="format", description="answer format, overriding Accept"),
             ],
             default=None,
+        ),
+        inspect.Parameter(
+            "labels",
+            keyword,
+            annotation=Annotated[
+                bool,
+                Query(
+                    description="csv, tsv or json as the page shows the table: column titles, names "
+                    "instead of IRIs, formatted dates and figures"
+                ),
+            ],
+            default=False,
         ),
     ]
     endpoint.__signature__ = inspect.Signature(signature)  # type: ignore[attr-defined]
@@ -577,13 +719,15 @@ def register_saved_queries(router: APIRouter, saved: Mapping[str, SavedQuery]) -
         )
 
 
-def _parameter_record(parameter: Parameter) -> dict[str, Any]:
+def _parameter_record(parameter: Parameter, query: SavedQuery) -> dict[str, Any]:
     return {
         "name": parameter.name,
         "type": parameter.type,
         "default": parameter.default,
         "enum": list(parameter.allowed) or None,
         "required": parameter.default is None,
+        # the class an IRI parameter's values belong to (``#+ parameter_classes``), for pickers
+        "class": query.parameter_classes.get(parameter.name),
     }
 
 
@@ -619,7 +763,7 @@ def build_router(saved: Mapping[str, SavedQuery] | None = None) -> APIRouter:
                 "competency_question": query.competency_question,
                 "method": query.method,
                 "pagination": _pagination_default(query),
-                "parameters": [_parameter_record(p) for p in query.parameters],
+                "parameters": [_parameter_record(p, query) for p in query.parameters],
             }
             for name, query in saved.items()
         ]

@@ -4,21 +4,43 @@
 (function () {
   "use strict";
   const WIDTH = 760;
-  const palette = ["#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#ff7f0e", "#8c564b", "#e377c2", "#17becf", "#7f7f7f"];
+  // Okabe-Ito: told apart with the common colour-vision deficiencies (yellow left out: too pale on white)
+  const palette = ["#0072B2", "#E69F00", "#009E73", "#CC79A7", "#56B4E9", "#D55E00", "#000000", "#999999"];
+  const CHAR = 7; // the width of a character of 13 px text, near enough to wrap lines before drawing
+  const LINE = 16;
 
   function text(value) {
     return value === null || value === undefined ? "" : String(value);
   }
 
-  function svgIn(el, height, label) {
+  function svgIn(el, height, label, width) {
+    const wide = width || WIDTH;
     return d3
       .select(el)
       .append("svg")
-      .attr("viewBox", [0, 0, WIDTH, height])
-      .attr("width", WIDTH)
+      .attr("viewBox", [0, 0, wide, height])
+      .attr("width", wide)
       .attr("height", height)
       .attr("role", "img")
-      .attr("aria-label", label);
+      .attr("aria-label", label)
+      .attr("font-size", 13);
+  }
+
+  // Words into lines of at most `width` characters, breaking between words only (a word longer
+  // than a line keeps its own line whole).
+  function wrap(value, width) {
+    const lines = [];
+    let line = "";
+    for (const word of text(value).split(/\s+/).filter(Boolean)) {
+      if (line && (line + " " + word).length > width) {
+        lines.push(line);
+        line = word;
+      } else {
+        line = line ? line + " " + word : word;
+      }
+    }
+    if (line) lines.push(line);
+    return lines.length ? lines : [""];
   }
 
   function categoryOf(spec, row) {
@@ -26,49 +48,145 @@
     return columns.map((c) => text(row[c])).filter(Boolean).join(" · ");
   }
 
-  // Horizontal bars, one panel per value column (e.g. amount, and share of GDP).
+  // 3900000000000 -> "3.9 trillion": the words a reader says, not SI's "3.9T"
+  function inWords(value) {
+    const size = Math.abs(value);
+    for (const [scale, word] of [[1e12, "trillion"], [1e9, "billion"], [1e6, "million"]]) {
+      if (size >= scale) return `${+(value / scale).toPrecision(3)} ${word}`;
+    }
+    return d3.format(",~r")(value);
+  }
+
+  function isPercent(unit) {
+    return ["percent", "per cent", "%"].includes(text(unit).toLowerCase());
+  }
+
+  // How a value of this unit is written: 90 percent -> "90%", JPY 3.9e12 -> "JPY 3.9 trillion".
+  function formatter(unit) {
+    if (isPercent(unit)) return (v) => `${+v.toPrecision(4)}%`;
+    if (/^[A-Z]{3}$/.test(text(unit))) return (v) => `${unit} ${inWords(v)}`;
+    return (v) => `${inWords(v)}${unit ? " " + unit : ""}`;
+  }
+
+  // The unit of a value column: the header's text, or the column holding it when all rows agree.
+  function unitOf(spec, column, rows) {
+    if (spec.units && spec.units[column]) return spec.units[column];
+    const held = spec.unit_columns && spec.unit_columns[column];
+    if (!held) return "";
+    const seen = Array.from(new Set(rows.map((r) => text(r[held])).filter(Boolean)));
+    return seen.length === 1 ? seen[0] : "";
+  }
+
+  // Horizontal bars, one panel per value column (e.g. amount, and share of GDP). Where one name
+  // has several periods (a 2010 and a 2023 figure), each period is its own bar under the name,
+  // coloured and labelled by period: figures never share a bar.
   function bar(el, rows, spec) {
     const drawn = [];
     for (const column of spec.values) {
+      const unit = unitOf(spec, column, rows);
+      const format = formatter(unit);
       const data = rows
-        .map((row) => ({ row: row, name: categoryOf(spec, row), value: Number(row[column]) }))
+        .filter((row) => row[column] !== null && row[column] !== undefined && row[column] !== "")
+        .map((row) => ({
+          row: row,
+          name: categoryOf(spec, row),
+          period: spec.period ? text(row[spec.period]) : "",
+          value: Number(row[column]),
+        }))
         .filter((d) => d.name && Number.isFinite(d.value));
       if (!data.length) continue;
       const names = Array.from(new Set(data.map((d) => d.name)));
-      const left = Math.min(320, 20 + 6.5 * d3.max(names, (n) => n.length));
-      const height = 40 + names.length * 24;
+      const periods = Array.from(new Set(data.map((d) => d.period))).sort((a, b) =>
+        a === "" ? 1 : b === "" ? -1 : a.localeCompare(b),
+      );
+      const byPeriod = Boolean(spec.period) && periods.length > 1;
+      const colour = d3.scaleOrdinal(periods, palette);
+      const left = 250;
+      const right = WIDTH - 150;
+      const perLine = Math.floor((left - 16) / CHAR);
+      const BAR = 22;
+      // lay the names out from the top: each has one bar per period it has, and room for its wrapped name
+      let y = 12;
+      const blocks = [];
+      for (const name of names) {
+        const bars = data
+          .filter((d) => d.name === name)
+          .sort((a, b) => periods.indexOf(a.period) - periods.indexOf(b.period));
+        const lines = wrap(name, perLine);
+        const height = Math.max(bars.length * BAR, lines.length * LINE + 4);
+        bars.forEach((d, i) => {
+          d.y = y + (height - bars.length * BAR) / 2 + i * BAR;
+        });
+        blocks.push({ name: name, lines: lines, top: y, height: height });
+        y += height + 10;
+      }
+      const height = y + 50;
       const heading = document.createElement("h3");
       heading.textContent = (spec.titles && spec.titles[column]) || column;
       el.append(heading);
       const svg = svgIn(el, height, heading.textContent + ": bar chart");
-      const x = d3.scaleLinear().domain([0, d3.max(data, (d) => d.value) || 1]).nice().range([left, WIDTH - 30]);
-      const y = d3.scaleBand().domain(names).range([20, height - 20]).padding(0.2);
-      const big = d3.max(data, (d) => d.value) >= 1e5;
-      // large amounts in thousands, millions, billions (B, not SI's G), trillions
-      const format = big ? (v) => d3.format("~s")(v).replace("G", "B") : d3.format(",~r");
-      svg.append("g").attr("transform", `translate(0,${height - 20})`).call(d3.axisBottom(x).ticks(6).tickFormat(format));
-      svg.append("g").attr("transform", `translate(${left},0)`).call(d3.axisLeft(y));
-      const bars = svg
+      const x = d3.scaleLinear().domain([0, d3.max(data, (d) => d.value) || 1]).nice().range([left, right]);
+      svg
+        .append("g")
+        .attr("class", "axis")
+        .attr("transform", `translate(0,${y})`)
+        .call(d3.axisBottom(x).ticks(5).tickFormat(isPercent(unit) ? format : inWords))
+        .attr("font-size", null); // d3 writes 10 px on its axes; the chart's own size (>= 12 px) applies
+      svg
+        .append("text")
+        .attr("class", "axis-title")
+        .attr("x", (left + right) / 2)
+        .attr("y", y + 40)
+        .attr("text-anchor", "middle")
+        .text(unit ? `${isPercent(unit) ? "per cent" : unit}` : "");
+      const name = svg
+        .append("g")
+        .selectAll("text")
+        .data(blocks)
+        .join("text")
+        .attr("class", "category")
+        .attr("text-anchor", "end")
+        .attr("y", (b) => b.top + b.height / 2 - ((b.lines.length - 1) * LINE) / 2)
+        .attr("dy", "0.35em");
+      name
+        .selectAll("tspan")
+        .data((b) => b.lines)
+        .join("tspan")
+        .attr("x", left - 8)
+        .attr("dy", (line, i) => (i ? LINE : 0))
+        .text((line) => line);
+      // the value as the source gives it: "2010: nearly 90%"
+      const qualifier = (d) => (spec.approximation && text(d.row[spec.approximation]) ? text(d.row[spec.approximation]) + " " : "");
+      const said = (d) => `${byPeriod ? (d.period || "year not given") + ": " : ""}${qualifier(d)}${format(d.value)}`;
+      svg
         .append("g")
         .selectAll("rect")
         .data(data)
         .join("rect")
         .attr("class", "bar")
         .attr("x", x(0))
-        .attr("y", (d) => y(d.name))
+        .attr("y", (d) => d.y + 2)
         .attr("width", (d) => Math.max(1, x(d.value) - x(0)))
-        .attr("height", y.bandwidth())
-        .attr("fill", palette[drawn.length % palette.length]);
-      bars.append("title").text((d) => `${d.name}: ${format(d.value)}`);
+        .attr("height", BAR - 4)
+        .attr("fill", (d) => (byPeriod ? colour(d.period) : palette[drawn.length % palette.length]))
+        .attr("data-period", (d) => d.period)
+        .attr("data-name", (d) => d.name)
+        .append("title")
+        .text((d) => `${d.name}, ${said(d)}`);
       svg
         .append("g")
         .selectAll("text")
         .data(data)
         .join("text")
+        .attr("class", "value")
         .attr("x", (d) => x(d.value) + 4)
-        .attr("y", (d) => y(d.name) + y.bandwidth() / 2)
+        .attr("y", (d) => d.y + BAR / 2)
         .attr("dy", "0.35em")
-        .text((d) => format(d.value));
+        .text(said);
+      if (byPeriod) {
+        const shown = periods.map((p) => p || "year not given");
+        legend(el, shown, (p) => colour(p === "year not given" ? "" : p));
+      }
       drawn.push(svg.node());
     }
     return drawn;
@@ -80,54 +198,82 @@
     return m ? new Date(Date.UTC(+m[1], m[2] ? +m[2] - 1 : 0, m[3] ? +m[3] : 1)) : null;
   }
 
-  // One line per dated item, in date order, with a dot on a shared time axis.
+  // "2022-10-07" -> "7 Oct 2022", "2023-03" -> "Mar 2023", "2018" -> "2018": the precision the source gives
+  function dateText(value) {
+    const m = /^(\d{4})(?:-(\d{2}))?(?:-(\d{2}))?/.exec(text(value));
+    if (!m) return text(value);
+    const months = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"];
+    const month = m[2] ? months[+m[2] - 1] : null;
+    if (!month) return m[1];
+    return m[3] ? `${+m[3]} ${month} ${m[1]}` : `${month} ${m[1]}`;
+  }
+
+  // One line per dated item, in date order, with a dot on a shared time axis; long names wrap
+  // onto more lines (never cut), and the colour (with its legend) says the group when there are several.
   function timeline(el, rows, spec) {
     const data = rows
       .map((row) => ({ row: row, when: parseDate(row[spec.date]), label: text(row[spec.label]), group: text(row[spec.group]) }))
       .filter((d) => d.when)
       .sort((a, b) => a.when - b.when);
     if (!data.length) return [];
-    const height = 50 + data.length * 20;
+    const axisEnd = WIDTH * 0.4;
+    const textStart = axisEnd + 10;
+    const perLine = Math.floor((WIDTH - textStart - 4) / CHAR);
+    let y = 40;
+    for (const d of data) {
+      d.lines = wrap(dateText(d.row[spec.date]) + " · " + d.label, perLine);
+      d.y = y;
+      y += Math.max(20, d.lines.length * LINE + 4);
+    }
+    const height = y + 10;
     const svg = svgIn(el, height, `Timeline of ${data.length} dated items`);
     const extent = d3.extent(data, (d) => d.when);
-    const x = d3.scaleUtc().domain(extent).nice().range([20, WIDTH * 0.45]);
+    const x = d3.scaleUtc().domain(extent).nice().range([20, axisEnd]);
     const groups = Array.from(new Set(data.map((d) => d.group)));
+    const named = groups.filter(Boolean);
     const colour = d3.scaleOrdinal(groups, palette);
-    svg.append("g").attr("transform", "translate(0,24)").call(d3.axisTop(x).ticks(6));
+    svg
+      .append("g")
+      .attr("class", "axis")
+      .attr("transform", "translate(0,24)")
+      .call(d3.axisTop(x).ticks(6))
+      .attr("font-size", null);
     const item = svg
       .append("g")
       .selectAll("g")
       .data(data)
       .join("g")
       .attr("class", "item")
-      .attr("transform", (d, i) => `translate(0,${40 + i * 20})`);
-    item
-      .append("line")
-      .attr("x1", 20)
-      .attr("x2", WIDTH * 0.45)
-      .attr("stroke", "#eee");
+      .attr("transform", (d) => `translate(0,${d.y})`);
+    item.append("line").attr("x1", 20).attr("x2", axisEnd).attr("stroke", "#e4e4e4");
     item
       .append("circle")
       .attr("class", "event")
       .attr("cx", (d) => x(d.when))
       .attr("r", 5)
-      .attr("fill", (d) => colour(d.group))
+      .attr("fill", (d) => (named.length > 1 ? colour(d.group) : palette[0]))
       .append("title")
-      .text((d) => `${text(d.row[spec.date])}: ${d.label}`);
-    const label = item.append("text").attr("x", WIDTH * 0.45 + 10).attr("dy", "0.35em");
-    label.append("tspan").attr("fill", "#555").text((d) => text(d.row[spec.date]) + "  ");
+      .text((d) => `${text(d.row[spec.date])}: ${d.label}${d.group ? " (" + d.group + ")" : ""}`);
     // links in a drawing are for the mouse; keyboard users get the same links in the table,
     // without tabbing through every dot first
-    label
+    const label = item
       .append("a")
       .attr("href", (d) => (spec.href && d.row[spec.href]) || null)
       .attr("tabindex", -1)
-      .append("tspan")
-      .text((d) => (d.label.length > 54 ? d.label.slice(0, 52) + "…" : d.label));
-    legend(el, groups, colour);
+      .append("text")
+      .attr("dy", "0.35em");
+    label
+      .selectAll("tspan")
+      .data((d) => d.lines)
+      .join("tspan")
+      .attr("x", textStart)
+      .attr("dy", (line, i) => (i ? LINE : 0))
+      .text((line) => line);
+    if (named.length > 1) legend(el, groups, (g) => colour(g));
     return [svg.node()];
   }
 
+  // A legend says something only where colours differ in meaning: callers draw one for two or more groups.
   function legend(el, names, colour) {
     const p = document.createElement("p");
     p.className = "legend";
@@ -135,7 +281,7 @@
       const swatch = document.createElement("span");
       swatch.textContent = "● ";
       swatch.style.color = colour(name);
-      p.append(swatch, (name || "other") + "  ");
+      p.append(swatch, (name || "not stated") + "  ");
     }
     el.append(p);
   }
@@ -156,19 +302,24 @@
     }
     if (!links.length) return [];
     const list = Array.from(nodes.values());
-    const height = spec.height || Math.max(360, Math.min(900, 40 * Math.sqrt(list.length) * 3));
-    const svg = svgIn(el, height, `Network of ${list.length} actors and ${links.length} relations`);
+    // a network takes the width it is given (up to a wide screen's), so names have room
+    const W = Math.max(WIDTH, Math.min(1120, el.clientWidth || WIDTH));
+    const height = spec.height || Math.max(420, Math.min(1000, 40 * Math.sqrt(list.length) * 3.5));
+    const svg = svgIn(el, height, `Network of ${list.length} actors and ${links.length} relations`, W);
+    const minLabel = spec.minLabelDegree || 3; // only hubs are named in a big network; everyone in a small one
     const relations = Array.from(new Set(links.map((l) => l.relation)));
     const colour = d3.scaleOrdinal(relations, palette);
     const simulation = d3
       .forceSimulation(list)
       .force("link", d3.forceLink(links).id((d) => d.id).distance(spec.linkDistance || 50))
-      .force("charge", d3.forceManyBody().strength(spec.charge || -90))
-      .force("x", d3.forceX(WIDTH / 2).strength(0.06))
-      .force("y", d3.forceY(height / 2).strength(0.08))
+      .force("charge", d3.forceManyBody().strength(spec.charge || -150))
+      // named hubs keep room around them for their names
+      .force("collide", d3.forceCollide().radius((d) => (d.degree >= minLabel ? 34 : 9)))
+      .force("x", d3.forceX(W / 2).strength(0.05))
+      .force("y", d3.forceY(height / 2).strength(0.07))
       .stop();
     for (let i = 0; i < 300; i += 1) simulation.tick();
-    const clampX = (v) => Math.max(10, Math.min(WIDTH - 10, v));
+    const clampX = (v) => Math.max(10, Math.min(W - 150, v)); // a name to the right of its dot stays inside
     const clampY = (v) => Math.max(10, Math.min(height - 10, v));
     svg
       .append("g")
@@ -200,14 +351,23 @@
       .attr("stroke", "#333")
       .append("title")
       .text((d) => `${d.label} (${d.degree} relation${d.degree === 1 ? "" : "s"})`);
-    const minLabel = spec.minLabelDegree || 3; // only hubs are named in a big network; everyone in a small one
+    // a hub's name on up to a few short lines, broken between words (never cut mid-word)
     node
       .filter((d) => d.degree >= minLabel)
       .append("text")
       .attr("x", 6)
       .attr("dy", "0.35em")
-      .text((d) => (d.label.length > 28 ? d.label.slice(0, 26) + "…" : d.label));
-    legend(el, relations, colour);
+      .attr("paint-order", "stroke") // a white halo keeps a name readable over the lines behind it
+      .attr("stroke", "#fff")
+      .attr("stroke-width", 3)
+      .attr("stroke-linejoin", "round")
+      .selectAll("tspan")
+      .data((d) => wrap(d.label, 20))
+      .join("tspan")
+      .attr("x", 6)
+      .attr("dy", (line, i) => (i ? LINE - 2 : 0))
+      .text((line) => line);
+    if (relations.length > 1) legend(el, relations, colour);
     return [svg.node()];
   }
 
