@@ -304,6 +304,10 @@ class EmbeddedStore:
         return self._record.loaded_at
 
     @property
+    def written_since(self) -> str | None:
+        return self._record.written_since
+
+    @property
     def record(self) -> StoreRecord:
         return self._record
 

@@ -26,9 +26,11 @@ the size of the change. So:
    write; warnings are counted and let through.
 
 Known limit: the focus nodes are still the nodes the write touches, so a node whose paths reach
-a changed triple from afar is not re-checked. Removing ``es:Passage`` from a passage's types, for
-instance, makes the claims it supports unattributed, but those claims are not focus nodes of that
-write (the passage is). The next full ``econsec build`` validation still sees it.
+a changed triple from afar is not re-checked unless a shape targets the touched side. Provenance
+is such a case and has such a shape: removing a passage (or its ``es:Passage`` type) would leave
+the facts citing it pointing at nothing, and ``esh:CitedProvenanceShape`` targets what
+``prov:wasDerivedFrom`` cites, so the passage the write touches is checked and the report names
+every fact left dangling. The next full ``econsec build`` validation sees any other case.
 """
 
 from __future__ import annotations
