@@ -280,8 +280,9 @@ class InsufficientStorage(StoreError):
     @classmethod
     def from_os_error(cls, exc: BaseException, what: str) -> InsufficientStorage:
         return cls(
-            f"{what}: the disk holding the store is full ({exc}). Nothing was changed; free some "
-            "space (or raise the quota) and send the write again"
+            f"{what}: the disk holding the store is full ({exc}). Nothing was changed. Free some "
+            "space (or raise the quota) and restart the service: the store stops writing after a "
+            "failed write and, reopened, replays its log with every write that was acknowledged"
         )
 
 

@@ -175,7 +175,8 @@ def _snapshot_failed(exc: OSError) -> StoreError:
     what = "the query snapshot cannot be brought up to date with the last write"
     if InsufficientStorage.matches(exc):
         return InsufficientStorage(
-            f"{what}: the disk holding the store is full ({exc}). Free some space; the query was not run"
+            f"{what}: the disk holding the store is full ({exc}). The query was not run: free some "
+            "space and restart the service"
         )
     return StoreError(f"{what}: {exc}")
 
