@@ -7,9 +7,12 @@ under the single writer lock:
 1. compute the delta into the overlay (the store is only read);
 2. validate the nodes it touches (:mod:`.validation`); a violation is 422 with the report;
 3. check the deadline (``ECONSEC_QUERY_TIMEOUT``, counted from arrival, waiting for the lock
-   included); past it the write is dropped with 504, so a client told "timeout" knows nothing
-   changed;
-4. commit: ``backend.apply(delta)``, one transaction.
+   included; the change's own loops and the validation walk look at it too); past it the write
+   is dropped with 504, so a client told "timeout" knows nothing changed;
+4. commit: ``backend.apply(delta)``, one transaction; a full disk is 507 and commits nothing;
+5. :meth:`WriteService._completed`, the one place where a commit completes: it tells the app
+   (``on_commit``: a new query snapshot, and whatever else must follow every committed write).
+   From here the answer is 2xx whatever fails, since the write is in the store.
 
 Only step 4 changes the store, so a refusal at any earlier step leaves it exactly as it was.
 Queries do not take the lock: they keep running during a write and see it all or not at all.
@@ -238,7 +241,11 @@ class WriteService:
             delta = overlay.delta
             checked = _union([*staged, delta]) if staged else delta
             gated = self._gated(checked)
-            report = self.validator.validate(overlay, gated) if gated else WriteReport(0, 0)
+            report = (
+                self.validator.validate(overlay, gated, lambda: self._check(deadline))
+                if gated
+                else WriteReport(0, 0)
+            )
             if not report.conforms:
                 raise ShapeViolation(
                     f"the write would break {len(report.violations)} SHACL constraint(s) "
