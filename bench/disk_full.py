@@ -144,6 +144,13 @@ def main() -> None:
         process, base = serve(mount / "data", args.build_dir, log)  # reopen: what was durable
         durable = stored(base)
         assert isinstance(durable, set), durable
+        after_restart = httpx.post(
+            base + "/rdf-graphs",
+            params={"graph": EX + "g"},
+            content=f'<{EX}s/{args.writes + 1}> <{COMMENT}> "after restart" .'.encode(),
+            headers={"Content-Type": "text/turtle", **AUTH},
+            timeout=120,
+        ).status_code
         summary = {
             "tmpfs_mb": args.size_mb,
             "writes": args.writes,
@@ -157,6 +164,7 @@ def main() -> None:
             "refused_but_durable": len(refused & durable),
             "query_while_full": [query_while_full.status_code, query_while_full.text.strip()[:200]],
             "write_after_space_freed": after_space,
+            "write_after_restart": after_restart,
             "health_triples_while_full": health.get("triples"),
         }
         print(json.dumps(summary, indent=2))

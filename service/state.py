@@ -43,9 +43,9 @@ class ServiceState:
     def committed(self) -> None:
         """A write has committed: queries started from now on must see it.
 
-        The one place where a commit completes (``sparql/update.py`` calls it after every committed
-        write). It never raises: the write is committed whatever happens here, and the client is
-        told so. A query snapshot that cannot be refreshed (a full disk) is marked stale and
+        Called by ``WriteService._completed`` (``write/service.py``), the one place where a commit
+        completes, on the writer's thread and under its lock, after every committed write. The
+        write is committed whatever happens here, and the client is told so. A query snapshot that cannot be refreshed (a full disk) is marked stale and
         retaken before the next isolated query (``Snapshots.use``), which is refused rather than
         answered from before the write.
         """

@@ -11,7 +11,7 @@ with 400 before parsing, which bounds both the stack a parse can use and its tim
 The scan costs a few passes over the body in C and no backtracking over client text: strings,
 IRIs and comments (which hold no structure) are blanked by a regular expression whose tokens
 cannot fail once started, what remains is reduced to its brackets, and their depth is measured
-by :func:`_bracket_depth`. RDF/XML is one pass over its tags. For
+by :func:`_bracket_depth`; RDF/XML tags become parentheses first (:func:`_xml_elements`). For
 a well-formed body the depth is exact; a malformed one is left to the parser, which names the
 syntax error.
 """
@@ -50,22 +50,24 @@ _RUN: Final = re.compile(r"\(+|\)+")
 #: innermost pairs peeled by str.replace before the runs are counted (see _bracket_depth)
 _PEEL_PASSES: Final = 16
 
-# RDF/XML: comments, CDATA and processing instructions hold no elements; a start tag's attribute
-# values may contain '>' and '/'. A DTD is refused before this scan (rdf_body.py).
-_XML: Final = re.compile(
-    r"<!--[\s\S]*?(?:-->|\Z)"
-    r"|<!\[CDATA\[[\s\S]*?(?:\]\]>|\Z)"
-    r"|<\?[\s\S]*?(?:\?>|\Z)"
-    r"|(?P<close></[^>]*>?)"
-    r"|<![^>]*>?"
-    r"|(?P<open><(?:[^>\"']|\"[^\"]*\"?|'[^']*'?)*>?)"
+# RDF/XML: comments, CDATA sections, processing instructions and declarations hold no elements
+# (a DTD is refused before this scan, rdf_body.py); text may hold parentheses, which are dropped
+# before tags become them; attribute values may hold '>' and '/' but never '<', so a failed tag
+# scan stops at the next '<'.
+_XML_OPAQUE: Final = re.compile(
+    r"<!--[\s\S]*?(?:-->|\Z)|<!\[CDATA\[[\s\S]*?(?:\]\]>|\Z)|<\?[\s\S]*?(?:\?>|\Z)|<![^<>]*>?|[()]"
 )
+_XML_ATTRIBUTES: Final = r"""(?:[^<>"']|"[^"<]*"|'[^'<]*')*"""
+_XML_EMPTY: Final = re.compile(rf"<[^!?/<>]{_XML_ATTRIBUTES}/>")
+_XML_START: Final = re.compile(rf"<[^!?/<>]{_XML_ATTRIBUTES}>")
+_XML_END: Final = re.compile(r"</[^<>]*>")
+_NOT_PARENS: Final = re.compile(r"[^()]+")
 
 
 def check_nesting(text: str, fmt: RdfFormat, limit: int = MAX_RDF_NESTING) -> int:
     """The deepest nesting of ``text`` (up to ``limit``); :class:`RdfNestingTooDeep` (400) past it."""
     if fmt == RdfFormat.RDF_XML:
-        return _xml_depth(text, limit)
+        return _bracket_depth(_xml_elements(text), limit, "RDF/XML")
     if fmt in (RdfFormat.TURTLE, RdfFormat.N_TRIPLES):
         structure = _TURTLE_OPAQUE.sub(" ", text)
         structure = _NOT_BRACKET.sub("", structure).replace("<<", "(").replace(">>", ")")
@@ -100,18 +102,9 @@ def _bracket_depth(parens: str, limit: int, syntax: str) -> int:
     return peeled + deepest
 
 
-def _xml_depth(text: str, limit: int) -> int:
-    """Element depth: start tags not closed by ``/>`` open, end tags close; one pass over the tags."""
-    depth = deepest = 0
-    for token in _XML.finditer(text):
-        kind = token.lastgroup
-        if kind == "open":
-            if token.group().endswith("/>"):
-                continue  # <empty/>: opens and closes
-            depth += 1
-            if depth > limit:
-                raise RdfNestingTooDeep(limit, offset=token.start(), syntax="RDF/XML")
-            deepest = max(deepest, depth)
-        elif kind == "close":
-            depth = max(depth - 1, 0)
-    return deepest
+def _xml_elements(text: str) -> str:
+    """The element structure of an XML text as parentheses: ``(`` per start tag, ``)`` per end tag."""
+    text = _XML_OPAQUE.sub(" ", text)
+    text = _XML_EMPTY.sub(" ", text)  # <empty/> opens and closes
+    text = _XML_END.sub(")", _XML_START.sub("(", text))
+    return _NOT_PARENS.sub("", text)
