@@ -6,8 +6,8 @@ the free space; then writes of ~1 KB each are sent until the disk is full, and s
 While the disk is full a query may be refused (507) rather than answered from a snapshot older than
 an acknowledged write. Once the filler is removed, every write answered 2xx must be in the store
 (through /sparql, i.e. the query snapshot, and through the store reopened after a restart), and
-no write answered otherwise may be. Prints a
-JSON summary; the figures go into ``bench/RESULTS.md``.
+no write answered otherwise may be. Prints a JSON summary and writes it to
+``bench/results/disk_full.json``; the figures of record are in ``bench/RESULTS.md``.
 """
 
 from __future__ import annotations
@@ -86,6 +86,7 @@ def main() -> None:
     parser.add_argument("--headroom-kb", type=int, default=256, help="free space left before the writes")
     parser.add_argument("--writes", type=int, default=400)
     parser.add_argument("--build-dir", type=Path, default=ROOT / "build")
+    parser.add_argument("--out", type=Path, default=ROOT / "bench" / "results" / "disk_full.json")
     args = parser.parse_args()
     if os.geteuid() != 0:
         raise SystemExit("needs root to mount a tmpfs")
@@ -167,7 +168,11 @@ def main() -> None:
             "write_after_restart": after_restart,
             "health_triples_while_full": health.get("triples"),
         }
+        summary["measured_at"] = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
+        summary["load_average"] = os.getloadavg()
         print(json.dumps(summary, indent=2))
+        args.out.parent.mkdir(parents=True, exist_ok=True)
+        args.out.write_text(json.dumps(summary, indent=2) + "\n", encoding="utf-8")
     finally:
         if process is not None and process.poll() is None:
             process.terminate()

@@ -3,10 +3,11 @@
 ``.venv/bin/python bench/write_kills.py [--kills 20]``: a real ``econsec serve`` takes writes from one
 client, each a SPARQL Update of three triples (half of them a two-operation update, committed in
 steps with the undo journal), while the service is killed with SIGKILL (after a random 3-30
-acknowledged writes, then a random 0-300 ms, so mostly inside a write) and restarted. At the end every write is classified: acknowledged (2xx) and whole in the store,
-acknowledged and lost, unanswered (the connection died) and whole or absent, or partial (some
-of its triples only). Acknowledged-and-lost and partial must be 0. Prints a JSON summary; the
-figures go into ``bench/RESULTS.md``.
+acknowledged writes, then a random 0-300 ms, so mostly inside a write) and restarted. At the end
+every write is classified: acknowledged (2xx) and whole in the store, acknowledged and lost,
+unanswered (the connection died) and whole or absent, or partial (some of its triples only).
+Acknowledged-and-lost and partial must be 0. Prints a JSON summary and writes it to
+``bench/results/write_kills.json``; the figures of record are in ``bench/RESULTS.md``.
 """
 
 from __future__ import annotations
@@ -104,6 +105,7 @@ def main() -> None:
     parser.add_argument("--kills", type=int, default=20)
     parser.add_argument("--build-dir", type=Path, default=ROOT / "build")
     parser.add_argument("--seed", type=int, default=16)
+    parser.add_argument("--out", type=Path, default=ROOT / "bench" / "results" / "write_kills.json")
     args = parser.parse_args()
     rng = random.Random(args.seed)
     work = Path(tempfile.mkdtemp(prefix="econsec-kills-"))
@@ -177,7 +179,11 @@ def main() -> None:
             "partial": sum(1 for count in held.values() if count != PARTS),
             "restart_seconds_max": round(max(restarts), 2) if restarts else None,
         }
+        summary["measured_at"] = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
+        summary["load_average"] = os.getloadavg()
         print(json.dumps(summary, indent=2))
+        args.out.parent.mkdir(parents=True, exist_ok=True)
+        args.out.write_text(json.dumps(summary, indent=2) + "\n", encoding="utf-8")
     finally:
         done.set()
         up.set()
