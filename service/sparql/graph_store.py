@@ -60,6 +60,9 @@ _RESPONSES: dict[int | str, dict[str, object]] = {
     413: {"description": "Body over ECONSEC_MAX_BODY_BYTES"},
     415: {"description": "Body type other than " + ", ".join(sorted(BODY_FORMATS))},
     422: {"description": "The write would violate the SHACL shapes (the report says where)"},
+    503: {"description": "Another write held the store until the deadline; nothing was changed"},
+    504: {"description": "The write was not ready to commit by the deadline; nothing was changed"},
+    507: {"description": "The disk holding the store is full; nothing was changed"},
 }
 
 
