@@ -8,6 +8,7 @@ request: what was wrong and, where there is one, what to do instead.
 
 from __future__ import annotations
 
+import errno
 import re
 from collections.abc import Iterable, Mapping
 from typing import ClassVar
@@ -15,6 +16,7 @@ from typing import ClassVar
 __all__ = [
     "BadRequest",
     "Forbidden",
+    "InsufficientStorage",
     "NestingTooDeep",
     "NotAcceptable",
     "Overloaded",
@@ -253,6 +255,35 @@ class StoreError(ServiceError):
 
     status = 500
     title = "Store error"
+
+
+class InsufficientStorage(StoreError):
+    """The disk (or quota) holding the store is full: the write was not committed, nothing changed.
+
+    Raised instead of :class:`StoreError` for ``ENOSPC`` / ``EDQUOT`` (:meth:`from_os_error`), so a
+    client is told 507 and that retrying will not help until space is freed.
+    """
+
+    status = 507
+    title = "Insufficient storage"
+
+    #: what the store's own errors say when they carry no errno (RocksDB's IO errors are text)
+    _MARKS: ClassVar[tuple[str, ...]] = ("no space left on device", "disk quota exceeded")
+
+    @classmethod
+    def matches(cls, exc: BaseException) -> bool:
+        """Whether ``exc`` means "the disk or the quota is full"."""
+        if isinstance(exc, OSError) and exc.errno in (errno.ENOSPC, errno.EDQUOT):
+            return True
+        return any(mark in str(exc).lower() for mark in cls._MARKS)
+
+    @classmethod
+    def from_os_error(cls, exc: BaseException, what: str) -> InsufficientStorage:
+        return cls(
+            f"{what}: the disk holding the store is full ({exc}). Nothing was changed. Free some "
+            "space (or raise the quota) and restart the service: the store stops writing after a "
+            "failed write and, reopened, replays its log with every write that was acknowledged"
+        )
 
 
 class UpstreamFailed(ServiceError):

@@ -41,7 +41,14 @@ from typing import Any
 
 from pyoxigraph import Store
 
-from ..errors import Overloaded, QueryResourcesExceeded, QueryTimeout, ServiceError, StoreError
+from ..errors import (
+    InsufficientStorage,
+    Overloaded,
+    QueryResourcesExceeded,
+    QueryTimeout,
+    ServiceError,
+    StoreError,
+)
 from .executor import Deadline
 
 __all__ = ["ForwardedError", "IsolatedAnswer", "QueryWorkers", "Snapshots", "Unchanging"]
@@ -76,7 +83,14 @@ class IsolatedAnswer:
 
 
 class Snapshots:
-    """Read-only checkpoints of the service's store, one per committed write, deleted when unused."""
+    """Read-only checkpoints of the service's store, one per committed write, deleted when unused.
+
+    A checkpoint can fail after a write has committed (a full disk: RocksDB flushes its memtable
+    into a new file first). The write is still committed, so :meth:`refresh` does not raise: it
+    marks the snapshot stale, and the next :meth:`use` takes the checkpoint before any query
+    runs, or refuses that query (507 for a full disk) rather than answer from a state older than
+    a write that was acknowledged.
+    """
 
     def __init__(self, store: Store, root: Path) -> None:
         self._store = store
@@ -84,6 +98,8 @@ class Snapshots:
         self._lock = threading.Lock()
         self._version = 0
         self._users: dict[Path, int] = {}
+        #: a write committed after the current checkpoint was taken, and taking a new one failed
+        self.stale = False
         shutil.rmtree(root, ignore_errors=True)  # leftovers of an earlier run are never valid
         root.mkdir(parents=True)
         self._current = self._make()
@@ -91,24 +107,50 @@ class Snapshots:
     def _make(self) -> Path:
         self._version += 1
         path = self._root / str(self._version)
-        self._store.backup(str(path))
+        try:
+            self._store.backup(str(path))
+        except BaseException:
+            shutil.rmtree(path, ignore_errors=True)  # half a checkpoint is no snapshot
+            raise
         return path
+
+    def _renew(self) -> None:
+        """Replace the current checkpoint (under the lock); raises if a new one cannot be made."""
+        self.stale = True
+        old, self._current = self._current, self._make()
+        self.stale = False
+        self._drop_if_unused(old)
 
     @property
     def current(self) -> Path:
         """The newest checkpoint (a worker started now opens it before its first query)."""
         return self._current
 
-    def refresh(self) -> None:
-        """Take a new checkpoint (call after a write commits); queries started later see it."""
+    def refresh(self) -> bool:
+        """Take a new checkpoint (call after a write commits); queries started later see it.
+
+        Returns False, with the snapshot marked stale, when the checkpoint cannot be made.
+        """
         with self._lock:
-            old, self._current = self._current, self._make()
-            self._drop_if_unused(old)
+            try:
+                self._renew()
+            except OSError as exc:
+                log.warning(
+                    "query snapshot not refreshed after a write (retried before the next query): %s", exc
+                )
+                return False
+        return True
 
     @contextmanager
     def use(self) -> Iterator[Path]:
-        """The current checkpoint, kept on disk while the caller uses it."""
+        """The current checkpoint, kept on disk while the caller uses it; never older than the
+        last committed write (a stale one is retaken first, or the query refused)."""
         with self._lock:
+            if self.stale:
+                try:
+                    self._renew()
+                except OSError as exc:
+                    raise _snapshot_failed(exc) from exc
             path = self._current
             self._users[path] = self._users.get(path, 0) + 1
         try:
@@ -128,6 +170,17 @@ class Snapshots:
         shutil.rmtree(self._root, ignore_errors=True)
 
 
+def _snapshot_failed(exc: OSError) -> StoreError:
+    """Why a query cannot run: the snapshot it must read cannot be brought up to date."""
+    what = "the query snapshot cannot be brought up to date with the last write"
+    if InsufficientStorage.matches(exc):
+        return InsufficientStorage(
+            f"{what}: the disk holding the store is full ({exc}). The query was not run: free some "
+            "space and restart the service"
+        )
+    return StoreError(f"{what}: {exc}")
+
+
 class Unchanging:
     """The store's own directory as the only snapshot, for a store nobody writes while it is
     served (``econsec serve --workers N``): the workers open it read-only, which is sound with no
@@ -140,7 +193,7 @@ class Unchanging:
     def current(self) -> Path:
         return self._path
 
-    def refresh(self) -> None:
+    def refresh(self) -> bool:
         raise RuntimeError("a read-only service has no writes to refresh after")
 
     @contextmanager

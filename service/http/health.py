@@ -48,6 +48,11 @@ class Health(BaseModel):
         description="the release the store was filled from (dcterms:identifier in VoID)"
     )
     loaded_at: str | None = Field(description="when the store was filled from that release")
+    inferred_stale_since: str | None = Field(
+        None,
+        description="when the first write through the service committed: from then on the inferred "
+        "graph (computed by `econsec build`) may miss or keep conclusions; rebuild to refresh it",
+    )
     read_only: bool = Field(description="true when no update token is configured")
     process: int = Field(
         description="the id of the serving process that answered (one of several with --workers)"
@@ -66,6 +71,7 @@ def health(request: Request) -> Health:
         named_graphs=len(store.named_graphs()),
         build_id=store.build_id,
         loaded_at=store.loaded_at,
+        inferred_stale_since=store.written_since,
         read_only=state.settings.read_only,
         process=os.getpid(),
         queries=QueryLoad(

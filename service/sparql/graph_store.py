@@ -44,17 +44,25 @@ router = APIRouter(tags=["Graph Store Protocol"])
 PATH = "/rdf-graphs"
 _SCHEME = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*:")
 _FORBIDDEN_IN_IRI = set(' "<>{}|\\^`\n\r\t')
+#: how many body triples are merged into the overlay between two looks at the write's deadline
+_DEADLINE_EVERY = 10_000
 _RESPONSES: dict[int | str, dict[str, object]] = {
     200: {"description": "The graph, in the negotiated RDF syntax"},
     201: {"description": "The graph did not exist and was created"},
     204: {"description": "The graph was replaced, merged into or deleted"},
     400: {"description": "Bad graph IRI or malformed body (line and column)"},
     401: {"description": "Write without a valid 'Authorization: Bearer' token"},
-    403: {"description": "Read-only service, or a graph maintained by the build"},
+    403: {
+        "description": "Read-only service, a graph maintained by the build, or a whole source graph "
+        "replaced or deleted without ?replace-source=true"
+    },
     404: {"description": "No such graph"},
     413: {"description": "Body over ECONSEC_MAX_BODY_BYTES"},
     415: {"description": "Body type other than " + ", ".join(sorted(BODY_FORMATS))},
     422: {"description": "The write would violate the SHACL shapes (the report says where)"},
+    503: {"description": "Another write held the store until the deadline; nothing was changed"},
+    504: {"description": "The write was not ready to commit by the deadline; nothing was changed"},
+    507: {"description": "The disk holding the store is full; nothing was changed"},
 }
 
 
@@ -156,18 +164,25 @@ async def _store_body(request: Request, *, replace: bool) -> Response:
     graph = await _write_target(request, state)
     new = await _body_quads(request, state, graph)
 
-    def change(overlay: Overlay, _deadline: Deadline) -> bool:
+    writes = write_service(request, state)
+    policy = writes.policy.for_request(request.query_params)
+
+    def change(overlay: Overlay, deadline: Deadline) -> bool:
         existed = overlay.has_graph(graph)
         if replace:
+            if existed:
+                policy.guard_whole_graph(graph, "PUT")
             for quad in list(overlay.quads(graph=graph)):
                 if quad not in new:
                     overlay.delete(quad)
         overlay.create_graph(graph)
-        for quad in new:
+        for done, quad in enumerate(new):
             overlay.insert(quad)
+            if done % _DEADLINE_EVERY == 0:
+                deadline.check()
         return existed
 
-    outcome = await write_service(request, state).write(change)
+    outcome = await writes.write(change)
     return _created(outcome.result)
 
 
@@ -188,11 +203,14 @@ async def delete_graph(request: Request) -> Response:
     """Drop the graph."""
     state = service_state(request)
     graph = await _write_target(request, state)
+    writes = write_service(request, state)
+    policy = writes.policy.for_request(request.query_params)
 
     def change(overlay: Overlay, _deadline: Deadline) -> None:
         if not overlay.has_graph(graph):
             raise GraphNotFound(f"the store has no graph {graph}; nothing was deleted")
+        policy.guard_whole_graph(graph, "DELETE")
         overlay.drop_graph(graph)
 
-    await write_service(request, state).write(change)
+    await writes.write(change)
     return Response(status_code=204)

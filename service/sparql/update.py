@@ -14,43 +14,26 @@ from __future__ import annotations
 
 from fastapi import Request
 from fastapi.responses import JSONResponse, Response
-from starlette.concurrency import run_in_threadpool
 
 from ..errors import BadRequest
 from ..security.auth import require_writer
 from ..security.guard import FederationGuard
 from ..state import ServiceState
 from ..write.overlay import Overlay
-from ..write.service import Change, WriteOutcome, WriteService
+from ..write.service import WriteService
 from ..write.sparql_update import UpdateDataset, apply_update
 
 __all__ = ["handle_update", "write_service"]
 
 
-class CommittingWrites:
-    """The app's :class:`WriteService`, and after each commit the app is told (``state.committed``):
-    isolated query workers read snapshots, and a write must be visible to the next query."""
-
-    def __init__(self, service: WriteService, state: ServiceState) -> None:
-        self.service = service
-        self.state = state
-
-    @property
-    def backend(self) -> object:
-        return self.service.backend
-
-    async def write(self, change: Change) -> WriteOutcome:
-        outcome = await self.service.write(change)
-        await run_in_threadpool(self.state.committed)
-        return outcome
-
-
-def write_service(request: Request, state: ServiceState) -> CommittingWrites:
-    """The app's one write service (one lock per store), made on first use."""
+def write_service(request: Request, state: ServiceState) -> WriteService:
+    """The app's one write service (one lock per store), made on first use; after each commit it
+    calls ``state.committed`` (isolated query workers read snapshots, and a write must be visible
+    to the next query)."""
     app_state = request.app.state
     service = getattr(app_state, "econsec_writes", None)
     if service is None or service.backend is not state.backend:
-        service = CommittingWrites(WriteService(state.backend, state.settings), state)
+        service = WriteService(state.backend, state.settings, on_commit=state.committed)
         app_state.econsec_writes = service
     return service
 
@@ -82,6 +65,7 @@ async def handle_update(
     backend = state.backend
     settings = state.settings
     writes = write_service(request, state)
+    policy = writes.policy.for_request(request.query_params)  # ?replace-source=true
 
     def change(overlay: Overlay, deadline: object) -> int:
         return apply_update(
@@ -92,7 +76,7 @@ async def handle_update(
             dataset=dataset,
             base_iri=settings.sparql_base_iri,  # relative IRIs: the endpoint's configured URL
             check_deadline=deadline.check,  # type: ignore[attr-defined]
-            policy=writes.service.policy,
+            policy=policy,
         )
 
     outcome = await writes.write(change)

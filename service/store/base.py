@@ -103,6 +103,13 @@ class StoreBackend(Protocol):
         """When the store was filled from that release (ISO 8601), if known."""
         ...
 
+    @property
+    def written_since(self) -> str | None:
+        """When the first write through the service committed since the store was filled (ISO
+        8601), or None. From then on the build's derived data (the inferred graph, its counts) no
+        longer reflects what is stored: ``/health`` and VoID say so."""
+        ...
+
     def query(
         self,
         text: str,

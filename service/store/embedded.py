@@ -38,7 +38,7 @@ import shutil
 import tempfile
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
 from threading import Lock
@@ -58,7 +58,7 @@ from pyoxigraph import (
     serialize,
 )
 
-from ..errors import BadRequest, StoreError
+from ..errors import BadRequest, InsufficientStorage, StoreError
 from ..settings import Settings
 from .base import QueryResult, Term, WriteDelta
 from .evaluate import evaluate, graph_iri
@@ -129,10 +129,14 @@ class StoreRecord:
         """Write atomically (temporary file, then rename): a crash never leaves half a record."""
         path.parent.mkdir(parents=True, exist_ok=True)
         fd, tmp = tempfile.mkstemp(prefix=".store-", suffix=".json", dir=path.parent)
-        with os.fdopen(fd, "w", encoding="utf-8") as out:
-            json.dump(asdict(self), out, indent=2)
-            out.write("\n")
-        os.replace(tmp, path)
+        try:
+            with os.fdopen(fd, "w", encoding="utf-8") as out:
+                json.dump(asdict(self), out, indent=2)
+                out.write("\n")
+            os.replace(tmp, path)
+        except BaseException:  # a full disk: leave the old record, and no temporary file
+            Path(tmp).unlink(missing_ok=True)
+            raise
 
 
 #: held shared by ``econsec serve --workers N`` while its processes read the store
@@ -300,6 +304,10 @@ class EmbeddedStore:
         return self._record.loaded_at
 
     @property
+    def written_since(self) -> str | None:
+        return self._record.written_since
+
+    @property
     def record(self) -> StoreRecord:
         return self._record
 
@@ -387,8 +395,12 @@ class EmbeddedStore:
             if not holders:
                 default_deletes.add(triple)
         if self._record.written_since is None:  # recorded before the first write can land
-            self._record.written_since = datetime.now(UTC).isoformat(timespec="seconds")
-            self._record.write(self._settings.data_dir / _RECORD_NAME)
+            written = replace(self._record, written_since=datetime.now(UTC).isoformat(timespec="seconds"))
+            try:
+                written.write(self._settings.data_dir / _RECORD_NAME)
+            except OSError as exc:
+                raise _write_failed(exc, "the store's record could not be updated") from exc
+            self._record = written
         text = update_text(delta, default_inserts, default_deletes)
         if delta.dropped_graphs:
             # a dropped graph's blank-node triples were never listed as deletes (none can name a
@@ -397,7 +409,7 @@ class EmbeddedStore:
         try:
             store.update(text)
         except (SyntaxError, OSError, RuntimeError) as exc:
-            raise StoreError(f"the write could not be committed: {exc}") from exc
+            raise _write_failed(exc, "the write could not be committed") from exc
         with self._counts_lock:
             self._counts.clear()
 
@@ -423,10 +435,14 @@ class EmbeddedStore:
             "created": sorted(g.value for g in delta.dropped_graphs),
             "dropped": sorted(g.value for g in delta.created_graphs),
         }
-        with self.journal_path.open("a", encoding="utf-8") as out:
-            out.write(json.dumps(entry) + "\n")
-            out.flush()
-            os.fsync(out.fileno())
+        try:
+            with self.journal_path.open("a", encoding="utf-8") as out:
+                out.write(json.dumps(entry) + "\n")
+                out.flush()
+                os.fsync(out.fileno())
+        except OSError as exc:
+            # a line cut short is ignored by undo(): its step was never applied
+            raise _write_failed(exc, "the undo journal could not be written") from exc
 
     def forget_undo(self) -> None:
         """The write is complete: drop the journal (this is its commit point)."""
@@ -498,6 +514,13 @@ class EmbeddedStore:
     def load_files(self, paths: Iterable[Path], *, graph: str | None = None) -> dict[Path, int]:
         """Load several files in order; stops at the first failure (earlier files stay loaded)."""
         return {path: self.load_file(path, graph=graph) for path in paths}
+
+
+def _write_failed(exc: BaseException, what: str) -> StoreError:
+    """The error for a write the store refused: 507 when the disk or quota is full, else 500."""
+    if InsufficientStorage.matches(exc):
+        return InsufficientStorage.from_os_error(exc, what)
+    return StoreError(f"{what}: {exc}")
 
 
 def merge_into_default_graph(store: Store, quads: Iterable[Quad]) -> None:

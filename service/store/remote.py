@@ -49,6 +49,7 @@ import urllib.error
 import urllib.request
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Any
 
@@ -307,6 +308,8 @@ class RemoteStore:
         self._release: tuple[float, str | None, str | None] | None = None
         self._counts: dict[str | None, tuple[float, int]] = {}
         self._graphs: tuple[float, list[str]] | None = None
+        #: the first write this service committed (a remote store keeps no record of its own)
+        self._written_since: str | None = None
 
     @classmethod
     def open(cls, query_url: str, update_url: str | None = None, **options: Any) -> RemoteStore:
@@ -374,6 +377,10 @@ class RemoteStore:
     @property
     def loaded_at(self) -> str | None:
         return self._release_info()[1]
+
+    @property
+    def written_since(self) -> str | None:
+        return self._written_since
 
     def query(
         self,
@@ -543,10 +550,14 @@ class RemoteStore:
         )
         if union is not None:
             self.update(_per_graph_deletes(delta))
-            return
-        self.update(
-            update_text(delta, self._skolem_triples(default_inserts), self._skolem_triples(default_deletes))
-        )
+        else:
+            self.update(
+                update_text(
+                    delta, self._skolem_triples(default_inserts), self._skolem_triples(default_deletes)
+                )
+            )
+        if self._written_since is None:
+            self._written_since = datetime.now(UTC).isoformat(timespec="seconds")
 
     # -- updates (used by ``econsec publish``) -----------------------------------------------
 

@@ -24,7 +24,17 @@ from pathlib import Path
 from typing import Annotated
 from urllib.parse import quote
 
-from econsec.graph.paths import DCTERMS_NS, FOAF_NS, PREFIXES, RDF_NS, SD_NS, VOID_NS, XSD_NS, inferred_graph
+from econsec.graph.paths import (
+    DCTERMS_NS,
+    FOAF_NS,
+    PREFIXES,
+    PROV_NS,
+    RDF_NS,
+    SD_NS,
+    VOID_NS,
+    XSD_NS,
+    inferred_graph,
+)
 from econsec.graph.stats import INSTANCES_PER_CLASS
 from econsec.graph.void import LICENSE, VOCABULARIES
 from econsec.ontology.documentation import ontology_html
@@ -467,7 +477,20 @@ def void_description(
         ]
         if graph.value in title:
             out.append(Triple(graph, _n(dct + "title"), Literal(title[graph.value], language="en")))
+    out += _stale_inferences(state, subsets)
     return out
+
+
+def _stale_inferences(state: ServiceState, subsets: set[NamedNode]) -> list[Triple]:
+    """``prov:invalidatedAtTime`` on the inferred graph once a write has committed: the reasoner
+    ran at build time, and writes do not re-run it (README, "Integrity rules")."""
+    since = state.backend.written_since
+    inferred = inferred_graph(state.settings.public_base)
+    if since is None or inferred not in subsets:
+        return []
+    return [
+        Triple(inferred, _n(PROV_NS + "invalidatedAtTime"), Literal(since, datatype=_n(XSD_NS + "dateTime")))
+    ]
 
 
 @router.head("/.well-known/void", include_in_schema=False)

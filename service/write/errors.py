@@ -11,7 +11,9 @@ __all__ = [
     "GraphNotFound",
     "MalformedRDF",
     "ProtectedGraph",
+    "RdfNestingTooDeep",
     "ShapeViolation",
+    "SourceGraphProtected",
     "UnsupportedUpdate",
     "UpdateSyntaxError",
     "WriteTimeout",
@@ -49,6 +51,21 @@ class BuildGraphsProtected(Forbidden):
         return {"protected_graphs": self.graphs}
 
 
+class SourceGraphProtected(Forbidden):
+    """DELETE/PUT of a whole build graph, or DROP/CLEAR/MOVE/COPY over one, without the explicit
+    ``replace-source=true`` parameter (README, "Integrity rules")."""
+
+    title = "Source graph protected"
+
+    def __init__(self, message: str, graph: str, operation: str) -> None:
+        super().__init__(message)
+        self.graph = graph
+        self.operation = operation
+
+    def details(self) -> dict[str, object]:
+        return {"graph": self.graph, "operation": self.operation, "override": "replace-source=true"}
+
+
 class GraphNotFound(ServiceError):
     """Graph Store Protocol GET or DELETE of a graph the store does not have."""
 
@@ -60,6 +77,26 @@ class MalformedRDF(BadRequest):
     """A Graph Store Protocol body that does not parse; the parser names the line and column."""
 
     title = "Malformed RDF"
+
+
+class RdfNestingTooDeep(BadRequest):
+    """An RDF body nested deeper than the parsers may recurse (``write/nesting.py``); refused unparsed."""
+
+    title = "RDF nested too deeply"
+
+    def __init__(self, limit: int, *, offset: int | None, syntax: str) -> None:
+        where = f" (at character {offset})" if offset is not None else ""
+        super().__init__(
+            f"the {syntax} body nests more than {limit} levels deep{where}: collections, blank-node "
+            "property lists, quoted triples, JSON objects and arrays or XML elements, counted "
+            f"together; the limit is {limit}. Flatten it (name the nodes instead of nesting them). "
+            "Nothing was changed."
+        )
+        self.limit = limit
+        self.offset = offset
+
+    def details(self) -> dict[str, object]:
+        return {"limit": self.limit, "offset": self.offset}
 
 
 class ShapeViolation(ServiceError):

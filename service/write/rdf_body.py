@@ -7,6 +7,11 @@ declarations, so a "billion laughs" document of a few hundred bytes expands to g
 (measured: 40 s and 1 GB for nine levels). RDF/XML bodies with a DTD (``<!DOCTYPE`` or
 ``<!ENTITY``) are therefore refused before parsing; RDF/XML never needs one. Bodies must be
 UTF-8 (a UTF-16 document could hide a DTD from that check).
+
+The parsers recurse into nested structures, so a body nested deeper than
+:data:`~.nesting.MAX_RDF_NESTING` is refused (400) by a linear scan before parsing
+(``nesting.py``): a parse then cannot overflow a service thread's stack, and its time is bounded
+by the body cap.
 """
 
 from __future__ import annotations
@@ -15,6 +20,7 @@ from pyoxigraph import DefaultGraph, Quad, RdfFormat, parse
 
 from ..errors import BadRequest, UnsupportedMediaType
 from .errors import MalformedRDF
+from .nesting import check_nesting
 
 __all__ = ["BODY_FORMATS", "parse_body"]
 
@@ -51,6 +57,7 @@ def parse_body(body: bytes, content_type: str | None, base_iri: str) -> list[Qua
             "RDF/XML with a DTD (<!DOCTYPE> or <!ENTITY>) is refused: entity expansion can blow up "
             "the server. Send the document without a DTD, or as Turtle or N-Triples. Nothing was changed."
         )
+    check_nesting(text, fmt)
     try:
         quads = list(parse(body, format=fmt, base_iri=base_iri))
     except SyntaxError as exc:

@@ -7,9 +7,12 @@ under the single writer lock:
 1. compute the delta into the overlay (the store is only read);
 2. validate the nodes it touches (:mod:`.validation`); a violation is 422 with the report;
 3. check the deadline (``ECONSEC_QUERY_TIMEOUT``, counted from arrival, waiting for the lock
-   included); past it the write is dropped with 504, so a client told "timeout" knows nothing
-   changed;
-4. commit: ``backend.apply(delta)``, one transaction.
+   included; the change's own loops and the validation walk look at it too); past it the write
+   is dropped with 504, so a client told "timeout" knows nothing changed;
+4. commit: ``backend.apply(delta)``, one transaction; a full disk is 507 and commits nothing;
+5. :meth:`WriteService._completed`, the one place where a commit completes: it tells the app
+   (``on_commit``: a new query snapshot, and whatever else must follow every committed write).
+   From here the answer is 2xx whatever fails, since the write is in the store.
 
 Only step 4 changes the store, so a refusal at any earlier step leaves it exactly as it was.
 Queries do not take the lock: they keep running during a write and see it all or not at all.
@@ -31,24 +34,27 @@ for a write would mean answering 504 for a change that still commits afterwards.
 
 from __future__ import annotations
 
+import logging
 import threading
-from collections.abc import Callable
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, replace
 from typing import ClassVar
 
 from econsec.graph.paths import G_INFERRED, G_ONTOLOGY
 from pyoxigraph import NamedNode
 from starlette.concurrency import run_in_threadpool
 
-from ..errors import Overloaded
+from ..errors import BadRequest, Overloaded, QueryTimeout
 from ..execution.executor import Deadline
 from ..settings import Settings
 from ..store.base import StoreBackend, WriteDelta
-from .errors import BuildGraphsProtected, ProtectedGraph, ShapeViolation, WriteTimeout
+from .errors import BuildGraphsProtected, ProtectedGraph, ShapeViolation, SourceGraphProtected, WriteTimeout
 from .overlay import Overlay
 from .validation import WriteReport, WriteValidator
 
 __all__ = ["PROTECTED_GRAPHS", "GraphPolicy", "WriteOutcome", "WriteService"]
+
+log = logging.getLogger("econsec.service")
 
 #: graphs the build writes; the service refuses to write into them
 PROTECTED_GRAPHS = frozenset({G_ONTOLOGY, G_INFERRED})
@@ -108,11 +114,21 @@ class GraphPolicy:
     (all of them are in the union default graph the pages and saved queries read). In a plain
     store only quads in the curated namespace are (the build's graphs and the user graph); graphs
     of other names, data of one's own, are stored as given.
+
+    Whole source graphs: removing or replacing a build graph at once (Graph Store ``DELETE`` or
+    ``PUT`` of an existing one; SPARQL ``DROP``/``CLEAR GRAPH``, ``MOVE`` from it, ``MOVE``/``COPY``
+    over it) is refused (403) unless the request says so with ``replace-source=true``
+    (``replace_sources``): a stray request, token or not, cannot empty a document's graph.
     """
 
     user_graph: NamedNode
     curated_prefix: str
     plain_store: bool = False
+    #: the request asked for it explicitly (``?replace-source=true``): whole build graphs may go
+    replace_sources: bool = False
+
+    #: the request parameter that allows removing or replacing a whole build graph
+    REPLACE_SOURCE: ClassVar[str] = "replace-source"
 
     #: how many graph names a refusal lists before "and N more"
     LISTED: ClassVar[int] = 5
@@ -125,6 +141,29 @@ class GraphPolicy:
         """Refuse a write into a graph the build derives (not in a plain store)."""
         if not self.plain_store:
             refuse_protected(graph)
+
+    def for_request(self, params: Mapping[str, str]) -> GraphPolicy:
+        """This policy for one request: ``replace-source=true`` among its URL parameters allows
+        whole build graphs to be removed or replaced; any other value is a 400."""
+        value = params.get(self.REPLACE_SOURCE)
+        if value is None or value == "false":
+            return self
+        if value != "true":
+            raise BadRequest(f"{self.REPLACE_SOURCE}= is true or false, not {value[:40]!r}")
+        return replace(self, replace_sources=True)
+
+    def guard_whole_graph(self, graph: NamedNode, operation: str) -> None:
+        """Refuse removing or replacing all of a build graph at once, unless the request said so."""
+        if self.plain_store or self.replace_sources or not self.is_build_graph(graph):
+            return
+        raise SourceGraphProtected(
+            f"{operation} would remove or replace the whole graph <{graph.value}>, which `econsec build` "
+            f"made from a source document. That needs the explicit operation: repeat the request "
+            f"with ?{self.REPLACE_SOURCE}=true (and the same token), or edit the source file and "
+            "rebuild. Single statements can be changed without it. Nothing was changed.",
+            graph.value,
+            operation,
+        )
 
     def is_build_graph(self, graph: NamedNode) -> bool:
         return graph.value.startswith(self.curated_prefix) and graph != self.user_graph
@@ -156,9 +195,13 @@ class GraphPolicy:
 class WriteService:
     """The write path of one app: its lock, its validator, its backend."""
 
-    def __init__(self, backend: StoreBackend, settings: Settings) -> None:
+    def __init__(
+        self, backend: StoreBackend, settings: Settings, *, on_commit: Callable[[], None] | None = None
+    ) -> None:
         self.backend = backend
         self.settings = settings
+        #: told after each commit, on the writer's thread and under its lock (``ServiceState.committed``)
+        self.on_commit = on_commit
         self._lock = threading.Lock()
         self._validator: WriteValidator | None = None
         self.policy = GraphPolicy.from_settings(settings)
@@ -198,7 +241,11 @@ class WriteService:
             delta = overlay.delta
             checked = _union([*staged, delta]) if staged else delta
             gated = self._gated(checked)
-            report = self.validator.validate(overlay, gated) if gated else WriteReport(0, 0)
+            report = (
+                self.validator.validate(overlay, gated, lambda: self._check(deadline))
+                if gated
+                else WriteReport(0, 0)
+            )
             if not report.conforms:
                 raise ShapeViolation(
                     f"the write would break {len(report.violations)} SHACL constraint(s) "
@@ -214,13 +261,35 @@ class WriteService:
                 backend.forget_undo()  # type: ignore[attr-defined]
             else:
                 backend.apply(delta)
-            return _outcome(checked, report, result)
+        except QueryTimeout:  # a step of the change looked at the deadline
+            self._undo(staged)
+            raise WriteTimeout(deadline.seconds) from None
         except BaseException:
-            if staged:
-                backend.undo()  # type: ignore[attr-defined]
+            self._undo(staged)
             raise
+        else:
+            self._completed()
+            return _outcome(checked, report, result)
         finally:
             self._lock.release()
+
+    def _undo(self, staged: list[WriteDelta]) -> None:
+        if staged:
+            self.backend.undo()  # type: ignore[attr-defined]
+
+    def _completed(self) -> None:
+        """The commit is done: from here on the answer is 2xx whatever fails (it is logged).
+
+        Called under the writer lock, so the next write cannot commit before this one's
+        consequences (a new query snapshot) are in place, and on the writer's thread, so a
+        client that hangs up cannot cancel it.
+        """
+        if self.on_commit is None:
+            return
+        try:
+            self.on_commit()
+        except Exception:
+            log.exception("after a committed write, refreshing what depends on the store failed")
 
     def _gated(self, delta: WriteDelta) -> WriteDelta:
         """The part of ``delta`` the SHACL gate sees: quads in the curated namespace (GraphPolicy)."""

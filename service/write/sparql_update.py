@@ -333,6 +333,7 @@ def _clear_or_drop(op: _Operation, ctx: _Context, verb: str) -> None:
     ctx.policy.protect(graph)
     if not _require_graph(ctx, graph, silent, verb):
         return
+    ctx.policy.guard_whole_graph(graph, f"{verb} GRAPH")
     _empty(ctx, graph, verb)
 
 
@@ -373,6 +374,8 @@ def _add_move_copy(op: _Operation, ctx: _Context, verb: str) -> None:
             ctx.policy.protect(source)
         if not _require_graph(ctx, source, silent, verb):
             return
+        if verb == "MOVE":
+            ctx.policy.guard_whole_graph(source, "MOVE (from)")
     elif verb == "MOVE":  # MOVE DEFAULT empties the default graph afterwards: as CLEAR DEFAULT does
         source = ctx.policy.user_graph
         if ctx.policy.plain_store:
@@ -384,6 +387,8 @@ def _add_move_copy(op: _Operation, ctx: _Context, verb: str) -> None:
             return
     quads = _graph_quads(ctx, source)
     if verb in ("MOVE", "COPY"):
+        if ctx.overlay.has_graph(destination):
+            ctx.policy.guard_whole_graph(destination, f"{verb} (to)")
         for quad in list(ctx.overlay.quads(graph=destination)):
             ctx.overlay.delete(quad)
     ctx.overlay.create_graph(destination)

@@ -26,14 +26,16 @@ the size of the change. So:
    write; warnings are counted and let through.
 
 Known limit: the focus nodes are still the nodes the write touches, so a node whose paths reach
-a changed triple from afar is not re-checked. Removing ``es:Passage`` from a passage's types, for
-instance, makes the claims it supports unattributed, but those claims are not focus nodes of that
-write (the passage is). The next full ``econsec build`` validation still sees it.
+a changed triple from afar is not re-checked unless a shape targets the touched side. Provenance
+is such a case and has such a shape: removing a passage (or its ``es:Passage`` type) would leave
+the facts citing it pointing at nothing, and ``esh:CitedProvenanceShape`` targets what
+``prov:wasDerivedFrom`` cites, so the passage the write touches is checked and the report names
+every fact left dangling. The next full ``econsec build`` validation sees any other case.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -132,8 +134,14 @@ class WriteValidator:
                 nodes.add(obj)
         return nodes
 
-    def neighbourhood(self, after: QuadSource, focus: set[NamedNode | BlankNode]) -> set[Triple]:
-        """The asserted statements the shapes' paths reach from ``focus``, in the store after the write."""
+    def neighbourhood(
+        self, after: QuadSource, focus: set[NamedNode | BlankNode], check: Callable[[], None] = lambda: None
+    ) -> set[Triple]:
+        """The asserted statements the shapes' paths reach from ``focus``, in the store after the write.
+
+        ``check`` is called before each read of the store (the write's deadline: a write touching
+        many nodes stops at it instead of holding the writer until the walk ends).
+        """
         triples: set[Triple] = set()
         #: each node's statements are read once, however many of the shapes' steps start from it
         outgoing: dict[NamedNode | BlankNode, list[Triple]] = {}
@@ -142,6 +150,7 @@ class WriteValidator:
             return [q.triple for q in quads if q.graph_name not in _NOT_ASSERTED]
 
         def read(node: NamedNode | BlankNode, step: Step) -> list[Triple]:
+            check()
             if step.inverse:
                 predicate = None if step.predicate is None else NamedNode(step.predicate)
                 return asserted(after.quads(None, predicate, node))
@@ -204,12 +213,16 @@ class WriteValidator:
         walk(set(focus), self.reach)
         return triples
 
-    def validate(self, after: QuadSource, delta: WriteDelta) -> WriteReport:
-        """Validate the nodes ``delta`` touches, reading the store as it will be (``after``)."""
+    def validate(
+        self, after: QuadSource, delta: WriteDelta, check: Callable[[], None] = lambda: None
+    ) -> WriteReport:
+        """Validate the nodes ``delta`` touches, reading the store as it will be (``after``);
+        ``check`` raises to stop at the write's deadline (see :meth:`neighbourhood`)."""
         focus = self.focus_nodes(delta)
         if self.shapes is None or not focus:
             return WriteReport(focus_nodes=len(focus), neighbourhood_triples=0)
-        triples = self.neighbourhood(after, focus)
+        triples = self.neighbourhood(after, focus, check)
+        check()
         report = self._run_shacl(triples)
         names = {rdflib.URIRef(n.value) if isinstance(n, NamedNode) else rdflib.BNode(n.value) for n in focus}
         violations: list[dict[str, str | None]] = []

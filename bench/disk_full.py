@@ -1,0 +1,184 @@
+"""Writes on a full disk: every write is answered honestly (2xx only if committed), the store stays whole.
+
+Run as root (it mounts a small tmpfs): ``.venv/bin/python bench/disk_full.py [--size-mb 24] [--writes 400]``.
+A real ``econsec serve`` keeps its data directory on the tmpfs; a filler file takes all but a little of
+the free space; then writes of ~1 KB each are sent until the disk is full, and some more after that.
+While the disk is full a query may be refused (507) rather than answered from a snapshot older than
+an acknowledged write. Once the filler is removed, every write answered 2xx must be in the store
+(through /sparql, i.e. the query snapshot, and through the store reopened after a restart), and
+no write answered otherwise may be. Prints a JSON summary and writes it to
+``bench/results/disk_full.json``; the figures of record are in ``bench/RESULTS.md``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from collections import Counter
+from pathlib import Path
+
+import httpx
+
+ROOT = Path(__file__).resolve().parent.parent
+TOKEN = "bench-disk-full-token-0123456789"
+AUTH = {"Authorization": f"Bearer {TOKEN}"}
+EX = "https://example.org/bench/disk-full/"
+COMMENT = "http://www.w3.org/2000/01/rdf-schema#comment"
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def serve(data_dir: Path, build_dir: Path, log: Path) -> tuple[subprocess.Popen[bytes], str]:
+    port = free_port()
+    env = {k: v for k, v in os.environ.items() if not k.startswith("ECONSEC_")}
+    env["ECONSEC_UPDATE_TOKEN"] = TOKEN
+    command = [
+        sys.executable,
+        "-m",
+        "econsec.service.cli",
+        "serve",
+        "--host",
+        "127.0.0.1",
+        "--port",
+        str(port),
+    ]
+    command += ["--data-dir", str(data_dir), "--build-dir", str(build_dir)]
+    process = subprocess.Popen(command, stdout=log.open("ab"), stderr=subprocess.STDOUT, env=env)
+    base = f"http://127.0.0.1:{port}"
+    for _ in range(1200):
+        if process.poll() is not None:
+            raise SystemExit(f"serve exited:\n{log.read_text()[-3000:]}")
+        try:
+            if httpx.get(base + "/health", timeout=5).status_code == 200:
+                return process, base
+        except httpx.TransportError:
+            pass
+        time.sleep(0.1)
+    raise SystemExit("serve did not start")
+
+
+def stored(base: str) -> set[int] | str:
+    query = f"SELECT ?s WHERE {{ GRAPH <{EX}g> {{ ?s <{COMMENT}> ?o }} }}"
+    response = httpx.post(
+        base + "/sparql",
+        data={"query": query},
+        headers={"Accept": "application/sparql-results+json"},
+        timeout=120,
+    )
+    if not response.is_success:
+        return f"{response.status_code} {response.text[:300]}"
+    return {int(b["s"]["value"].rsplit("/", 1)[1]) for b in response.json()["results"]["bindings"]}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--size-mb", type=int, default=24)
+    parser.add_argument("--headroom-kb", type=int, default=256, help="free space left before the writes")
+    parser.add_argument("--writes", type=int, default=400)
+    parser.add_argument("--build-dir", type=Path, default=ROOT / "build")
+    parser.add_argument("--out", type=Path, default=ROOT / "bench" / "results" / "disk_full.json")
+    args = parser.parse_args()
+    if os.geteuid() != 0:
+        raise SystemExit("needs root to mount a tmpfs")
+    work = Path(tempfile.mkdtemp(prefix="econsec-disk-full-"))
+    mount = work / "disk"
+    mount.mkdir()
+    subprocess.run(["mount", "-t", "tmpfs", "-o", f"size={args.size_mb}m", "tmpfs", str(mount)], check=True)
+    process = None
+    try:
+        log = work / "serve.log"
+        process, base = serve(mount / "data", args.build_dir, log)
+        free = os.statvfs(mount)
+        filler = mount / "filler"
+        with filler.open("wb") as out:  # all but the headroom
+            left = free.f_bavail * free.f_frsize - args.headroom_kb * 1024
+            chunk = b"\0" * (1 << 20)
+            while left > 0:
+                out.write(chunk[: min(left, len(chunk))])
+                left -= len(chunk)
+        statuses: Counter[int] = Counter()
+        acknowledged: set[int] = set()
+        refused: set[int] = set()
+        first_507 = None
+        padding = "x" * 900
+        for i in range(args.writes):
+            body = f'<{EX}s/{i}> <{COMMENT}> "{i} {padding}" .'
+            response = httpx.post(
+                base + "/rdf-graphs",
+                params={"graph": EX + "g"},
+                content=body.encode(),
+                headers={"Content-Type": "text/turtle", **AUTH},
+                timeout=120,
+            )
+            statuses[response.status_code] += 1
+            if response.is_success:
+                acknowledged.add(i)
+            else:
+                refused.add(i)
+                if response.status_code == 507 and first_507 is None:
+                    first_507 = (i, response.text.strip()[:300])
+        health = httpx.get(base + "/health", timeout=30).json()
+        query_while_full = httpx.post(base + "/sparql", data={"query": "ASK {}"}, timeout=60)
+        filler.unlink()  # space again: the service recovers, and the snapshot catches up
+        after_space = httpx.post(
+            base + "/rdf-graphs",
+            params={"graph": EX + "g"},
+            content=f'<{EX}s/{args.writes}> <{COMMENT}> "after" .'.encode(),
+            headers={"Content-Type": "text/turtle", **AUTH},
+            timeout=120,
+        ).status_code
+        if 200 <= after_space < 300:
+            acknowledged.add(args.writes)
+        visible = stored(base)  # through the query snapshot, retaken now that there is space
+        process.terminate()
+        process.wait(timeout=30)
+        process, base = serve(mount / "data", args.build_dir, log)  # reopen: what was durable
+        durable = stored(base)
+        assert isinstance(durable, set), durable
+        after_restart = httpx.post(
+            base + "/rdf-graphs",
+            params={"graph": EX + "g"},
+            content=f'<{EX}s/{args.writes + 1}> <{COMMENT}> "after restart" .'.encode(),
+            headers={"Content-Type": "text/turtle", **AUTH},
+            timeout=120,
+        ).status_code
+        summary = {
+            "tmpfs_mb": args.size_mb,
+            "writes": args.writes,
+            "statuses": dict(sorted(statuses.items())),
+            "first_507": first_507,
+            "acknowledged": len(acknowledged),
+            "query_after_space_freed": visible if isinstance(visible, str) else 200,
+            "acknowledged_not_visible": len(acknowledged - visible) if isinstance(visible, set) else None,
+            "refused_but_visible": len(refused & visible) if isinstance(visible, set) else None,
+            "acknowledged_not_durable": len(acknowledged - durable),
+            "refused_but_durable": len(refused & durable),
+            "query_while_full": [query_while_full.status_code, query_while_full.text.strip()[:200]],
+            "write_after_space_freed": after_space,
+            "write_after_restart": after_restart,
+            "health_triples_while_full": health.get("triples"),
+        }
+        summary["measured_at"] = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
+        summary["load_average"] = os.getloadavg()
+        print(json.dumps(summary, indent=2))
+        args.out.parent.mkdir(parents=True, exist_ok=True)
+        args.out.write_text(json.dumps(summary, indent=2) + "\n", encoding="utf-8")
+    finally:
+        if process is not None and process.poll() is None:
+            process.terminate()
+            process.wait(timeout=30)
+        subprocess.run(["umount", str(mount)], check=False)
+
+
+if __name__ == "__main__":
+    main()
