@@ -39,9 +39,12 @@ class ServiceState:
     store: StoreBackend | None = None
     #: worker processes for client queries (embedded store, ``ECONSEC_ISOLATE_QUERIES``)
     workers: QueryWorkers | None = None
+    #: writes committed by this process: part of the search index's data fingerprint
+    generation: int = 0
 
     def committed(self) -> None:
         """A write has committed: queries started from now on must see it."""
+        self.generation += 1
         if self.workers is not None:
             self.workers.snapshots.refresh()
 
