@@ -47,6 +47,8 @@ class Edge:
     target: str
     target_label: str
     relation: str
+    #: the property's IRI: a drawing tells relations apart by it, not by their names
+    predicate: str = ""
 
 
 def neighbourhood(
@@ -71,9 +73,9 @@ def neighbourhood(
         predicate = row["p"].value
         relation = row["pLabel"].value if row["pLabel"] is not None else predicate.rsplit("#", 1)[-1]
         if row["outgoing"].value == "true":
-            edges.append(Edge(iri, label, other, name, relation))
+            edges.append(Edge(iri, label, other, name, relation, predicate))
         else:
-            edges.append(Edge(other, name, iri, label, relation))
+            edges.append(Edge(other, name, iri, label, relation, predicate))
         if len(edges) >= limit:
             break
     return edges
@@ -116,6 +118,8 @@ async def entity_neighbourhood(
             "fromLabel": e.source_label,
             "from__href": href(e.source),
             "relation": e.relation,
+            "predicate": e.predicate,
+            "direction": "out" if e.source == iri else "in",
             "to": e.target,
             "toLabel": e.target_label,
             "to__href": href(e.target),
