@@ -31,6 +31,7 @@ from ..execution.executor import Deadline
 from ..http.negotiation import best_offer, root_path
 from ..state import service_state
 from ..store.base import StoreBackend
+from .amounts import date_in_words
 from .pages import page_context
 from .render import render
 from .saved_queries import AnswerFormat
@@ -79,6 +80,9 @@ class Member:
     label: str
     kinds: list[str]
     description: str
+    #: its earliest ``es:date`` as given (ISO order sorts it) and in words
+    date: str = ""
+    when: str = ""
 
 
 @dataclass
@@ -88,6 +92,11 @@ class ClassList:
     cls: ClassCount
     members: list[Member] = field(default_factory=list)
     subclasses: list[ClassCount] = field(default_factory=list)
+
+    @property
+    def dated(self) -> bool:
+        """Whether some member has a date (the list then has a date column)."""
+        return any(m.date for m in self.members)
 
 
 def _local(iri: str) -> str:
@@ -142,6 +151,7 @@ def class_members(
     deadline.check()
     kinds: dict[str, dict[str, bool]] = {}
     names: dict[str, tuple[str, str]] = {}
+    dates: dict[str, str] = {}
     for row in internal.select(
         store,
         "class-instances",
@@ -154,6 +164,8 @@ def class_members(
         stated = row["stated"] is not None and row["stated"].value == "true"
         seen = kinds.setdefault(thing, {})
         seen[row["kind"].value] = seen.get(row["kind"].value, False) or stated
+        if row["date"] is not None and row["date"].value:
+            dates[thing] = min(dates.get(thing, row["date"].value), row["date"].value)
         if thing not in names or names[thing][0] == "":
             names[thing] = (
                 row["label"].value if row["label"] is not None else "",
@@ -174,6 +186,8 @@ def class_members(
                 label or thing.rsplit("/", 1)[-1],
                 sorted(tree.name(k) for k in specific),
                 description,
+                dates.get(thing, ""),
+                date_in_words(dates.get(thing, "")),
             )
         )
     members.sort(key=lambda m: m.label.casefold())
@@ -275,7 +289,7 @@ async def class_list(request: Request, local: str, format: _FormatParam = None) 
             ontology_href=f"{root}/ontology#{local}",
             headers={"Vary": "Accept"},
         )
-    rows = [[m.iri, m.label, "; ".join(m.kinds), m.page] for m in found.members]
+    rows = [[m.iri, m.label, "; ".join(m.kinds), m.date, m.page] for m in found.members]
     body = {
         "class": found.cls.iri,
         "label": found.cls.label,
@@ -284,4 +298,4 @@ async def class_list(request: Request, local: str, format: _FormatParam = None) 
         "subclasses": [asdict(c) for c in found.subclasses],
         "instances": [asdict(m) for m in found.members],
     }
-    return _answer(offer, body, _csv(["iri", "label", "kinds", "page"], rows), local)
+    return _answer(offer, body, _csv(["iri", "label", "kinds", "date", "page"], rows), local)

@@ -25,13 +25,14 @@ import weakref
 from collections import defaultdict
 from dataclasses import dataclass, field
 
+from econsec.graph.paths import PROV_NS
 from econsec.queries import internal
-from pyoxigraph import NamedNode
+from pyoxigraph import Literal, NamedNode
 
 from ..store.base import StoreBackend
 from .amounts import date_in_words, number_in_words
-from .resources import Link, PropertyRow, ResourceView, Value, curie, local_href
-from .search_index import ClassTree, class_tree
+from .resources import Link, PropertyRow, ResourceView, Source, Value, curie, local_href
+from .search_index import ClassTree, class_tree, closure
 
 __all__ = [
     "EntityPage",
@@ -52,6 +53,8 @@ _DATE_TYPES = frozenset({"xsd:date", "xsd:gYear", "xsd:gYearMonth", "xsd:dateTim
 _NUMBER_TYPES = frozenset({"xsd:decimal", "xsd:integer", "xsd:double", "xsd:float"})
 _RDF_TYPE = "http://www.w3.org/1999/02/22-rdf-syntax-ns#type"
 _RDFS_LABEL = "http://www.w3.org/2000/01/rdf-schema#label"
+#: the class whose instances (and its subclasses') make a property a "who" property
+_AGENT = PROV_NS + "Agent"
 
 
 @dataclass(frozen=True)
@@ -88,26 +91,30 @@ def ontology_facts(store: StoreBackend, public_base: str) -> OntologyFacts:
     if cached is not None and cached[0] == key:
         return cached[1]
     ontology = NamedNode(public_base + "graph/ontology")
+    classes = class_tree(store, ontology.value)
+    agents = classes.subclasses.get(_AGENT, frozenset({_AGENT}))
     groups: dict[str, str] = {}
     for row in internal.select(store, "property-groups", ontology=ontology):
-        declared, agent, numeric = row["declared"], row["agent"], row["numeric"]
+        prop, declared, range_ = row["property"].value, row["declared"], row["range"]
         if declared is not None:
-            groups[row["property"].value] = declared.value
-        elif agent is not None and agent.value == "true":
-            groups[row["property"].value] = "who"
-        elif numeric is not None and numeric.value == "true":
-            groups[row["property"].value] = "figures"
-    supers: dict[str, set[str]] = defaultdict(set)
+            groups[prop] = declared.value
+        elif range_ is not None and range_.value in agents:
+            groups[prop] = "who"
+        elif range_ is not None and curie(range_.value) in _NUMBER_TYPES and groups.get(prop) != "who":
+            groups[prop] = "figures"
+    direct: dict[str, set[str]] = defaultdict(set)
     inverses: dict[str, set[str]] = defaultdict(set)
     for row in internal.select(store, "property-relations", ontology=ontology):
-        target = supers if row["kind"].value == "super" else inverses
-        target[row["sub"].value].add(row["super"].value)
-    facts = OntologyFacts(
-        groups,
-        {k: frozenset(v) for k, v in supers.items()},
-        {k: frozenset(v) for k, v in inverses.items()},
-        class_tree(store, ontology.value),
-    )
+        sub, sup, kind = row["sub"].value, row["super"].value, row["kind"].value
+        if kind == "inverse":
+            inverses[sub].add(sup)
+            inverses[sup].add(sub)
+        else:
+            direct[sub].add(sup)
+            if kind == "equivalent":
+                direct[sup].add(sub)
+    supers = {p: frozenset(closure(direct, p) - {p}) for p in direct}
+    facts = OntologyFacts(groups, supers, {k: frozenset(v) for k, v in inverses.items()}, classes)
     with _LOCK:
         _FACTS[store] = (key, facts)
     return facts
@@ -145,6 +152,8 @@ class StatusLine:
     source: Link | None
     as_of: str
     since: str
+    #: the stated dates as given (ISO order), for ordering the lines in time
+    sort_key: str = ""
 
 
 @dataclass(frozen=True)
@@ -180,6 +189,8 @@ class EntityPage:
     sections: list[Section] = field(default_factory=list)
     #: a passage's title: the heading of its section (the last part after " > ")
     heading: str = ""
+    #: a passage's document, section, note and cited works
+    passage: Source | None = None
     addresses: list[str] = field(default_factory=list)
 
 
@@ -204,6 +215,11 @@ def _identifier(value: Value) -> Link:
     ):
         return Link(f"Wikidata {term.iri.rsplit('/', 1)[-1]}", term.iri, term.iri, external=True)
     return term
+
+
+def _plain_name(prop: Link) -> str:
+    """A property's name for a sentence: its label, or the local part of a compact IRI ("issued")."""
+    return prop.text.split(":", 1)[-1] if prop.iri and prop.text == curie(prop.iri) else prop.text
 
 
 def _fold(rows: list[PropertyRow], facts: OntologyFacts) -> list[PropertyRow]:
@@ -282,7 +298,7 @@ def entity_page(
         if merged:
             groups.append(Group(key, title, merged))
     dates = [
-        (" · ".join(p.text for p in row.properties), v.term.text)
+        (" · ".join(_plain_name(p) for p in row.properties), v.term.text)
         for g in groups
         if g.key == "when"
         for row in g.rows
@@ -320,16 +336,18 @@ def entity_page(
                 source,
                 date_in_words(found["asOf"].value) if found["asOf"] is not None else "",
                 date_in_words(found["since"].value) if found["since"] is not None else "",
+                (found["since"] or found["asOf"] or Literal("")).value,
             )
         )
 
+    statuses.sort(key=lambda s: (s.sort_key, s.status))
     if not statuses:  # stages without assertions behind them: say them plainly
         statuses = [StatusLine(v.term.text, None, "", "") for v in status_values]
     page = EntityPage(kinds, names, identifiers, dates, statuses, groups, incoming)
     _passage_parts(store, page, this, public_base, root)
     if page.supports:
-        section = view.source(this).section or ""
-        page.heading = section.rsplit(" > ", 1)[-1]
+        page.passage = view.source(this)
+        page.heading = (page.passage.section or "").rsplit(" > ", 1)[-1]
     return page
 
 
@@ -346,6 +364,8 @@ def _passage_parts(
     """What a passage supports; a document's sections and addresses (empty for other things)."""
     seen = set()
     for row in internal.select(store, "passage-supports", passage=this):
+        if row["property"] is not None and row["property"].value == _RDFS_LABEL:
+            continue  # "X - label - X" says nothing a reader can use
         if row["property"] is None:
             subject = _link(row["statement"], row["sourceLabel"], public_base, root)
             item = Supported(subject, None, None)
@@ -371,6 +391,9 @@ def _passage_parts(
         if key not in seen:
             seen.add(key)
             page.supports.append(item)
+    # "supports X as a whole" only where nothing more precise is said of X
+    precise = {s.subject.iri for s in page.supports if s.property}
+    page.supports = [s for s in page.supports if s.property or s.subject.iri not in precise]
     page.supports.sort(
         key=lambda s: (s.subject.text.lower(), s.property or "", s.target.text if s.target else "")
     )

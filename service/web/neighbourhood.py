@@ -24,6 +24,7 @@ from ..execution.executor import Deadline
 from ..http.negotiation import root_path
 from ..state import service_state
 from ..store.base import StoreBackend
+from .resources import curie
 
 __all__ = ["MAX_EDGES", "Edge", "neighbourhood", "router"]
 
@@ -71,7 +72,7 @@ def neighbourhood(
             continue
         name = row["otherLabel"].value if row["otherLabel"] is not None else other.rsplit("/", 1)[-1]
         predicate = row["p"].value
-        relation = row["pLabel"].value if row["pLabel"] is not None else predicate.rsplit("#", 1)[-1]
+        relation = row["pLabel"].value if row["pLabel"] is not None else curie(predicate)
         if row["outgoing"].value == "true":
             edges.append(Edge(iri, label, other, name, relation, predicate))
         else:

@@ -17,7 +17,8 @@ that is not a letter or digit): the whole word (4), a word it begins (3), a word
 (2, for query words of three letters or more), or, for query words of five letters or more, a word within edit distance 1 (five to seven
 letters) or 2 (eight or more) (1). Ranking: more query words matched first; then a name equal to
 the whole query; then more words matched in a name (label or other name) than only in a
-description; then better matches; then the shorter name.
+description; then better matches; then the shorter name that matched (so the words cover more
+of it).
 
 Bounds: at most :data:`MAX_WORDS` words of at most :data:`MAX_WORD` characters each; the route
 caps the text at 200 characters. The index holds no query text and evaluates nothing.
@@ -49,6 +50,7 @@ __all__ = [
     "Hit",
     "SearchIndex",
     "class_tree",
+    "closure",
     "edit_distance",
     "fold",
     "index_for",
@@ -106,23 +108,38 @@ class ClassTree:
         return self.labels.get(iri) or iri.rsplit("#", 1)[-1].rsplit("/", 1)[-1]
 
 
+def closure(edges: dict[str, set[str]], start: str) -> set[str]:
+    """``start`` and everything reachable from it along ``edges`` (a walk, safe on cycles)."""
+    seen = {start}
+    todo = [start]
+    while todo:
+        for nxt in edges.get(todo.pop(), ()):
+            if nxt not in seen:
+                seen.add(nxt)
+                todo.append(nxt)
+    return seen
+
+
 def class_tree(store: StoreBackend, ontology_graph: str) -> ClassTree:
-    """The subclass closure the class counts use (``class-closure``)."""
-    subclasses: dict[str, set[str]] = defaultdict(set)
+    """The subclass closure the class counts use (``class-closure``: direct edges, closed here)."""
+    declared: set[str] = set()
     labels: dict[str, str] = {}
     definitions: dict[str, str] = {}
     parents: dict[str, set[str]] = defaultdict(set)
+    children: dict[str, set[str]] = defaultdict(set)
     for row in internal.select(store, "class-closure", ontology=NamedNode(ontology_graph)):
         cls = row["class"].value
-        subclasses[cls].add(row["sub"].value)
+        if row["declared"] is not None and row["declared"].value == "true":
+            declared.add(cls)
         if row["label"] is not None:
             labels[cls] = row["label"].value
         if row["definition"] is not None:
             definitions[cls] = row["definition"].value
         if row["parent"] is not None:
             parents[cls].add(row["parent"].value)
+            children[row["parent"].value].add(cls)
     return ClassTree(
-        {c: frozenset(s) for c, s in subclasses.items()},
+        {c: frozenset(closure(children, c)) for c in declared},
         labels,
         definitions,
         {c: tuple(sorted(p)) for c, p in parents.items()},
@@ -224,7 +241,7 @@ class SearchIndex:
                 -len(in_names),
                 -sum(s[0] for s in per_word.values()),
                 -sum(s[1] for s in per_word.values()),
-                len(entry.label),
+                len(matched),
                 entry.label.casefold(),
             )
             hits.append(Hit(entry, matched, "name" if in_names else "description", rank))

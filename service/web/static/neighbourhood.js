@@ -125,7 +125,7 @@
           things.append("text").attr("class", "relation")
             .attr("x", x + dx).attr("y", item.y).attr("text-anchor", anchor)
             .attr("font-weight", 700).attr("fill", g.colour === "#000000" ? "#333" : g.colour)
-            .text((g.out ? center.label + " " + g.relation + " … →" : "… " + g.relation + " " + center.label + " →") + " (" + g.members.length + ")");
+            .text((g.out ? "this " + g.relation + " … →" : "… " + g.relation + " this →") + " (" + g.members.length + ")");
         } else if (item.node) {
           const g = item.group;
           const point = { x: x, y: item.y - 4, group: g, item: item };
@@ -224,10 +224,9 @@
         el.textContent = "No links to other entities.";
         return;
       }
-      const first = body.rows[0];
-      const center = first.from === body.iri
-        ? { iri: body.iri, label: first.fromLabel }
-        : { iri: body.iri, label: first.toLabel };
+      // the page's own title names the entity (a document has a title rather than a label)
+      const heading = document.querySelector("h1");
+      const center = { iri: body.iri, label: heading ? heading.textContent.trim() : body.iri };
       draw(center, body.rows, new Set());
     })
     .catch(function (error) {
