@@ -46,9 +46,9 @@ def first(service: RunningService, q: str, **params: str) -> dict[str, object]:
 def instances_of(store: ox.Store, class_iri: str) -> set[str]:
     """What SPARQL counts for a class: typed with it or a subclass, outside the ontology graph."""
     rows = store.query(
-        "SELECT DISTINCT ?x WHERE { GRAPH ?o { ?sub <http://www.w3.org/2000/01/rdf-schema#subClassOf>* ?c } "
-        "GRAPH ?g { ?x a ?sub } FILTER (?g != ?o) }",
-        substitutions={ox.Variable("c"): ox.NamedNode(class_iri), ox.Variable("o"): G_ONTOLOGY},
+        f"SELECT DISTINCT ?x WHERE {{ GRAPH {G_ONTOLOGY} {{ ?sub "
+        f"<http://www.w3.org/2000/01/rdf-schema#subClassOf>* {ox.NamedNode(class_iri)} }} "
+        f"GRAPH ?g {{ ?x a ?sub }} FILTER (?g != {G_ONTOLOGY}) }}"
     )
     return {row["x"].value for row in rows}
 
