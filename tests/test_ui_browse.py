@@ -217,6 +217,8 @@ def test_the_neighbourhood_groups_links_by_relation(tab: Tab) -> None:
     # names are whole, never cut with an ellipsis
     names = drawing.locator("g.thing text").evaluate_all("ts => ts.map(t => t.textContent)")
     assert names and not [n for n in names if n.endswith(("...", "…"))]
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    drawing.screenshot(path=SCREENSHOTS / "neighbourhood.png")  # as a reader first sees it
     # "+N more" shows the rest of its group
     before = drawing.locator("circle.node").count()
     more.first.click()
@@ -236,10 +238,9 @@ def test_the_neighbourhood_groups_links_by_relation(tab: Tab) -> None:
     layer = drawing.locator("svg > g").first
     page.get_by_role("button", name="Zoom in").click()
     expect(layer).to_have_attribute("transform", re.compile(r"scale\(1\.4"))
-    tab.no_sideways_scroll()
-    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     page.get_by_role("button", name="Reset the view").click()
-    drawing.screenshot(path=SCREENSHOTS / "neighbourhood.png")
+    expect(layer).not_to_have_attribute("transform", re.compile(r"scale\(1\.4"))
+    tab.no_sideways_scroll()
 
 
 def test_a_passage_says_what_it_supports_in_words(tab: Tab) -> None:
