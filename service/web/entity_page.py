@@ -27,10 +27,10 @@ from dataclasses import dataclass, field
 
 from econsec.graph.paths import PROV_NS
 from econsec.queries import internal
-from pyoxigraph import Literal, NamedNode
+from pyoxigraph import Literal, NamedNode, QuerySolution
 
 from ..store.base import StoreBackend
-from .amounts import date_in_words, number_in_words
+from .amounts import amount_in_words, date_in_words, exact_amount, number_in_words
 from .resources import Link, PropertyRow, ResourceView, Source, Value, curie, local_href
 from .search_index import ClassTree, class_tree, closure
 
@@ -191,6 +191,8 @@ class EntityPage:
     heading: str = ""
     #: a passage's document, section, note and cited works
     passage: Source | None = None
+    #: an observation's own figure, in words and with every digit
+    amount: tuple[str, str] | None = None
     addresses: list[str] = field(default_factory=list)
 
 
@@ -345,6 +347,17 @@ def entity_page(
         statuses = [StatusLine(v.term.text, None, "", "") for v in status_values]
     page = EntityPage(kinds, names, identifiers, dates, statuses, groups, incoming)
     _passage_parts(store, page, this, public_base, root)
+    for row in internal.select(store, "figure-amount", this=this):
+
+        def text(name: str, row: QuerySolution = row) -> str | None:
+            term = row[name]
+            return None if term is None else term.value
+
+        value = row["value"].value
+        page.amount = (
+            amount_in_words(value, text("code"), text("unitLabel"), text("approximation")),
+            exact_amount(value, text("code"), text("unitLabel")),
+        )
     if page.supports:
         page.passage = view.source(this)
         page.heading = (page.passage.section or "").rsplit(" > ", 1)[-1]
