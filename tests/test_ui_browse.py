@@ -138,6 +138,15 @@ def test_the_search_page_forgives_a_typo(tab: Tab) -> None:
     expect(page.locator("ul.results a").first).to_have_text(
         "Japanese export controls on chip-making equipment"
     )
+    # restricted to a kind, subclasses included
+    page.get_by_label("Words in a name or description").fill("huawei")
+    page.get_by_label("of kind").select_option(label="export control")
+    page.get_by_role("button", name="Search").click()
+    page.wait_for_url(re.compile(r"q=huawei&class="))
+    kinds = page.locator("ul.results .kinds").all_inner_texts()
+    assert sorted(kinds) == ["entity listing", "foreign direct product rule"], (
+        "Huawei the company is left out"
+    )
     tab.no_sideways_scroll()
     tab.shot("search")
 

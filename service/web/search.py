@@ -132,21 +132,31 @@ async def search(
     base = state.settings.public_base
     within = class_iri(class_, base) if class_ else None
     generation = state.generation
+    page = wants_page(request.headers.get("accept"))
 
-    def work(deadline: Deadline) -> list[Match]:
+    def work(deadline: Deadline) -> tuple[list[Match], list[tuple[str, str]]]:
         deadline.check()
-        return find_entities(state.backend, base, root, q, limit, deadline, within, generation)
+        found = find_entities(state.backend, base, root, q, limit, deadline, within, generation)
+        if not page:
+            return found, []
+        tree = index_for(state.backend, base, deadline, generation).tree
+        terms = base + "ontology#"
+        choices = sorted(
+            ((iri, tree.name(iri)) for iri in tree.subclasses if iri.startswith(terms)),
+            key=lambda c: c[1].casefold(),
+        )
+        return found, choices
 
-    matches = await state.executor.run(work)
+    matches, choices = await state.executor.run(work)
     records = [m.record() for m in matches]
-    if wants_page(request.headers.get("accept")):
+    if page:
         return render(
             "search.html",
             **page_context(request),
             q=q,
             within=within,
+            choices=choices,
             matches=records,
-            head_css=["browse.css"],
             headers={"Vary": "Accept"},
         )
     body = {"q": q, "results": records}
