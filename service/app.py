@@ -34,7 +34,7 @@ from .settings import Settings
 from .sparql import endpoint as sparql
 from .state import QueryGuard, ServiceState
 from .store.base import StoreBackend
-from .web import linked_data, neighbourhood, pages, search
+from .web import classes, linked_data, neighbourhood, pages, search
 from .web import saved_queries as queries
 from .web.render import render
 
@@ -213,6 +213,7 @@ def create_app(
     app.include_router(queries.build_router())
     app.include_router(pages.router)
     app.include_router(search.router)
+    app.include_router(classes.router)
     app.include_router(neighbourhood.router)
     app.add_exception_handler(ServiceError, _service_error)
     app.add_exception_handler(RequestValidationError, _validation_error)

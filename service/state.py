@@ -39,16 +39,20 @@ class ServiceState:
     store: StoreBackend | None = None
     #: worker processes for client queries (embedded store, ``ECONSEC_ISOLATE_QUERIES``)
     workers: QueryWorkers | None = None
+    #: writes committed by this process: part of the search index's data fingerprint
+    generation: int = 0
 
     def committed(self) -> None:
         """A write has committed: queries started from now on must see it.
 
         Called by ``WriteService._completed`` (``write/service.py``), the one place where a commit
         completes, on the writer's thread and under its lock, after every committed write. The
-        write is committed whatever happens here, and the client is told so. A query snapshot that cannot be refreshed (a full disk) is marked stale and
-        retaken before the next isolated query (``Snapshots.use``), which is refused rather than
-        answered from before the write.
+        write is committed whatever happens here, and the client is told so. A query snapshot
+        that cannot be refreshed (a full disk) is marked stale and retaken before the next
+        isolated query (``Snapshots.use``), which is refused rather than answered from before
+        the write.
         """
+        self.generation += 1
         if self.workers is not None:
             self.workers.snapshots.refresh()
 

@@ -10,20 +10,21 @@ run by the caller on the executor like every page's reads.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from decimal import Decimal, InvalidOperation
 from itertools import islice
 
 from econsec.queries import internal
 from pyoxigraph import NamedNode, QuerySolution
 
 from ..store.base import StoreBackend
+from .amounts import amount_in_words, date_in_words, exact_amount
 
 __all__ = ["Figure", "entity_figures"]
 
 
 @dataclass(frozen=True)
 class Figure:
-    """One observation about the entity, ready to show: what, how much, when, and its page."""
+    """One observation about the entity, ready to show: what, how much (in words: "$280 billion"),
+    when, and its page."""
 
     href: str
     label: str
@@ -31,17 +32,8 @@ class Figure:
     measure: str
     amount: str
     period: str
-
-
-def _amount(value: str, unit: str | None, code: str | None, approximation: str | None) -> str:
-    """``70 percent``, ``3,900,000,000,000 JPY``, ``nearly 90 percent``: digits grouped, unit named."""
-    try:
-        number = Decimal(value)
-        text = f"{int(number):,}" if number == number.to_integral_value() else f"{number.normalize():,}"
-    except InvalidOperation:
-        text = value
-    parts = [approximation, text, code or unit]
-    return " ".join(p for p in parts if p)
+    #: the figure with every digit (``3,900,000,000,000 JPY``), shown next to the words
+    exact: str = ""
 
 
 def entity_figures(
@@ -66,7 +58,10 @@ def entity_figures(
             label=text("obsLabel") or obs.rsplit("/", 1)[-1],
             role=text("roleLabel") or role.rsplit("#", 1)[-1],
             measure=text("measureLabel") or "",
-            amount=_amount(row["value"].value, text("unitLabel"), text("code"), text("approximation")),
-            period=text("period") or "",
+            amount=amount_in_words(
+                row["value"].value, text("code"), text("unitLabel"), text("approximation")
+            ),
+            period=date_in_words(text("period") or ""),
+            exact=exact_amount(row["value"].value, text("code"), text("unitLabel")),
         )
     return list(seen.values())

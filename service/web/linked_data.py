@@ -52,6 +52,7 @@ from ..sparql.formats import Format, formats_for, negotiate
 from ..sparql.writers import Payload
 from ..state import ServiceState, service_state
 from ..store.base import ResultKind
+from .entity_page import entity_page
 from .figures import entity_figures
 from .render import render
 from .resources import (
@@ -281,12 +282,16 @@ async def resource(request: Request, path: str, format: FormatParam = None) -> R
         return found if found.found else Description(iri, [])
 
     def page(description: Description, links: list[Alternate]) -> HTMLResponse:
-        view = ResourceView(description, base, root_path(request), inferred_graph=inferred_graph(base).value)
-        figures = entity_figures(state.backend, iri, base, root_path(request))  # on the executor, as gather
+        inferred = inferred_graph(base).value
+        view = ResourceView(description, base, root_path(request), inferred_graph=inferred)
+        # on the executor, as gather: the figures, then the summary, groups and passage parts
+        figures = entity_figures(state.backend, iri, base, root_path(request))
+        entity = entity_page(state.backend, view, base, root_path(request), inferred)
         return render(
             "resource.html",
             headers=_headers(links),
             view=view,
+            entity=entity,
             figures=figures,
             root=root_path(request),
             alternates=links,

@@ -5,11 +5,13 @@ gallery's chart code), so a reader sees at a glance what an actor or instrument 
 Links the reasoner added (the inferred graph) are left out: the drawing shows what the sources
 state. The rows have the shape of the ``actor-network`` saved query (``from``, ``to``, their labels,
 the ``relation``), so one drawing function serves both. Provenance nodes (passages, statement
-annotations) are left out: each statement's sources are listed on the page itself.
+annotations) are left out: each statement's sources are listed on the page itself. A link the
+sources state from both sides (an inverse pair, a symmetric property) is drawn once, outgoing.
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Annotated
 
@@ -24,6 +26,8 @@ from ..execution.executor import Deadline
 from ..http.negotiation import root_path
 from ..state import service_state
 from ..store.base import StoreBackend
+from .entity_page import ontology_facts
+from .resources import curie
 
 __all__ = ["MAX_EDGES", "Edge", "neighbourhood", "router"]
 
@@ -47,6 +51,8 @@ class Edge:
     target: str
     target_label: str
     relation: str
+    #: the property's IRI: a drawing tells relations apart by it, not by their names
+    predicate: str = ""
 
 
 def neighbourhood(
@@ -69,14 +75,25 @@ def neighbourhood(
             continue
         name = row["otherLabel"].value if row["otherLabel"] is not None else other.rsplit("/", 1)[-1]
         predicate = row["p"].value
-        relation = row["pLabel"].value if row["pLabel"] is not None else predicate.rsplit("#", 1)[-1]
+        relation = row["pLabel"].value if row["pLabel"] is not None else curie(predicate)
         if row["outgoing"].value == "true":
-            edges.append(Edge(iri, label, other, name, relation))
+            edges.append(Edge(iri, label, other, name, relation, predicate))
         else:
-            edges.append(Edge(other, name, iri, label, relation))
+            edges.append(Edge(other, name, iri, label, relation, predicate))
         if len(edges) >= limit:
             break
     return edges
+
+
+def once(edges: list[Edge], iri: str, inverses: Mapping[str, frozenset[str]]) -> list[Edge]:
+    """The edges without a link stated from both sides: an incoming edge goes when the entity
+    states the same link outgoing under an inverse property (or the same symmetric one)."""
+    outgoing = {(e.predicate, e.target) for e in edges if e.source == iri}
+    return [
+        e
+        for e in edges
+        if e.source == iri or not any((q, e.source) in outgoing for q in inverses.get(e.predicate, ()))
+    ]
 
 
 @router.get(
@@ -103,7 +120,8 @@ async def entity_neighbourhood(
     def work(deadline: Deadline) -> list[Edge]:
         deadline.check()
         labels = [row["label"].value for row in internal.select(state.backend, "english-label", this=this)]
-        return neighbourhood(state.backend, base, iri, labels[0] if labels else path, limit, deadline)
+        edges = neighbourhood(state.backend, base, iri, labels[0] if labels else path, limit, deadline)
+        return once(edges, iri, ontology_facts(state.backend, base).inverses)
 
     edges = await state.executor.run(work)
 
@@ -116,6 +134,8 @@ async def entity_neighbourhood(
             "fromLabel": e.source_label,
             "from__href": href(e.source),
             "relation": e.relation,
+            "predicate": e.predicate,
+            "direction": "out" if e.source == iri else "in",
             "to": e.target,
             "toLabel": e.target_label,
             "to__href": href(e.target),

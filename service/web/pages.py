@@ -133,7 +133,7 @@ def overview(store: StoreBackend, settings: Settings, root: str, deadline: Deadl
             continue
         local = counted.iri.rsplit("#", 1)[-1]
         classes.append(
-            Count(counted.iri, counted.label or local, counted.instances, f"{root}/ontology#{local}")
+            Count(counted.iri, counted.label or local, counted.instances, f"{root}/classes/{local}")
         )
     graphs = []
     for iri, n in triples_per_graph(store).items():

@@ -346,6 +346,17 @@ class ResourceView:
     def types(self) -> list[Link]:
         return sorted((self.link(t) for t in self._objects(self._node, _TYPE)), key=lambda x: x.text.lower())
 
+    def asserted_types(self) -> list[str]:
+        """The IRIs of the types a source or reference graph states (not only the reasoner's)."""
+        pairs = self._spo.get(self._node, {}).get(_TYPE, [])
+        return list(
+            dict.fromkeys(
+                t.value
+                for t, g in pairs
+                if isinstance(t, NamedNode) and (self._inferred is None or g != self._inferred)
+            )
+        )
+
     @property
     def description(self) -> str | None:
         for predicate in (_DESCRIPTION, _DEFINITION, _COMMENT):

@@ -1,14 +1,14 @@
-"""``/search?q=``: find entities by name, for the search box on the home page.
+"""``/search?q=&class=&limit=``: find things by their words, for the search box and other pages.
 
-A small SPARQL query over the store backend (``queries/internal/entity-search.rq``, the text
-bound as a term, never pasted into the query; on the executor, within the query deadline, like
-every other read) matches ``rdfs:label`` and ``skos:altLabel`` case-insensitively; Python then
-ranks the matches (whole name, then name prefix, then word prefix, then anywhere) so that
-typing "gal" puts Gallium before a longer name that merely contains the letters. Passages and
-statement nodes are left out: they are provenance, reached from the entities' pages.
+The matching and ranking live in :mod:`.search_index` (an in-process word index built from the
+store and rebuilt when the data changes; it knows nothing of HTTP). This module is the route:
+it bounds the input, runs the search on the executor within the query deadline like every
+other read, and answers JSON (``{"q", "results": [{"iri", "page", "label", "matched", "kinds",
+...}]}``) or, to a browser, the same results as a page. ``class=`` (an ontology class IRI, or
+its local name) keeps instances of that class and of its subclasses.
 
-JSON by default (the script asks for it); a browser that submits the form without scripts gets
-the same results as a plain HTML list.
+Passages, statement nodes and status assertions are left out: they are provenance, reached from
+the entities' pages.
 """
 
 from __future__ import annotations
@@ -16,88 +16,86 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass
 from typing import Annotated
 
-from econsec.graph.paths import inferred_graph
-from econsec.queries import internal
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import JSONResponse, Response
-from pyoxigraph import Literal
 
+from ..errors import BadRequest
 from ..execution.executor import Deadline
 from ..http.negotiation import root_path
 from ..state import service_state
 from ..store.base import StoreBackend
 from .pages import page_context, wants_page
 from .render import render
+from .search_index import index_for
 
 __all__ = ["MAX_RESULTS", "Match", "find_entities", "router"]
 
 router = APIRouter(tags=["Browser pages"])
 
 MAX_RESULTS = 50
-#: kinds of node that are provenance rather than things a reader looks for
-_SKIPPED_KINDS = ("passage/", "statement/")
+#: the longest class IRI accepted (ours are under 60 characters)
+_MAX_CLASS = 300
 
 
 @dataclass
 class Match:
-    """One entity found: its IRI, the page that describes it, its name and its kinds."""
+    """One thing found: its IRI, its page (``href`` is the older name of ``page``), its name, the
+    name (or description) that matched, its kinds (``types`` is the older name), and where it matched."""
 
     iri: str
     href: str
     label: str
     matched: str
     types: list[str]
-    rank: tuple[int, int, str]
+    field: str
+
+    @property
+    def page(self) -> str:
+        return self.href
+
+    def record(self) -> dict[str, object]:
+        """The JSON form: the contract's fields and the older names of two of them."""
+        return {**asdict(self), "page": self.href, "kinds": self.types}
 
 
-def _rank(needle: str, name: str) -> int:
-    """0 whole name, 1 name prefix, 2 word prefix, 3 anywhere."""
-    text = name.lower()
-    if text == needle:
-        return 0
-    if text.startswith(needle):
-        return 1
-    if any(word.startswith(needle) for word in text.replace("-", " ").split()):
-        return 2
-    return 3
+class UnknownClass(BadRequest):
+    """``class=`` names no class of the ontology."""
+
+
+def class_iri(given: str, public_base: str) -> str:
+    """A class IRI from ``class=``: an IRI as given, a bare name as a term of our ontology."""
+    given = given.strip()
+    if len(given) > _MAX_CLASS:
+        raise UnknownClass(f"class= is longer than {_MAX_CLASS} characters")
+    return given if ":" in given else f"{public_base}ontology#{given}"
 
 
 def find_entities(
-    store: StoreBackend, public_base: str, root: str, text: str, limit: int, deadline: Deadline
+    store: StoreBackend,
+    public_base: str,
+    root: str,
+    text: str,
+    limit: int,
+    deadline: Deadline,
+    within: str | None = None,
+    generation: int = 0,
 ) -> list[Match]:
-    """Entities under ``{public_base}id/`` whose label or alternative label contains ``text``."""
-    needle = " ".join(text.lower().split())
-    if not needle:
-        return []
+    """Things under ``{public_base}id/`` that ``text`` finds, best first (see ``search_index``)."""
+    index = index_for(store, public_base, deadline, generation)
+    if within is not None and within not in index.tree.subclasses:
+        raise UnknownClass(f"class={within} is not a class of the ontology; see /classes for the list")
     id_base = public_base + "id/"
-    rows = internal.select(
-        store,
-        "entity-search",
-        needle=Literal(needle),
-        base=Literal(id_base),
-        inferred=inferred_graph(public_base),
-    )
-    found: dict[str, Match] = {}
-    for row in rows:
-        deadline.check()
-        iri = row["entity"].value
-        path = iri[len(id_base) :]
-        if path.startswith(_SKIPPED_KINDS):
-            continue
-        matched = row["matched"].value
-        label = row["label"].value if row["label"] is not None else matched
-        type_label, type_iri = row["typeLabel"], row["type"]
-        rank = (_rank(needle, matched), len(label), label.lower())
-        match = found.get(iri)
-        if match is None:
-            match = found[iri] = Match(iri, f"{root}/id/{path}", label, matched, [], rank)
-        elif rank < match.rank:
-            match.rank, match.matched = rank, matched
-        if type_iri is not None:
-            name = type_label.value if type_label is not None else type_iri.value.rsplit("#", 1)[-1]
-            if name not in match.types:
-                match.types.append(name)
-    return sorted(found.values(), key=lambda m: m.rank)[:limit]
+    return [
+        Match(
+            hit.entry.iri,
+            f"{root}/id/{hit.entry.iri[len(id_base) :]}",
+            hit.entry.label,
+            hit.matched,
+            list(hit.entry.kinds),
+            hit.field,
+        )
+        for hit in index.search(text, limit, deadline, within)
+    ]
 
 
 @router.get(
@@ -105,28 +103,63 @@ def find_entities(
     response_class=Response,
     responses={
         200: {"description": "The matches, best first", "content": {"application/json": {}, "text/html": {}}},
-        400: {"description": "A bad parameter (limit out of range, q too long)"},
+        400: {"description": "A bad parameter (limit out of range, q too long, unknown class)"},
     },
 )
 async def search(
     request: Request,
-    q: Annotated[str, Query(description="Text to look for in names (case-insensitive)", max_length=200)] = "",
+    q: Annotated[
+        str,
+        Query(
+            description="Words to look for in names, other names and descriptions: any order, "
+            "any case, accents optional, beginnings of words and small typos allowed",
+            max_length=200,
+        ),
+    ] = "",
+    class_: Annotated[
+        str | None,
+        Query(
+            alias="class",
+            description="Only instances of this ontology class (IRI or local name), subclasses included",
+            max_length=_MAX_CLASS,
+        ),
+    ] = None,
     limit: Annotated[int, Query(ge=1, le=MAX_RESULTS, description="How many matches at most")] = 10,
 ) -> Response:
-    """Entities whose name (``rdfs:label`` or ``skos:altLabel``) contains ``q``, best match first:
-    IRI, page, English name, the name that matched, kinds."""
+    """Things the words of ``q`` find, best first: IRI, page, English name, what matched, kinds."""
     state = service_state(request)
     root = root_path(request)
     base = state.settings.public_base
+    within = class_iri(class_, base) if class_ else None
+    generation = state.generation
+    page = wants_page(request.headers.get("accept"))
 
-    def work(deadline: Deadline) -> list[Match]:
+    def work(deadline: Deadline) -> tuple[list[Match], list[tuple[str, str]]]:
         deadline.check()
-        return find_entities(state.backend, base, root, q, limit, deadline)
-
-    matches = await state.executor.run(work)
-    records = [{k: v for k, v in asdict(m).items() if k != "rank"} for m in matches]
-    if wants_page(request.headers.get("accept")):
-        return render(
-            "search.html", **page_context(request), q=q, matches=records, headers={"Vary": "Accept"}
+        found = find_entities(state.backend, base, root, q, limit, deadline, within, generation)
+        if not page:
+            return found, []
+        tree = index_for(state.backend, base, deadline, generation).tree
+        terms = base + "ontology#"
+        choices = sorted(
+            ((iri, tree.name(iri)) for iri in tree.subclasses if iri.startswith(terms)),
+            key=lambda c: c[1].casefold(),
         )
-    return JSONResponse({"q": q, "results": records}, headers={"Vary": "Accept"})
+        return found, choices
+
+    matches, choices = await state.executor.run(work)
+    records = [m.record() for m in matches]
+    if page:
+        return render(
+            "search.html",
+            **page_context(request),
+            q=q,
+            within=within,
+            choices=choices,
+            matches=records,
+            headers={"Vary": "Accept"},
+        )
+    body = {"q": q, "results": records}
+    if within:
+        body["class"] = within
+    return JSONResponse(body, headers={"Vary": "Accept"})

@@ -16,23 +16,23 @@
     for (const r of results) {
       const li = document.createElement("li");
       const a = document.createElement("a");
-      a.href = r.href;
+      a.href = r.page;
       a.textContent = r.label;
       li.append(a);
       if (r.matched !== r.label) {
         li.append(" (" + r.matched + ")");
       }
-      if (r.types.length) {
+      if (r.kinds.length) {
         const kinds = document.createElement("span");
         kinds.className = "kinds";
-        kinds.textContent = r.types.join(", ");
+        kinds.textContent = r.kinds.join(", ");
         li.append(kinds);
       }
       list.append(li);
     }
     status.textContent = results.length
       ? results.length + (results.length === 1 ? " match" : " matches") + " for “" + q + "”"
-      : "Nothing named like “" + q + "”";
+      : "Nothing found for “" + q + "”";
   }
 
   async function lookUp() {
