@@ -29,7 +29,7 @@ from econsec.graph.paths import PREFIXES, sparql_prologue
 from econsec.graph.stats import INSTANCES_PER_CLASS, instances_per_class, triples_per_graph
 from econsec.graph.void import read_build_info
 from econsec.queries import catalogue as query_catalogue
-from econsec.queries.catalogue import SavedQuery
+from econsec.queries.catalogue import SavedQuery, without_header
 from fastapi import APIRouter, Request
 from fastapi.responses import FileResponse, HTMLResponse, Response
 from markupsafe import Markup
@@ -299,7 +299,8 @@ _WHERE = re.compile(r"\bWHERE\s*\{", re.IGNORECASE)
 
 
 def editor_text(query: SavedQuery) -> str:
-    """The saved query as the editor opens it: runnable as it stands.
+    """The saved query as the editor opens it: runnable as it stands, and the query first (its
+    ``#+`` header, a dozen lines of YAML for the API and the gallery, is left out).
 
     A saved query's parameters are variables the API binds; in the editor they would stay
     unbound. Each one with a default gets a ``VALUES`` line at the top of the outer ``WHERE``
@@ -314,10 +315,11 @@ def editor_text(query: SavedQuery) -> str:
         else:
             term = parameter.to_term(parameter.default)
             lines.append(f"  VALUES ?{parameter.variable} {{ {term} }}  # parameter {parameter.name}")
-    match = _WHERE.search(query.text)
+    text = without_header(query.text)
+    match = _WHERE.search(text)
     if not lines or match is None:
-        return query.text
-    return query.text[: match.end()] + "\n" + "\n".join(lines) + query.text[match.end() :]
+        return text
+    return text[: match.end()] + "\n" + "\n".join(lines) + text[match.end() :]
 
 
 @lru_cache(maxsize=1)

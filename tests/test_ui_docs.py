@@ -1,0 +1,141 @@
+"""The documentation pages, the editor's error display and Japanese text, in a real browser.
+
+Debian's Chromium, headless, driven by Playwright, against the session's ``econsec serve`` on
+loopback, as in ``test_ui_browser.py``. Here the browser is *offline*: every request to any
+origin but the service's own is aborted and recorded, so a page that needs a CDN, a font service
+or an autocompletion service shows it by looking broken and by failing the test. Each test saves
+a screenshot to ``tests/screenshots/{page-kind}.png``.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from urllib.parse import urlsplit
+
+import pytest
+from conftest import RunningService
+from playwright.sync_api import Browser, Page, Route, expect, sync_playwright
+
+CHROMIUM = Path("/usr/bin/chromium")
+ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update"]
+SCREENSHOTS = Path(__file__).resolve().parent / "screenshots"
+NAV = ("Home", "SPARQL editor", "Saved queries", "Ontology", "API")
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Browser]:
+    if not CHROMIUM.is_file():
+        pytest.fail(f"{CHROMIUM} is missing: apt-get install chromium (make setup does)", pytrace=False)
+    with sync_playwright() as playwright:
+        launched = playwright.chromium.launch(executable_path=str(CHROMIUM), args=ARGS, headless=True)
+        yield launched
+        launched.close()
+
+
+@dataclass
+class Offline:
+    """A tab that can reach the service and nothing else; ``blocked`` lists what it tried."""
+
+    page: Page
+    base: str
+    blocked: list[str] = field(default_factory=list)
+    errors: list[str] = field(default_factory=list)
+
+    def go(self, path: str) -> Page:
+        self.page.goto(self.base + path)
+        return self.page
+
+    def shot(self, kind: str) -> None:
+        SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+        self.page.screenshot(path=SCREENSHOTS / f"{kind}.png", full_page=True)
+
+    def width(self) -> int:
+        return int(self.page.evaluate("document.documentElement.scrollWidth"))
+
+
+@pytest.fixture
+def offline(browser: Browser, sparql_service: RunningService) -> Iterator[Offline]:
+    context = browser.new_context(viewport={"width": 1280, "height": 900})
+    page = context.new_page()
+    page.set_default_timeout(20_000)
+    seen = Offline(page, sparql_service.base)
+    own = urlsplit(sparql_service.base).netloc
+
+    def gate(route: Route) -> None:
+        url = route.request.url
+        if url.startswith(("data:", "blob:")) or urlsplit(url).netloc == own:
+            route.continue_()
+        else:
+            seen.blocked.append(url)
+            route.abort()
+
+    context.route("**/*", gate)
+    page.on("pageerror", lambda e: seen.errors.append(str(e)))
+    yield seen
+    context.close()
+    assert not seen.blocked, f"the page asked for things outside the service: {seen.blocked}"
+    assert not seen.errors, f"script errors on the page: {seen.errors}"
+
+
+# --- /ontology -----------------------------------------------------------------------------
+
+
+def test_ontology_page_has_its_title_the_site_navigation_and_a_class_index(offline: Offline) -> None:
+    page = offline.go("/ontology")
+    assert page.title() == "Economic Security Ontology · econsec-kg", "the tab names the ontology"
+    expect(page.locator("h1")).to_have_count(1)
+    expect(page.locator("h1")).to_have_text("Economic Security Ontology")
+    nav = page.get_by_role("navigation", name="Service")
+    for label in NAV:
+        expect(nav.get_by_role("link", name=label)).to_be_visible()
+    # the metadata names the ontology's own IRI, not one of its concept schemes
+    expect(page.locator(".ontology-meta dd").first).to_have_text("https://w3id.org/econsec/ontology")
+    # an index of classes comes before the entries, and its numbers open the class lists
+    index = page.locator(".class-index")
+    expect(index.get_by_role("link", name="policy instrument", exact=True)).to_be_visible()
+    assert page.locator(".class-index").evaluate(
+        "i => i.compareDocumentPosition(document.getElementById('Instrument')) & Node.DOCUMENT_POSITION_FOLLOWING"
+    ), "the index comes before the class entries"
+    lists = page.locator('a[href^="/classes/"]')
+    assert lists.count() > 20
+    instrument = page.locator("details#Instrument")
+    instrument.locator("summary").click()  # entries are folded; a click opens one
+    expect(instrument.locator('a[href="/classes/Instrument"]')).to_be_visible()
+    examples = instrument.locator('a[href^="/id/instrument/"]')
+    assert examples.count() >= 1, "a class shows a few of its things, linked to their pages"
+    # the SPARQL snippet runs in the editor
+    expect(instrument.locator("pre.query")).to_contain_text("<https://w3id.org/econsec/ontology#Instrument>")
+    href = instrument.get_by_role("link", name="Open in the SPARQL editor").get_attribute("href") or ""
+    assert href.startswith("/sparql?query=")
+    assert offline.width() <= 1280, "nothing scrolls sideways at 1,280 px"
+    height = page.evaluate("document.documentElement.scrollHeight")
+    assert height < 20_000, f"the page is {height} px tall"
+    offline.shot("ontology")
+
+
+def test_a_hash_iri_lands_on_its_term(offline: Offline) -> None:
+    page = offline.go("/ontology#CriticalMineral")
+    entry = page.locator("details#CriticalMineral")
+    expect(entry).to_have_attribute("open", "")  # the folded entry a hash IRI names is opened
+    expect(entry.locator('a[href="/classes/CriticalMineral"]')).to_be_in_viewport()
+    page = offline.go("/ontology#memberOf")
+    expect(page.locator("tr#memberOf")).to_be_in_viewport()
+    page = offline.go("/ontology#Proposed")
+    expect(page.locator("#Proposed")).to_be_attached()
+
+
+# --- /docs ---------------------------------------------------------------------------------
+
+
+def test_api_docs_work_offline(offline: Offline) -> None:
+    page = offline.go("/docs")
+    assert page.title() == "HTTP API · econsec-kg"
+    expect(page.locator(".swagger-ui .info .title")).to_contain_text("econsec-kg")
+    operations = page.locator(".opblock")
+    expect(operations.first).to_be_visible()
+    assert operations.count() > 10, "the operations of /openapi.json are listed"
+    expect(page.locator(".opblock-summary-path", has_text=re.compile(r"^/sparql$")).first).to_be_visible()
+    offline.shot("docs")
