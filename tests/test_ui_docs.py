@@ -139,3 +139,111 @@ def test_api_docs_work_offline(offline: Offline) -> None:
     assert operations.count() > 10, "the operations of /openapi.json are listed"
     expect(page.locator(".opblock-summary-path", has_text=re.compile(r"^/sparql$")).first).to_be_visible()
     offline.shot("docs")
+
+
+# --- The SPARQL editor ---------------------------------------------------------------------
+
+
+def run_in_editor(offline: Offline, query: str) -> Page:
+    """Open the editor, replace the query with ``query`` and run it."""
+    page = offline.go("/sparql")
+    page.locator(".CodeMirror").first.wait_for()
+    page.evaluate("q => window.econsecYasgui.getTab().getYasqe().setValue(q)", query)
+    page.locator(".yasqe_queryButton:visible").click()
+    return page
+
+
+def marks(page: Page) -> list[dict]:
+    """The spans the editor marks as the error: their text and 1-based line."""
+    return page.evaluate(
+        """() => window.econsecYasgui.getTab().getYasqe().getAllMarks()
+             .filter(m => /query-error/.test(m.className))
+             .map(m => ({cls: m.className, line: m.find().from.line + 1,
+                         text: window.econsecYasgui.getTab().getYasqe().getRange(m.find().from, m.find().to)}))"""
+    )
+
+
+def test_an_undeclared_prefix_is_explained_and_marked_where_it_is(offline: Offline) -> None:
+    query = (
+        "PREFIX rdfs: <http://www.w3.org/2000/01/rdf-schema#>\n"
+        "SELECT ?thing ?label WHERE {\n"
+        "  ?thing a es:Instrument ;\n"
+        "         rdfs:label ?label .\n"
+        "}"
+    )
+    page = run_in_editor(offline, query)
+    report = page.locator(".yasr:visible .query-error-report")
+    expect(report).to_contain_text(
+        "prefix es: is not declared; add PREFIX es: <https://w3id.org/econsec/ontology#>"
+    )
+    expect(report).to_contain_text("line 3, column 12")
+    assert "\\u{" not in report.locator(".explanation").inner_text(), "no wall of character ranges"
+    assert not report.locator("pre").is_visible(), "the parser's own words are behind a click"
+    assert marks(page)[0] == {"cls": "query-error", "line": 3, "text": "es:Instrument"}
+    assert offline.width() <= 1280, "the error does not stretch the page"
+    offline.shot("editor-error")
+
+
+def test_a_missing_bracket_names_both_halves(offline: Offline) -> None:
+    query = "SELECT * WHERE {\n  ?s ?p ?o .\n  FILTER (?o > 3\n}\n"
+    page = run_in_editor(offline, query)
+    report = page.locator(".yasr:visible .query-error-report")
+    expect(report).to_contain_text(
+        "the '(' opened at line 3, column 10 is not closed before the '}' at line 4, column 1: add ')'"
+    )
+    found = marks(page)
+    assert {(m["line"], m["text"]) for m in found} == {(4, "}"), (3, "(")}
+    # the marks go when the query is run again, corrected
+    page.evaluate("q => window.econsecYasgui.getTab().getYasqe().setValue(q)", query.replace("> 3", "> 3)"))
+    page.locator(".yasqe_queryButton:visible").click()
+    expect(page.locator(".yasr:visible .query-error-report")).to_have_count(0)
+    assert marks(page) == []
+
+
+def test_examples_open_with_the_query_and_dated_answers_draw_a_timeline(offline: Offline) -> None:
+    page = offline.go("/sparql")
+    page.get_by_text("Examples: the").click()
+    page.get_by_role("button", name="cq15-timeline").click()
+    text = page.evaluate("window.econsecYasgui.getTab().getYasqe().getValue()")
+    assert "#+" not in text and text.startswith("PREFIX"), "the header comments stay in the .rq file"
+    page.locator(".yasqe_queryButton:visible").click()
+    expect(page.locator(".yasr:visible .dataTable tbody tr").first).to_be_visible()
+    # our IRIs open their page on this service, in this tab
+    link = page.locator(".yasr:visible .dataTable a").first
+    assert (link.get_attribute("href") or "").startswith("/id/")
+    assert link.get_attribute("target") is None
+    page.locator(".yasr:visible .select_timeline").click()
+    expect(page.locator(".yasr:visible .chart.timeline svg circle.event").first).to_be_visible()
+    assert page.locator(".yasr:visible .chart.timeline svg circle.event").count() > 10
+    offline.shot("editor")
+
+
+def test_a_construct_answer_draws_as_a_graph(offline: Offline) -> None:
+    page = run_in_editor(offline, "DESCRIBE <https://w3id.org/econsec/id/material/gallium>")
+    page.locator(".yasr:visible .select_graph").click()
+    graph = page.locator(".yasr:visible .chart.graph svg")
+    expect(graph.locator("circle.node").first).to_be_visible()
+    expect(graph.locator("text").filter(has_text="gallium").first).to_be_visible()
+    assert graph.locator('a[href="/id/technology/semiconductors"]').count() == 1
+
+
+# --- Japanese text -------------------------------------------------------------------------
+
+
+def test_japanese_labels_render_with_a_cjk_font(offline: Offline) -> None:
+    page = offline.go("/id/place/tokyo")
+    label = page.locator("p.ja[lang=ja]")
+    expect(label).to_have_text("東京")
+    # a missing font draws every character as the same empty box: compare the label's glyphs
+    # with a character no font has (a noncharacter), drawn in the label's own font
+    differs = label.evaluate(
+        """el => {
+          const font = getComputedStyle(el).font;
+          const draw = (t) => { const c = document.createElement("canvas"); c.width = 80; c.height = 40;
+            const x = c.getContext("2d"); x.font = font; x.fillText(t, 4, 30);
+            return Array.from(x.getImageData(0, 0, 80, 40).data).join(","); };
+          return draw("東") !== draw("\\uFFFF") && draw("東") !== draw("京");
+        }"""
+    )
+    assert differs, "the Japanese label is drawn as empty boxes: no CJK font (scripts/system-packages.sh)"
+    offline.shot("japanese")

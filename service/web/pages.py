@@ -44,6 +44,8 @@ from ..sparql.formats import FORMATS
 from ..state import ServiceState, service_state
 from ..store.base import StoreBackend
 from .assets import OWN_DIR, VENDOR, Assets, default_assets_dir
+from .charts import HREF_SUFFIX
+from .charts import spec as chart_spec
 from .render import render
 
 __all__ = [
@@ -323,10 +325,16 @@ def editor_text(query: SavedQuery) -> str:
 
 
 @lru_cache(maxsize=1)
-def _examples() -> list[dict[str, str]]:
-    """The saved queries as editor examples (read once per process, like the /queries routes)."""
+def _examples() -> list[dict[str, Any]]:
+    """The saved queries as editor examples (read once per process, like the /queries routes),
+    each with the chart its header names, which the editor draws when that example runs."""
     return [
-        {"name": name, "summary": q.summary, "query": editor_text(q)}
+        {
+            "name": name,
+            "summary": q.summary,
+            "query": editor_text(q),
+            "chart": chart_spec(q.chart) if q.chart is not None else None,
+        }
         for name, q in query_catalogue.load().items()
     ]
 
@@ -360,6 +368,10 @@ def editor_page(request: Request, state: ServiceState) -> HTMLResponse:
         "chartScripts": None
         if assets.missing("d3.js")
         else [f"{root}/assets/d3.js", f"{root}/static/charts.js"],
+        # result IRIs under the public base open their page here (``{root}/id/...``), not w3id.org
+        "publicBase": state.settings.public_base,
+        "root": root,
+        "hrefSuffix": HREF_SUFFIX,
     }
     return render(
         "editor.html",

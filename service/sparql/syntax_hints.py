@@ -1,0 +1,238 @@
+"""Plain-language explanations of the SPARQL syntax errors people make most.
+
+pyoxigraph's parser says where it stopped and lists every character class it could have read
+next: an undeclared prefix comes back as ``expected one of Prefix not found, ['%'], ['-' | '0'
+..= '9' | '\\u{00B7}' ...`` and a missing ``}`` as a list of twenty tokens. That is right and no
+help to a person. :func:`explain` reads the query with the project's SPARQL lexer (the one the
+federation guard uses, linear in the text) and says what is wrong in words, for the common cases:
+
+- a prefix used without a ``PREFIX`` line: which one, and the line to add, with the namespace from
+  ``graph/paths.PREFIXES`` when the project knows it;
+- brackets that do not match: the ``{``, ``(`` or ``[`` never closed, or a closer with nothing
+  to close, naming where the other half is;
+- a misspelt keyword (``SELEC``): the keyword it is closest to;
+- anything else: where the parser stopped and what it expected, the character-class lists
+  folded into "a name" or "a number".
+
+The explanation is built where the error is (``errors.QuerySyntaxError``), so every path that
+reports a malformed query (the service process, a query worker, a remote store's refusal)
+carries it: in the JSON error body as ``explanation`` and ``marks`` (the spans to highlight,
+1-based line and column counted in characters, as the parser counts) and in the text body.
+"""
+
+from __future__ import annotations
+
+import difflib
+import re
+from dataclasses import dataclass
+
+from econsec.graph.paths import PREFIXES
+
+from ..errors import SparqlLexError
+from ..security.lexer import Token, TokenKind, scan_text, significant
+
+__all__ = ["Hint", "Mark", "condense", "explain"]
+
+_OPENERS = {"{": "}", "(": ")", "[": "]"}
+_CLOSERS = {v: k for k, v in _OPENERS.items()}
+#: SPARQL 1.1 keywords a misspelling is compared with (the grammar's, not the project's)
+_KEYWORDS = (
+    "SELECT", "CONSTRUCT", "DESCRIBE", "ASK", "WHERE", "PREFIX", "BASE", "DISTINCT", "REDUCED",
+    "FROM", "NAMED", "GRAPH", "OPTIONAL", "UNION", "MINUS", "FILTER", "BIND", "VALUES", "SERVICE",
+    "SILENT", "GROUP", "ORDER", "BY", "HAVING", "LIMIT", "OFFSET", "ASC", "DESC", "EXISTS", "NOT",
+    "COUNT", "SUM", "MIN", "MAX", "AVG", "SAMPLE", "GROUP_CONCAT", "SEPARATOR", "STR", "LANG",
+    "LANGMATCHES", "DATATYPE", "BOUND", "IRI", "URI", "BNODE", "CONTAINS", "STRSTARTS", "STRENDS",
+    "REGEX", "REPLACE", "LCASE", "UCASE", "YEAR", "MONTH", "DAY", "NOW", "COALESCE", "IF", "IN",
+    "isIRI", "isURI", "isBLANK", "isLITERAL", "isNUMERIC", "INSERT", "DELETE", "DATA", "WITH",
+    "USING", "CLEAR", "DROP", "CREATE", "LOAD", "COPY", "MOVE", "ADD", "DEFAULT", "ALL", "AS",
+    "UNDEF", "true", "false", "a",
+)  # fmt: skip
+_KNOWN_WORDS = frozenset(k.upper() for k in _KEYWORDS)
+_EXPECTED = re.compile(r"^error at \d+:\d+: expected (?:one of )?(?P<items>.*)$", re.DOTALL)
+_MAX_EXPECTED = 14
+
+
+@dataclass(frozen=True)
+class Mark:
+    """A span of the query to highlight: 1-based line and column, length in characters."""
+
+    line: int
+    column: int
+    length: int
+
+    def as_json(self) -> dict[str, int]:
+        return {"line": self.line, "column": self.column, "length": self.length}
+
+
+@dataclass(frozen=True)
+class Hint:
+    """What went wrong, in words, and where."""
+
+    message: str
+    marks: tuple[Mark, ...]
+
+
+def _place(text: str, offset: int) -> tuple[int, int]:
+    """1-based line and column of ``offset`` (lines end at ``\\n``, as the parser counts them)."""
+    line = text.count("\n", 0, offset) + 1
+    return line, offset - (text.rfind("\n", 0, offset) + 1) + 1
+
+
+def _offset(text: str, line: int, column: int) -> int:
+    """The offset of a 1-based line and column (clamped to the text)."""
+    start = 0
+    for _ in range(line - 1):
+        found = text.find("\n", start)
+        if found < 0:
+            return len(text)
+        start = found + 1
+    return min(start + max(column - 1, 0), len(text))
+
+
+def _mark(text: str, token: Token) -> Mark:
+    line, column = _place(text, token.start)
+    return Mark(line, column, max(token.end - token.start, 1))
+
+
+def _where(mark: Mark) -> str:
+    return f"line {mark.line}, column {mark.column}"
+
+
+def condense(parser_message: str) -> str:
+    """The parser's message with its character-class lists folded into words (``a name``)."""
+    match = _EXPECTED.match(parser_message.strip())
+    if match is None:
+        return parser_message.strip()
+    head = parser_message.strip()[: match.start("items")]
+    items: list[str] = []
+    for raw in re.findall(r"\[[^\]]*\]|\"(?:[^\"\\]|\\.)*\"|[^,\s][^,]*", match.group("items")):
+        item = raw.strip()
+        if item.startswith("["):  # a character class; [_] is "any character", no help to anyone
+            word = "a name" if "'A'" in item or "'a'" in item else "a number" if "'0'" in item else None
+        elif item == "Prefix not found":
+            word = "a declared prefix"
+        else:
+            word = item
+        if word and word not in items:
+            items.append(word)
+    shown = items[:_MAX_EXPECTED] + (["…"] if len(items) > _MAX_EXPECTED else [])
+    return head + (", ".join(shown) or "something else here")
+
+
+def _undeclared_prefix(text: str, tokens: list[Token], error_at: int, parser_message: str) -> Hint | None:
+    declared: set[str] = set()
+    undeclared: list[Token] = []
+    for i, token in enumerate(tokens):
+        if token.kind is not TokenKind.PNAME:
+            continue
+        before = tokens[i - 1] if i else None
+        if before is not None and before.kind is TokenKind.WORD and before.text.upper() == "PREFIX":
+            declared.add(token.prefix)
+        elif token.prefix not in declared:
+            undeclared.append(token)
+    if not undeclared:
+        return None
+    # the parser stops at the end of the name, or at the token after it; or it says it was
+    # looking for a prefix (then the last undeclared one before where it stopped)
+    before = [t for t in undeclared if t.start < error_at] or undeclared[:1]
+    token = before[-1]
+    following = next((t for t in tokens if t.start >= token.end), None)
+    just_before = following is None or following.start >= error_at
+    if not just_before and "Prefix not found" not in parser_message:
+        return None
+    name = token.prefix
+    namespace = PREFIXES.get(name)
+    if namespace is not None:
+        message = f"prefix {name}: is not declared; add PREFIX {name}: <{namespace}> at the top of the query"
+    else:
+        close = difflib.get_close_matches(name, list(PREFIXES), n=1, cutoff=0.6)
+        message = (
+            f"prefix {name}: is not declared; add PREFIX {name}: <...> with the namespace IRI it stands for"
+        )
+        if close:
+            message += f" (or did you mean {close[0]}:, which is <{PREFIXES[close[0]]}>?)"
+    return Hint(message, (_mark(text, token),))
+
+
+def _brackets(text: str, tokens: list[Token], error_at: int) -> Hint | None:
+    stack: list[Token] = []
+    for token in tokens:
+        if token.kind is not TokenKind.PUNCT:
+            continue
+        if token.text in _OPENERS:
+            stack.append(token)
+        elif token.text in _CLOSERS:
+            if not stack:
+                if token.start > error_at:
+                    return None
+                mark = _mark(text, token)
+                return Hint(
+                    f"'{token.text}' at {_where(mark)} closes nothing: remove it, or add the "
+                    f"'{_CLOSERS[token.text]}' it should close",
+                    (mark,),
+                )
+            opener = stack.pop()
+            if _OPENERS[opener.text] != token.text:
+                if token.start > error_at:
+                    return None
+                opened, closer = _mark(text, opener), _mark(text, token)
+                return Hint(
+                    f"the '{opener.text}' opened at {_where(opened)} is not closed before the "
+                    f"'{token.text}' at {_where(closer)}: add '{_OPENERS[opener.text]}'",
+                    (closer, opened),
+                )
+    if not stack:
+        return None
+    last = tokens[-1] if tokens else None
+    if last is not None and error_at < last.start:
+        return None  # the parser stopped earlier, at another mistake
+    opener = stack[-1]
+    opened = _mark(text, opener)
+    end_line, end_column = _place(text, min(error_at, len(text)))
+    return Hint(
+        f"the '{opener.text}' opened at {_where(opened)} is never closed: add '{_OPENERS[opener.text]}'"
+        f" (the query ends at line {end_line}, column {end_column})",
+        (opened,),
+    )
+
+
+def _misspelt_keyword(text: str, tokens: list[Token], error_at: int) -> Hint | None:
+    for token in tokens:
+        if token.start > error_at:
+            return None
+        if token.kind is not TokenKind.WORD or token.text.upper() in _KNOWN_WORDS:
+            continue
+        close = difflib.get_close_matches(token.text.upper(), sorted(_KNOWN_WORDS), n=1, cutoff=0.75)
+        if close:
+            mark = _mark(text, token)
+            return Hint(
+                f"'{token.text}' at {_where(mark)} is not a SPARQL keyword; did you mean {close[0]}?", (mark,)
+            )
+    return None
+
+
+def explain(text: str, line: int | None, column: int | None, parser_message: str) -> Hint:
+    """A plain-language account of why ``text`` does not parse, from the parser's position and
+    words; the common mistakes get a specific one, the rest the parser's words made readable."""
+    error_at = _offset(text, line, column) if line is not None and column is not None else len(text)
+    try:
+        tokens = significant(scan_text(text).tokens)
+    except SparqlLexError:  # the lexer says why itself (an unterminated string, too deep)
+        tokens = None
+    if tokens is not None:
+        for rule in (
+            lambda: _undeclared_prefix(text, tokens, error_at, parser_message),
+            lambda: _brackets(text, tokens, error_at),
+            lambda: _misspelt_keyword(text, tokens, error_at),
+        ):
+            hint = rule()
+            if hint is not None:
+                return hint
+    if line is None or column is None:
+        return Hint(condense(parser_message), ())
+    found = next((t for t in tokens or () if t.start <= error_at < t.end), None)
+    mark = _mark(text, found) if found is not None else Mark(line, column, 1)
+    what = f" ('{found.text}')" if found is not None and len(found.text) <= 40 else ""
+    expected = _EXPECTED.match(parser_message.strip())
+    told = condense(parser_message).split(": ", 1)[-1] if expected else parser_message.strip()
+    return Hint(f"the query cannot be read at line {line}, column {column}{what}: {told}", (mark,))
