@@ -63,6 +63,8 @@ class BadRequest(ServiceError):
 
 
 _POSITION = re.compile(r"\berror at (\d+):(\d+)\b")
+#: characters of the offending line shown either side of the column in a syntax error's excerpt
+_EXCERPT = 80
 
 
 class QuerySyntaxError(BadRequest):
@@ -105,8 +107,14 @@ class QuerySyntaxError(BadRequest):
         if not 1 <= self.line <= len(lines):
             return None
         source = lines[self.line - 1]
+        column = max(self.column - 1, 0)
+        if len(source) > 2 * _EXCERPT:  # a window around the column, not a megabyte-long line
+            start = max(column - _EXCERPT, 0)
+            cut = source[start : column + _EXCERPT]
+            source = ("…" if start else "") + cut + ("…" if column + _EXCERPT < len(source) else "")
+            column = column - start + (1 if start else 0)
         prefix = f"{self.line:>4} | "
-        caret = " " * (len(prefix) + max(self.column - 1, 0)) + "^"
+        caret = " " * (len(prefix) + column) + "^"
         return f"{prefix}{source}\n{caret}"
 
     def text(self) -> str:

@@ -11,7 +11,7 @@ import pyoxigraph as ox
 import pytest
 from econsec.graph.paths import PREFIXES
 from econsec.service.errors import QuerySyntaxError
-from econsec.service.sparql.syntax_hints import condense
+from econsec.service.sparql.syntax_hints import MAX_EXPLAINED, condense
 
 
 def refused(text: str) -> QuerySyntaxError:
@@ -97,3 +97,15 @@ def test_condense_folds_character_classes() -> None:
 def test_text_the_lexer_refuses_keeps_the_parsers_words() -> None:
     error = refused('SELECT * WHERE { ?s ?p "open }')
     assert error.hint is not None and error.hint.message.startswith("the query cannot be read at line 1")
+
+
+def test_a_long_query_gets_the_parsers_words_and_a_window_of_its_line() -> None:
+    text = "SELECT * WHERE { " + "?s ?p ?o . " * 12_000 + "?s rdfs:label ?o }"
+    assert len(text) > MAX_EXPLAINED
+    error = refused(text)
+    assert error.hint is not None and error.hint.message.startswith("the query cannot be read at line 1")
+    assert all(len(line) < 300 for line in error.text().splitlines()), "no line of the answer is the query"
+    excerpt = error.excerpt() or ""
+    source, caret = excerpt.splitlines()
+    assert source[caret.index("^")] == " ", "the caret stays under the parser's column (after rdfs:label)"
+    assert source[caret.index("^") - 10 : caret.index("^")] == "rdfs:label"

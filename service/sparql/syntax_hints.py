@@ -31,7 +31,7 @@ from econsec.graph.paths import PREFIXES
 from ..errors import SparqlLexError
 from ..security.lexer import Token, TokenKind, scan_text, significant
 
-__all__ = ["Hint", "Mark", "condense", "explain"]
+__all__ = ["MAX_EXPLAINED", "Hint", "Mark", "condense", "explain"]
 
 _OPENERS = {"{": "}", "(": ")", "[": "]"}
 _CLOSERS = {v: k for k, v in _OPENERS.items()}
@@ -50,6 +50,13 @@ _KEYWORDS = (
 _KNOWN_WORDS = frozenset(k.upper() for k in _KEYWORDS)
 _EXPECTED = re.compile(r"^error at \d+:\d+: expected (?:one of )?(?P<items>.*)$", re.DOTALL)
 _MAX_EXPECTED = 14
+#: longer queries are not read again for an explanation (the lexer is linear, but a query worker
+#: has a deadline and real queries are a few kilobytes): they get the parser's words, made readable
+MAX_EXPLAINED = 100_000
+#: how many tokens up to the parser's position may hold a misspelt keyword
+_NEAR_ERROR = 4
+#: the longest prefix name an explanation repeats (the client chose it; the message stays short)
+_MAX_NAME = 60
 
 
 @dataclass(frozen=True)
@@ -140,7 +147,7 @@ def _undeclared_prefix(text: str, tokens: list[Token], error_at: int, parser_mes
     just_before = following is None or following.start >= error_at
     if not just_before and "Prefix not found" not in parser_message:
         return None
-    name = token.prefix
+    name = token.prefix if len(token.prefix) <= _MAX_NAME else token.prefix[:_MAX_NAME] + "…"
     namespace = PREFIXES.get(name)
     if namespace is not None:
         message = f"prefix {name}: is not declared; add PREFIX {name}: <{namespace}> at the top of the query"
@@ -197,10 +204,11 @@ def _brackets(text: str, tokens: list[Token], error_at: int) -> Hint | None:
 
 
 def _misspelt_keyword(text: str, tokens: list[Token], error_at: int) -> Hint | None:
-    for token in tokens:
-        if token.start > error_at:
-            return None
-        if token.kind is not TokenKind.WORD or token.text.upper() in _KNOWN_WORDS:
+    # the parser stops within a few tokens of a misspelt keyword: look at those only, so a long
+    # query costs no more than a short one (and a name a mile long is no keyword)
+    upto = [t for t in tokens if t.start <= error_at][-_NEAR_ERROR:]
+    for token in upto:
+        if token.kind is not TokenKind.WORD or token.text.upper() in _KNOWN_WORDS or len(token.text) > 30:
             continue
         close = difflib.get_close_matches(token.text.upper(), sorted(_KNOWN_WORDS), n=1, cutoff=0.75)
         if close:
@@ -215,10 +223,12 @@ def explain(text: str, line: int | None, column: int | None, parser_message: str
     """A plain-language account of why ``text`` does not parse, from the parser's position and
     words; the common mistakes get a specific one, the rest the parser's words made readable."""
     error_at = _offset(text, line, column) if line is not None and column is not None else len(text)
-    try:
-        tokens = significant(scan_text(text).tokens)
-    except SparqlLexError:  # the lexer says why itself (an unterminated string, too deep)
-        tokens = None
+    tokens: list[Token] | None = None
+    if len(text) <= MAX_EXPLAINED:
+        try:
+            tokens = significant(scan_text(text).tokens)
+        except SparqlLexError:  # the lexer says why itself (an unterminated string, too deep)
+            tokens = None
     if tokens is not None:
         for rule in (
             lambda: _undeclared_prefix(text, tokens, error_at, parser_message),
