@@ -103,12 +103,27 @@
       if (i === 0) yasqe.scrollIntoView(from, 80);
     });
   }
+  // the JSON error body; or the plain-text one (a CONSTRUCT asks for Turtle, so its errors come as
+  // text: "Title: explanation", the excerpt, then "The parser says: error at L:C: ...")
+  const TEXT_ERROR = /^([A-Z][^:\n]{0,60}): ([^\n]+)\n/;
+  const PARSER_SAYS = /\nThe parser says: ((?:.|\n)*)$/;
   function errorBody(error) {
+    const text = error.text || "";
     try {
-      const body = JSON.parse(error.text || "");
+      const body = JSON.parse(text);
       return body && typeof body === "object" && body.error && body.message ? body : null;
     } catch (_) {
-      return null;
+      const head = TEXT_ERROR.exec(text);
+      const position = /error at (\d+):(\d+)/.exec(text);
+      if (!head || !position) return null;
+      const said = PARSER_SAYS.exec(text);
+      return {
+        error: head[1],
+        explanation: head[2],
+        message: said ? said[1].trim() : head[2],
+        line: Number(position[1]),
+        column: Number(position[2]),
+      };
     }
   }
   async function readableError(error) {
