@@ -100,6 +100,7 @@ class PropertyEntry:
 
     iri: str
     local: str
+    curie: str
     label: str
     definition: str | None
     domain: list[TermLink]
@@ -321,6 +322,7 @@ def ontology_view(store: StoreBackend, base: str, root: str, deadline: Deadline)
                 PropertyEntry(
                     iri=prop,
                     local=_local(prop),
+                    curie=curie(prop),
                     label=label_of(prop),
                     definition=definition(prop),
                     domain=links(graph.iris(prop, RDFS_NS + "domain")),
