@@ -236,6 +236,23 @@ def test_a_construct_answer_draws_as_a_graph(offline: Offline) -> None:
     assert graph.locator('a[href="/id/technology/semiconductors"]').count() == 1
 
 
+def test_only_our_own_pages_are_linked_locally(offline: Offline) -> None:
+    query = (
+        'SELECT ?ours ?odd ?other WHERE { BIND(IRI("https://w3id.org/econsec/id/country/japan") AS ?ours)'
+        ' BIND(IRI("https://w3id.org/econsec//example.org/x") AS ?odd)'
+        ' BIND(IRI("https://example.org/y") AS ?other) }'
+    )
+    page = run_in_editor(offline, query)
+    cells = page.locator(".yasr:visible .dataTable tbody tr").first.locator("td a")
+    expect(cells.first).to_be_visible()
+    hrefs = [a.get_attribute("href") for a in cells.all()]
+    assert hrefs == [
+        "/id/country/japan",
+        "https://w3id.org/econsec//example.org/x",  # not "//example.org/x", another site
+        "https://example.org/y",
+    ]
+
+
 # --- Japanese text -------------------------------------------------------------------------
 
 

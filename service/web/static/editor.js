@@ -52,9 +52,10 @@
   // {public base}X is answered at {root}/X (the contract of the linked-data routes), so a result
   // link to https://w3id.org/econsec/id/country/japan opens /id/country/japan in this tab.
   function localHref(iri) {
-    return typeof iri === "string" && config.publicBase && iri.startsWith(config.publicBase)
-      ? config.root + "/" + iri.slice(config.publicBase.length)
-      : null;
+    if (typeof iri !== "string" || !config.publicBase || !iri.startsWith(config.publicBase)) return null;
+    const rest = iri.slice(config.publicBase.length);
+    // "{base}//host/x" would become the protocol-relative "//host/x": another site, not a page here
+    return /^[\/\\]/.test(rest) ? null : config.root + "/" + rest;
   }
   function localiseLinks(root) {
     for (const a of root.querySelectorAll("a[href]")) {
