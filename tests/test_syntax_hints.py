@@ -109,3 +109,23 @@ def test_a_long_query_gets_the_parsers_words_and_a_window_of_its_line() -> None:
     source, caret = excerpt.splitlines()
     assert source[caret.index("^")] == " ", "the caret stays under the parser's column (after rdfs:label)"
     assert source[caret.index("^") - 10 : caret.index("^")] == "rdfs:label"
+
+
+def test_a_triple_pattern_without_its_object_is_named() -> None:
+    error = refused("SELECT * WHERE {\n  ?s ?p ?o .\n  ?x ?y\n}")
+    assert error.hint is not None
+    assert error.hint.message == (
+        "the triple pattern at line 3, column 3 ('?x ?y') has no object: add one after its predicate"
+    )
+
+
+def test_two_patterns_without_a_dot_between_them() -> None:
+    error = refused("SELECT * WHERE {\n  ?s a <http://example.org/C>\n  ?s ?p ?o\n}")
+    assert error.hint is not None
+    assert error.hint.message.startswith("two triple patterns run together at line 3, column 3")
+    assert [m.line for m in error.hint.marks] == [3, 2]
+
+
+def test_values_rows_are_not_taken_for_patterns() -> None:
+    error = refused("SELECT * WHERE { VALUES ?x { 1 2 3 4 } ?x ?p }")
+    assert error.hint is not None and "triple pattern" not in error.hint.message

@@ -11,6 +11,7 @@ federation guard uses, linear in the text) and says what is wrong in words, for 
 - brackets that do not match: the ``{``, ``(`` or ``[`` never closed, or a closer with nothing
   to close, naming where the other half is;
 - a misspelt keyword (``SELEC``): the keyword it is closest to;
+- a triple pattern without its object, or two patterns without the ``.`` between them;
 - anything else: where the parser stopped and what it expected, the character-class lists
   folded into "a name" or "a number".
 
@@ -203,6 +204,76 @@ def _brackets(text: str, tokens: list[Token], error_at: int) -> Hint | None:
     )
 
 
+#: tokens that are one RDF term each (a language tag belongs to the string before it)
+_TERMS = frozenset(
+    {TokenKind.VAR, TokenKind.IRI, TokenKind.PNAME, TokenKind.STRING, TokenKind.NUMBER, TokenKind.BNODE}
+)
+_TERM_WORDS = frozenset({"a", "true", "false"})
+
+
+def _is_term(token: Token) -> bool:
+    return token.kind in _TERMS or (token.kind is TokenKind.WORD and token.text in _TERM_WORDS)
+
+
+def _triple_runs(tokens: list[Token]) -> list[list[Token]]:
+    """Runs of plain terms that stand alone as a statement: after ``{`` or ``.``, before ``.`` or
+    ``}``. Anything else (a path operator, a bracket, ``;``, a keyword, a ``^^`` datatype) ends a
+    run and keeps it out, so only patterns whose shape is certain are judged; ``VALUES ?x { ... }``
+    blocks are data rows, not patterns."""
+    runs: list[list[Token]] = []
+    i = 0
+    while i < len(tokens):
+        token = tokens[i]
+        opens = token.kind is TokenKind.PUNCT and token.text in ("{", ".")
+        if opens and token.text == "{" and i >= 1:
+            before = tokens[i - 1]
+            if before.text == ")" or (i >= 2 and tokens[i - 2].text.upper() == "VALUES"):
+                i += 1
+                continue
+        if not opens:
+            i += 1
+            continue
+        j = i + 1
+        run: list[Token] = []
+        while j < len(tokens) and (_is_term(tokens[j]) or tokens[j].kind is TokenKind.LANG):
+            if tokens[j].kind is not TokenKind.LANG:
+                run.append(tokens[j])
+            j += 1
+        if run and j < len(tokens) and tokens[j].kind is TokenKind.PUNCT and tokens[j].text in (".", "}"):
+            runs.append(run)
+        i = j if j > i + 1 else i + 1
+    return runs
+
+
+def _triple_shape(text: str, tokens: list[Token], error_at: int) -> Hint | None:
+    for run in _triple_runs(tokens):
+        if run[0].start > error_at:
+            return None
+        if len(run) == 3:
+            continue
+        first = _mark(text, run[0])
+        shown = (
+            " ".join(t.text for t in run[:3]) if sum(len(t.text) for t in run[:3]) <= 80 else run[0].text[:40]
+        )
+        if len(run) == 1:
+            return Hint(
+                f"the triple pattern at {_where(first)} ('{shown}') has only a subject: add a predicate and an object",
+                (first,),
+            )
+        if len(run) == 2:
+            return Hint(
+                f"the triple pattern at {_where(first)} ('{shown}') has no object: add one after its predicate",
+                (first,),
+            )
+        nxt = _mark(text, run[3])
+        return Hint(
+            f"two triple patterns run together at {_where(nxt)}: end the one that starts at "
+            f"{_where(first)} ('{shown}') with ' .'",
+            (nxt, first),
+        )
+    return None
+
+
 def _misspelt_keyword(text: str, tokens: list[Token], error_at: int) -> Hint | None:
     # the parser stops within a few tokens of a misspelt keyword: look at those only, so a long
     # query costs no more than a short one (and a name a mile long is no keyword)
@@ -234,6 +305,7 @@ def explain(text: str, line: int | None, column: int | None, parser_message: str
             lambda: _undeclared_prefix(text, tokens, error_at, parser_message),
             lambda: _brackets(text, tokens, error_at),
             lambda: _misspelt_keyword(text, tokens, error_at),
+            lambda: _triple_shape(text, tokens, error_at),
         ):
             hint = rule()
             if hint is not None:
