@@ -12,6 +12,8 @@ import pytest
 from econsec.graph.paths import PREFIXES
 from econsec.service.errors import QuerySyntaxError
 from econsec.service.sparql.syntax_hints import MAX_EXPLAINED, condense
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 
 def refused(text: str) -> QuerySyntaxError:
@@ -129,3 +131,27 @@ def test_two_patterns_without_a_dot_between_them() -> None:
 def test_values_rows_are_not_taken_for_patterns() -> None:
     error = refused("SELECT * WHERE { VALUES ?x { 1 2 3 4 } ?x ?p }")
     assert error.hint is not None and "triple pattern" not in error.hint.message
+
+
+_PIECES = (
+    "SELECT", "*", "WHERE", "{", "}", "(", ")", "[", "]", ".", ";", ",", "?s", "?p", "?o", "a",
+    "rdfs:label", "es:", "xyz:q", "PREFIX", "es:", "<http://x/>", '"t"', "@en", "^^", "1", "2.5",
+    "FILTER", "VALUES", "OPTIONAL", "SELEC", "ORDR", "BY", "\n", "\r\n", "#c\n", "日本", "'", '"',
+)  # fmt: skip
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.lists(st.sampled_from(_PIECES), max_size=30))
+def test_any_malformed_text_gets_an_explanation_and_marks_inside_it(pieces: list[str]) -> None:
+    text = " ".join(pieces)
+    try:
+        ox.Store().query(text)
+    except SyntaxError as exc:
+        error = QuerySyntaxError.from_parser(exc, text)
+    else:
+        return
+    assert error.hint is not None and error.hint.message
+    lines = text.split("\n")
+    for mark in error.hint.marks:
+        assert 1 <= mark.line <= len(lines) and 1 <= mark.column <= len(lines[mark.line - 1]) + 1
+    assert error.text().startswith("Malformed query: ")
