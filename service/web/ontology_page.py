@@ -181,9 +181,9 @@ class _Graph:
     def text(self, subject: str, predicate: str) -> str | None:
         """An English (else untagged, else any) literal of ``subject``'s ``predicate``."""
         literals = [v for v in self.values(subject, predicate) if isinstance(v, Literal)]
-        for wanted in ("en", None, ""):
+        for wanted in ("en", None):
             for literal in literals:
-                if (literal.language or None) == (wanted or None):
+                if (literal.language or None) == wanted:
                     return literal.value
         return literals[0].value if literals else None
 
