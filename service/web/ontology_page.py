@@ -223,33 +223,42 @@ def example_query(class_iri: str) -> str:
     return without_header(bind_values(text, {"class": NamedNode(class_iri)}))
 
 
-def ontology_view(store: StoreBackend, base: str, root: str, deadline: Deadline) -> OntologyView:
-    """Read the ontology graph and the class counts and examples from ``store``."""
-    ontology_graph = base + "graph/ontology"
-    terms = base + "ontology#"
-    graph = _Graph(graph_quads(store, ontology_graph, deadline, 200_000).quads)
-    deadline.check()
+class _Terms:
+    """Names, links and definitions of terms, read from the ontology graph; our own terms
+    (``{base}ontology#...``) link to their entry on the page, others out to their IRI."""
 
-    def label_of(iri: str) -> str:
+    def __init__(self, graph: _Graph, namespace: str) -> None:
+        self.graph = graph
+        self.namespace = namespace
+
+    def ours(self, iri: str) -> bool:
+        return iri.startswith(self.namespace)
+
+    def label(self, iri: str) -> str:
+        graph = self.graph
         return graph.text(iri, RDFS_NS + "label") or graph.text(iri, SKOS_NS + "prefLabel") or _local(iri)
 
-    def link(iri: str) -> TermLink:
-        if iri.startswith(terms):
-            return TermLink(iri, label_of(iri), f"#{quote(_local(iri), safe='')}", False)
+    def definition(self, iri: str) -> str | None:
+        return self.graph.text(iri, SKOS_NS + "definition") or self.graph.text(iri, RDFS_NS + "comment")
+
+    def link(self, iri: str) -> TermLink:
+        if self.ours(iri):
+            return TermLink(iri, self.label(iri), f"#{quote(_local(iri), safe='')}", False)
         return TermLink(iri, curie(iri), iri, True)
 
-    def links(iris: Iterable[str]) -> list[TermLink]:
-        return sorted((link(i) for i in dict.fromkeys(iris)), key=lambda t: t.label.lower())
+    def links(self, iris: Iterable[str]) -> list[TermLink]:
+        return sorted((self.link(i) for i in dict.fromkeys(iris)), key=lambda t: t.label.lower())
 
-    def definition(iri: str) -> str | None:
-        return graph.text(iri, SKOS_NS + "definition") or graph.text(iri, RDFS_NS + "comment")
+    def of_type(self, type_iri: str, *, ours: bool = True) -> list[str]:
+        """The IRIs typed ``type_iri``, ours (or, with ``ours`` false, the others), by label."""
+        found = {i for i in self.graph.subjects_by_type.get(type_iri, []) if self.ours(i) == ours}
+        return sorted(found, key=lambda i: self.label(i).lower())
 
-    # --- classes
-    class_iris = sorted(
-        {i for i in graph.subjects_by_type.get(OWL_NS + "Class", []) if i.startswith(terms)},
-        key=lambda i: label_of(i).lower(),
-    )
-    counts = {c.iri: c.instances for c in instances_per_class(store, ontology_graph)}
+
+def _examples(
+    store: StoreBackend, ontology_graph: str, base: str, root: str, deadline: Deadline
+) -> dict[str, list[Example]]:
+    """A few things of each class, linked to their pages (``queries/internal/class-examples.rq``)."""
     examples: dict[str, list[Example]] = defaultdict(list)
     for row in internal.select(store, "class-examples", ontology=NamedNode(ontology_graph)):
         deadline.check()
@@ -260,17 +269,23 @@ def ontology_view(store: StoreBackend, base: str, root: str, deadline: Deadline)
         if href is not None:
             shown = row["label"].value if row["label"] is not None else _local(thing.rstrip("/"))
             examples[cls].append(Example(shown, href))
+    return examples
 
+
+def _classes(
+    terms: _Terms, counts: dict[str, int], examples: dict[str, list[Example]], root: str
+) -> tuple[list[ClassEntry], list[TreeNode]]:
+    """Our classes with their neighbours in the hierarchy and the properties that reach them, and
+    the index tree (roots: classes with no superclass of ours)."""
+    graph = terms.graph
+    class_iris = terms.of_type(OWL_NS + "Class")
     subclasses: dict[str, list[str]] = defaultdict(list)
     for iri in class_iris:
         for parent in graph.iris(iri, RDFS_NS + "subClassOf"):
             subclasses[parent].append(iri)
     domain_of: dict[str, list[str]] = defaultdict(list)
     range_of: dict[str, list[str]] = defaultdict(list)
-    property_iris = [
-        i for kind in _PROPERTY_KINDS for i in graph.subjects_by_type.get(kind, []) if i.startswith(terms)
-    ]
-    for prop in property_iris:
+    for prop in (p for kind in _PROPERTY_KINDS for p in terms.of_type(kind)):
         for cls in graph.iris(prop, RDFS_NS + "domain"):
             domain_of[cls].append(prop)
         for cls in graph.iris(prop, RDFS_NS + "range"):
@@ -283,12 +298,12 @@ def ontology_view(store: StoreBackend, base: str, root: str, deadline: Deadline)
         entries[iri] = ClassEntry(
             iri=iri,
             local=local,
-            label=label_of(iri),
-            definition=definition(iri),
-            superclasses=links(graph.iris(iri, RDFS_NS + "subClassOf")),
-            subclasses=links(subclasses.get(iri, [])),
-            properties=links(domain_of.get(iri, [])),
-            ranges_of=links(range_of.get(iri, [])),
+            label=terms.label(iri),
+            definition=terms.definition(iri),
+            superclasses=terms.links(graph.iris(iri, RDFS_NS + "subClassOf")),
+            subclasses=terms.links(subclasses.get(iri, [])),
+            properties=terms.links(domain_of.get(iri, [])),
+            ranges_of=terms.links(range_of.get(iri, [])),
             instances=counts.get(iri, 0),
             examples=examples.get(iri, []),
             list_href=f"{root}/classes/{quote(local, safe='')}",
@@ -299,73 +314,77 @@ def ontology_view(store: StoreBackend, base: str, root: str, deadline: Deadline)
     def tree(iris: Sequence[str], depth: int = 0) -> list[TreeNode]:
         if depth > 20:  # subclass cycles are not OWL 2 DL; stop rather than recurse forever
             return []
-        return [
-            TreeNode(
-                entries[i],
-                tree(sorted(subclasses.get(i, []), key=lambda c: entries[c].label.lower()), depth + 1),
-            )
-            for i in iris
-            if i in entries
-        ]
+        by_label = sorted((i for i in iris if i in entries), key=lambda i: entries[i].label.lower())
+        return [TreeNode(entries[i], tree(subclasses.get(i, []), depth + 1)) for i in by_label]
 
     roots = [i for i in class_iris if not any(p in entries for p in graph.iris(i, RDFS_NS + "subClassOf"))]
+    return list(entries.values()), tree(roots)
 
-    # --- properties
+
+def _properties(terms: _Terms) -> dict[str, list[PropertyEntry]]:
+    """Our object and datatype properties, by kind."""
+    graph = terms.graph
     properties: dict[str, list[PropertyEntry]] = {}
     for kind_iri, kind in _PROPERTY_KINDS.items():
         found = []
-        for prop in graph.subjects_by_type.get(kind_iri, []):
-            if not prop.startswith(terms):
-                continue
+        for prop in terms.of_type(kind_iri):
             types = {v.value for v in graph.values(prop, _TYPE) if isinstance(v, NamedNode)}
             found.append(
                 PropertyEntry(
                     iri=prop,
                     local=_local(prop),
                     curie=curie(prop),
-                    label=label_of(prop),
-                    definition=definition(prop),
-                    domain=links(graph.iris(prop, RDFS_NS + "domain")),
-                    range=links(graph.iris(prop, RDFS_NS + "range")),
-                    superproperties=links(graph.iris(prop, RDFS_NS + "subPropertyOf")),
-                    inverse=links(graph.iris(prop, OWL_NS + "inverseOf")),
+                    label=terms.label(prop),
+                    definition=terms.definition(prop),
+                    domain=terms.links(graph.iris(prop, RDFS_NS + "domain")),
+                    range=terms.links(graph.iris(prop, RDFS_NS + "range")),
+                    superproperties=terms.links(graph.iris(prop, RDFS_NS + "subPropertyOf")),
+                    inverse=terms.links(graph.iris(prop, OWL_NS + "inverseOf")),
                     characteristics=[
                         c[: -len("Property")].lower() for c in _CHARACTERISTICS if OWL_NS + c in types
                     ],
                 )
             )
-        properties[kind] = sorted(found, key=lambda p: p.label.lower())
+        properties[kind] = found
+    return properties
 
-    # --- concept schemes
+
+def _schemes(terms: _Terms) -> list[SchemeEntry]:
+    """Our concept schemes with the concepts the ontology puts in them."""
     in_scheme: dict[str, list[str]] = defaultdict(list)
-    for subject, by_predicate in graph.out.items():
+    for subject, by_predicate in terms.graph.out.items():
         for scheme in by_predicate.get(SKOS_NS + "inScheme", []):
             if isinstance(scheme, NamedNode):
                 in_scheme[scheme.value].append(subject)
-    schemes = [
+    return [
         SchemeEntry(
             iri=s,
             local=_local(s),
-            label=label_of(s),
-            definition=definition(s),
+            label=terms.label(s),
+            definition=terms.definition(s),
             concepts=[
-                (link(c), definition(c))
-                for c in sorted(in_scheme.get(s, []), key=lambda c: label_of(c).lower())
+                (terms.link(c), terms.definition(c))
+                for c in sorted(in_scheme.get(s, []), key=lambda c: terms.label(c).lower())
             ],
         )
-        for s in sorted(
-            (i for i in graph.subjects_by_type.get(SKOS_NS + "ConceptScheme", []) if i.startswith(terms)),
-            key=lambda i: label_of(i).lower(),
-        )
+        for s in terms.of_type(SKOS_NS + "ConceptScheme")
     ]
 
-    # --- the ontology itself
+
+def ontology_view(store: StoreBackend, base: str, root: str, deadline: Deadline) -> OntologyView:
+    """Read the ontology graph and the class counts and examples from ``store``."""
+    ontology_graph = base + "graph/ontology"
+    graph = _Graph(graph_quads(store, ontology_graph, deadline, 200_000).quads)
+    terms = _Terms(graph, base + "ontology#")
+    deadline.check()
+    counts = {c.iri: c.instances for c in instances_per_class(store, ontology_graph)}
+    classes, tree = _classes(terms, counts, _examples(store, ontology_graph, base, root, deadline), root)
     iri = base + "ontology"
     version_iris = graph.iris(iri, OWL_NS + "versionIRI")
     licenses = graph.iris(iri, DCTERMS_NS + "license")
     return OntologyView(
         iri=iri,
-        title=graph.text(iri, DCTERMS_NS + "title") or label_of(iri),
+        title=graph.text(iri, DCTERMS_NS + "title") or terms.label(iri),
         description=graph.text(iri, DCTERMS_NS + "description"),
         definition=graph.text(iri, SKOS_NS + "definition"),
         version_iri=version_iris[0] if version_iris else None,
@@ -376,9 +395,9 @@ def ontology_view(store: StoreBackend, base: str, root: str, deadline: Deadline)
         modified=graph.text(iri, DCTERMS_NS + "modified"),
         prefix=graph.text(iri, _VANN + "preferredNamespacePrefix"),
         namespace=graph.text(iri, _VANN + "preferredNamespaceUri"),
-        classes=list(entries.values()),
-        tree=tree(sorted(roots, key=lambda i: entries[i].label.lower())),
-        properties=properties,
-        schemes=schemes,
-        reused=links(i for i in graph.subjects_by_type.get(OWL_NS + "Class", []) if not i.startswith(terms)),
+        classes=classes,
+        tree=tree,
+        properties=_properties(terms),
+        schemes=_schemes(terms),
+        reused=terms.links(terms.of_type(OWL_NS + "Class", ours=False)),
     )
