@@ -294,6 +294,12 @@ def read_header(text: str) -> dict[str, Any]:
     return data if isinstance(data, dict) else {}
 
 
+def without_header(text: str) -> str:
+    """The query with its `#+` header lines taken out: what a person reads first in the editor is
+    the query (the header stays in the file, where the API and the gallery read it)."""
+    return "".join(line for line in text.splitlines(keepends=True) if not _HEADER.match(line.rstrip("\r\n")))
+
+
 def _as_mapping(items: Any) -> dict[str, Any]:
     """grlc writes defaults and enumerations as a list of one-key mappings; accept a mapping too."""
     if isinstance(items, dict):

@@ -34,7 +34,7 @@ from .settings import Settings
 from .sparql import endpoint as sparql
 from .state import QueryGuard, ServiceState
 from .store.base import StoreBackend
-from .web import classes, linked_data, neighbourhood, pages, search
+from .web import api_docs, classes, linked_data, neighbourhood, pages, search
 from .web import saved_queries as queries
 from .web.render import render
 
@@ -204,6 +204,8 @@ def create_app(
         summary="SPARQL service over the economic security policy knowledge graph",
         version=_version(),
         lifespan=lifespan,
+        docs_url=None,  # FastAPI's would load Swagger UI from a CDN: ``web/api_docs.py`` serves it
+        redoc_url=None,
     )
     app.state.service = state
     app.router.routes.append(sparql.route)  # first: the most frequent request finds its route at once
@@ -215,6 +217,7 @@ def create_app(
     app.include_router(search.router)
     app.include_router(classes.router)
     app.include_router(neighbourhood.router)
+    app.include_router(api_docs.router)
     app.add_exception_handler(ServiceError, _service_error)
     app.add_exception_handler(RequestValidationError, _validation_error)
     # added last = outermost: CORS headers go on every answer, refusals included

@@ -11,7 +11,10 @@ from __future__ import annotations
 import errno
 import re
 from collections.abc import Iterable, Mapping
-from typing import ClassVar
+from typing import TYPE_CHECKING, ClassVar
+
+if TYPE_CHECKING:  # the hints module imports this one
+    from .sparql.syntax_hints import Hint
 
 __all__ = [
     "BadRequest",
@@ -62,10 +65,14 @@ class BadRequest(ServiceError):
 
 
 _POSITION = re.compile(r"\berror at (\d+):(\d+)\b")
+#: characters of the offending line shown either side of the column in a syntax error's excerpt
+_EXCERPT = 80
 
 
 class QuerySyntaxError(BadRequest):
-    """The query does not parse; carries the parser's own words and, when it gives one, the position."""
+    """The query does not parse; carries the parser's own words, the position when it gives one,
+    and an explanation for people (``sparql/syntax_hints.py``: which prefix is undeclared, which
+    bracket is unclosed) with the spans of the query an editor should highlight."""
 
     title = "Malformed query"
 
@@ -75,6 +82,12 @@ class QuerySyntaxError(BadRequest):
         self.line: int | None = int(match.group(1)) if match else None
         self.column: int | None = int(match.group(2)) if match else None
         self.query = query
+        self.hint: Hint | None = None
+        if query is not None and self.line is not None:
+            # imported here: the lexer the hints read the query with imports this module
+            from .sparql.syntax_hints import explain
+
+            self.hint = explain(query, self.line, self.column, message)
 
     @classmethod
     def from_parser(cls, exc: SyntaxError, query: str) -> QuerySyntaxError:
@@ -82,7 +95,11 @@ class QuerySyntaxError(BadRequest):
         return cls(str(exc), query)
 
     def details(self) -> dict[str, object]:
-        return {"line": self.line, "column": self.column}
+        found: dict[str, object] = {"line": self.line, "column": self.column}
+        if self.hint is not None:
+            found["explanation"] = self.hint.message
+            found["marks"] = [mark.as_json() for mark in self.hint.marks]
+        return found
 
     def excerpt(self) -> str | None:
         """The offending line with a caret under the column, when the position is known."""
@@ -92,14 +109,29 @@ class QuerySyntaxError(BadRequest):
         if not 1 <= self.line <= len(lines):
             return None
         source = lines[self.line - 1]
+        column = max(self.column - 1, 0)
+        if len(source) > 2 * _EXCERPT:  # a window around the column, not a megabyte-long line
+            start = max(column - _EXCERPT, 0)
+            cut = source[start : column + _EXCERPT]
+            source = ("…" if start else "") + cut + ("…" if column + _EXCERPT < len(source) else "")
+            column = column - start + (1 if start else 0)
         prefix = f"{self.line:>4} | "
-        caret = " " * (len(prefix) + max(self.column - 1, 0)) + "^"
+        caret = " " * (len(prefix) + column) + "^"
         return f"{prefix}{source}\n{caret}"
 
     def text(self) -> str:
-        body = super().text()
+        if self.hint is None:
+            body = super().text()
+            excerpt = self.excerpt()
+            return f"{body}\n{excerpt}\n" if excerpt else body
+        from .sparql.syntax_hints import condense
+
+        parts = [f"{self.title}: {self.hint.message}\n"]
         excerpt = self.excerpt()
-        return f"{body}\n{excerpt}\n" if excerpt else body
+        if excerpt:
+            parts.append(f"\n{excerpt}\n")
+        parts.append(f"\nThe parser says: {condense(self.message)}\n")
+        return "".join(parts)
 
 
 class SparqlLexError(BadRequest):

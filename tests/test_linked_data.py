@@ -367,7 +367,7 @@ def test_unsupported_accept_is_406_naming_what_is_available(sparql_service: Runn
 # --- /ontology -----------------------------------------------------------------------------
 
 
-def test_ontology_is_a_pylode_page_for_browsers_and_owl_for_machines(sparql_service: RunningService) -> None:
+def test_ontology_is_a_page_for_browsers_and_owl_for_machines(sparql_service: RunningService) -> None:
     html = get(f"{sparql_service.base}/ontology", BROWSER)
     assert html.status_code == 200
     assert html.headers["content-type"].startswith("text/html")

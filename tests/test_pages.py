@@ -186,6 +186,7 @@ def test_vendor_assets_are_served_and_nothing_else_from_node_modules(sparql_serv
     plain = httpx.get(sparql_service.base + "/assets/yasgui.js", headers={"Accept-Encoding": "identity"})
     assert "content-encoding" not in plain.headers and plain.content == js.content
     assert get(sparql_service, "/assets/d3.js").status_code == 200
+    assert get(sparql_service, "/assets/swagger-ui.js").status_code == 200
     assert get(sparql_service, "/assets/package.json").status_code == 404
     assert get(sparql_service, "/static/site.css").status_code == 200
     assert get(sparql_service, "/static/..%2F..%2Fpyproject.toml").status_code == 404
@@ -203,6 +204,8 @@ def test_without_npm_assets_the_pages_say_so(service_factory, tmp_path: Path) ->
     assert "<td>" in gallery, "the table is there without the chart"
     assert get(service, "/assets/yasgui.js").status_code == 404
     assert get(service, "/sparql", query="ASK {}").status_code == 200, "the endpoint itself is unaffected"
+    docs = get(service, "/docs", BROWSER).text
+    assert 'id="assets-missing"' in docs and "swagger-ui.js" in docs and 'href="/openapi.json"' in docs
 
 
 # --- The gallery ---------------------------------------------------------------------------

@@ -266,10 +266,23 @@ def test_pages_load_nothing_from_outside_and_stay_small(visit: Visit) -> None:
                 len(response.body()) if response is not None and response.status == 200 else 0
             )
 
+        started: list[str] = []
+
+        def start(request: Request, started: list[str] = started) -> None:
+            started.append(request.url)
+
+        visit.page.on("request", start)
         visit.page.on("requestfinished", measure)
         visit.go(path)
         visit.page.wait_for_load_state("networkidle")
+        # a big response's "finished" event can reach us after the network went idle: wait for
+        # every request the page made to be measured (bounded), so none is silently left out
+        for _ in range(100):
+            if all(url in sizes for url in started):
+                break
+            visit.page.wait_for_timeout(100)
         visit.page.remove_listener("requestfinished", measure)
+        visit.page.remove_listener("request", start)
         vendor = sum(n for u, n in sizes.items() if "/assets/" in u)
         ours = sum(n for u, n in sizes.items() if "/assets/" not in u)
         weights[path] = {"ours": ours, "vendor": vendor, "requests": len(sizes)}

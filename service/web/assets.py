@@ -1,6 +1,6 @@
 """Browser assets: where the npm packages the pages load are, and which of their files we serve.
 
-The editor (YASGUI) and the gallery charts (d3) come from the npm registry, installed by
+The editor (YASGUI), the gallery charts (d3) and the HTTP API page (Swagger UI) come from the npm registry, installed by
 ``make setup`` (``npm ci`` over the committed ``package-lock.json``) into ``node_modules``.
 They are never committed and never loaded from a CDN: a page that needs one loads it from
 ``/assets/{name}`` on this service, so the UI works offline and on a closed network.
@@ -35,6 +35,8 @@ VENDOR: dict[str, VendorFile] = {
         VendorFile("yasgui.js", "@zazuko/yasgui", "build/yasgui.min.js", "text/javascript"),
         VendorFile("yasgui.css", "@zazuko/yasgui", "build/yasgui.min.css", "text/css"),
         VendorFile("d3.js", "d3", "dist/d3.min.js", "text/javascript"),
+        VendorFile("swagger-ui.js", "swagger-ui-dist", "swagger-ui-bundle.js", "text/javascript"),
+        VendorFile("swagger-ui.css", "swagger-ui-dist", "swagger-ui.css", "text/css"),
     )
 }
 

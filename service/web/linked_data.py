@@ -3,7 +3,7 @@
 | path | answers for | machines (by Accept or ``format=``) | browsers |
 |---|---|---|---|
 | ``/id/{path}`` | ``{base}id/{path}`` (entities, passages, statements) | its description | a page |
-| ``/ontology`` | ``{base}ontology`` and every ``ontology#Term`` | the ontology graph | pyLODE page |
+| ``/ontology`` | ``{base}ontology`` and every ``ontology#Term`` | the ontology graph | a page |
 | ``/graph/{name}`` | ``{base}graph/{name}`` | the named graph | a summary |
 | ``/.well-known/void``, ``/void``, ``/dataset`` | ``{base}dataset`` | VoID (Turtle default) | a page |
 | ``/lookup?uri=`` | any IRI under the base | 303 to the path above | same |
@@ -37,11 +37,9 @@ from econsec.graph.paths import (
 )
 from econsec.graph.stats import INSTANCES_PER_CLASS
 from econsec.graph.void import LICENSE, VOCABULARIES
-from econsec.ontology.documentation import ontology_html
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from pyoxigraph import Literal, NamedNode, Quad, RdfFormat, Triple, parse, serialize
-from starlette.concurrency import run_in_threadpool
 
 from ..errors import BadRequest, NotAcceptable, ServiceError, StoreError
 from ..execution.executor import Deadline
@@ -54,6 +52,7 @@ from ..state import ServiceState, service_state
 from ..store.base import ResultKind
 from .entity_page import entity_page
 from .figures import entity_figures
+from .ontology_page import ontology_view
 from .render import render
 from .resources import (
     Description,
@@ -306,7 +305,7 @@ async def resource(request: Request, path: str, format: FormatParam = None) -> R
 @router.head("/ontology", include_in_schema=False)
 @router.get("/ontology", responses=_RESPONSES, response_class=Response)
 async def ontology(request: Request, format: FormatParam = None) -> Response:
-    """The ontology: pyLODE documentation for browsers, the OWL graph for machines.
+    """The ontology: a page for browsers (``ontology_page.py``), the OWL graph for machines.
 
     Terms are hash IRIs (``ontology#Term``), so this one document answers for all of them.
     """
@@ -314,9 +313,17 @@ async def ontology(request: Request, format: FormatParam = None) -> Response:
     base = state.settings.public_base
     fmt = choose(request.headers.get("accept"), format, _GRAPH_FORMATS)
     links = alternates(request.url.path, _GRAPH_FORMATS)
-    if fmt is None:  # generated once per process (a few seconds), off the event loop
-        html = await run_in_threadpool(ontology_html)
-        return HTMLResponse(html, headers=_headers(links))
+    if fmt is None:
+        root = root_path(request)
+        view = await state.executor.run(lambda deadline: ontology_view(state.backend, base, root, deadline))
+        return render(
+            "ontology.html",
+            headers=_headers(links),
+            o=view,
+            root=root,
+            counted=INSTANCES_PER_CLASS,
+            alternates=[a for a in links if a.media_type != "text/html"],
+        )
 
     def gather(state: ServiceState, deadline: Deadline, limit: int) -> Description:
         return graph_quads(state.backend, base + "graph/ontology", deadline, limit)

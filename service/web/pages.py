@@ -29,7 +29,7 @@ from econsec.graph.paths import PREFIXES, sparql_prologue
 from econsec.graph.stats import INSTANCES_PER_CLASS, instances_per_class, triples_per_graph
 from econsec.graph.void import read_build_info
 from econsec.queries import catalogue as query_catalogue
-from econsec.queries.catalogue import SavedQuery
+from econsec.queries.catalogue import SavedQuery, without_header
 from fastapi import APIRouter, Request
 from fastapi.responses import FileResponse, HTMLResponse, Response
 from markupsafe import Markup
@@ -44,6 +44,8 @@ from ..sparql.formats import FORMATS
 from ..state import ServiceState, service_state
 from ..store.base import StoreBackend
 from .assets import OWN_DIR, VENDOR, Assets, default_assets_dir
+from .charts import HREF_SUFFIX
+from .charts import spec as chart_spec
 from .render import render
 
 __all__ = [
@@ -299,7 +301,8 @@ _WHERE = re.compile(r"\bWHERE\s*\{", re.IGNORECASE)
 
 
 def editor_text(query: SavedQuery) -> str:
-    """The saved query as the editor opens it: runnable as it stands.
+    """The saved query as the editor opens it: runnable as it stands, and the query first (its
+    ``#+`` header, a dozen lines of YAML for the API and the gallery, is left out).
 
     A saved query's parameters are variables the API binds; in the editor they would stay
     unbound. Each one with a default gets a ``VALUES`` line at the top of the outer ``WHERE``
@@ -314,17 +317,24 @@ def editor_text(query: SavedQuery) -> str:
         else:
             term = parameter.to_term(parameter.default)
             lines.append(f"  VALUES ?{parameter.variable} {{ {term} }}  # parameter {parameter.name}")
-    match = _WHERE.search(query.text)
+    text = without_header(query.text)
+    match = _WHERE.search(text)
     if not lines or match is None:
-        return query.text
-    return query.text[: match.end()] + "\n" + "\n".join(lines) + query.text[match.end() :]
+        return text
+    return text[: match.end()] + "\n" + "\n".join(lines) + text[match.end() :]
 
 
 @lru_cache(maxsize=1)
-def _examples() -> list[dict[str, str]]:
-    """The saved queries as editor examples (read once per process, like the /queries routes)."""
+def _examples() -> list[dict[str, Any]]:
+    """The saved queries as editor examples (read once per process, like the /queries routes),
+    each with the chart its header names, which the editor draws when that example runs."""
     return [
-        {"name": name, "summary": q.summary, "query": editor_text(q)}
+        {
+            "name": name,
+            "summary": q.summary,
+            "query": editor_text(q),
+            "chart": chart_spec(q.chart) if q.chart is not None else None,
+        }
         for name, q in query_catalogue.load().items()
     ]
 
@@ -358,6 +368,10 @@ def editor_page(request: Request, state: ServiceState) -> HTMLResponse:
         "chartScripts": None
         if assets.missing("d3.js")
         else [f"{root}/assets/d3.js", f"{root}/static/charts.js"],
+        # result IRIs under the public base open their page here (``{root}/id/...``), not w3id.org
+        "publicBase": state.settings.public_base,
+        "root": root,
+        "hrefSuffix": HREF_SUFFIX,
     }
     return render(
         "editor.html",
