@@ -121,7 +121,9 @@ def count_dataset(store: Store) -> VoidCounts:
     )
 
 
-def _graph_title(iri: str) -> str:
+def _graph_title(iri: str, documents: list[tuple[NamedNode, str]]) -> str:
+    if documents:  # a source graph: named after the document(s) its facts were taken from
+        return "Facts stated in " + "; ".join(f"“{title}”" for _, title in documents)
     if iri == G_ONTOLOGY.value:
         return "The econsec OWL ontology"
     if iri == G_INFERRED.value:
@@ -184,13 +186,20 @@ def void_triples(
         add(partition, _v("class"), NamedNode(class_iri))
         add(partition, _v("entities"), _int(n))
 
+    documents: dict[str, list[tuple[NamedNode, str]]] = {}
+    for row in internal.select(store, "graph-documents"):
+        documents.setdefault(row["g"].value, []).append((row["document"], row["title"].value))
     for graph_iri, n in sorted(counts.graphs.items()):
         subset = NamedNode(graph_iri)
+        for document, _ in documents.get(graph_iri, ()):
+            add(subset, _d("source"), document)
         add(ds, _v("subset"), subset)
         add(subset, _TYPE, _v("Dataset"))
         add(subset, NamedNode(SD_NS + "name"), subset)
         add(subset, _d("source"), subset)
-        add(subset, _d("title"), Literal(_graph_title(graph_iri), language="en"))
+        add(
+            subset, _d("title"), Literal(_graph_title(graph_iri, documents.get(graph_iri, [])), language="en")
+        )
         add(subset, _v("triples"), _int(n))
     return t
 

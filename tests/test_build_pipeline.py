@@ -227,3 +227,22 @@ def test_the_packaged_graph_builds_and_validates(built: BuildResult, built_store
     assert len(subsets) == len(built.graphs)
     assert sum(subsets) == int(void.value(dataset, VOID.triples)) == built.total_quads
     assert str(void.value(dataset, DCTERMS.identifier)) == built.build_id
+
+
+def test_void_names_the_document_each_source_graph_was_taken_from(
+    mini_corpus: MiniCorpus, tmp_path: Path
+) -> None:
+    result = build_mini(mini_corpus, tmp_path / "build")
+    void = read_void(result.paths.void)
+    store = rdflib.Dataset()
+    store.parse(result.paths.trig, format="trig")
+    es_document = rdflib.URIRef(ES + "SourceDocument")
+    described = [g for g in store.graphs() if (None, rdflib.RDF.type, es_document) in g]
+    assert described, "the mini corpus has no source document: the test would check nothing"
+    for graph in described:
+        documents = set(graph.subjects(rdflib.RDF.type, es_document))
+        subset = graph.identifier
+        assert documents <= set(void.objects(subset, DCTERMS.source)), f"{subset} does not name its document"
+        title = str(void.value(subset, DCTERMS.title))
+        for document in documents:
+            assert str(graph.value(document, DCTERMS.title)) in title, f"{subset}'s title omits {document}'s"

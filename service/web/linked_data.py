@@ -362,11 +362,15 @@ async def named_graph(request: Request, name: str, format: FormatParam = None) -
 
     if fmt is None:
 
-        def summary(deadline: Deadline) -> tuple[int, str | None]:
-            titles = _void_titles(void_source(state, deadline))
-            return graph_counts(state.backend).get(iri, 0), titles.get(iri)
+        def summary(deadline: Deadline) -> tuple[int, str | None, list[str]]:
+            built = void_source(state, deadline)
+            return (
+                graph_counts(state.backend).get(iri, 0),
+                _void_titles(built).get(iri),
+                _void_sources(built, iri),
+            )
 
-        count, title = await state.executor.run(summary)
+        count, title, sources = await state.executor.run(summary)
         if not count:
             return _not_found(request, iri, True, "named graph")
         downloads = [a for a in links if a.media_type != "text/html"]
@@ -377,6 +381,7 @@ async def named_graph(request: Request, name: str, format: FormatParam = None) -
             iri=iri,
             count=count,
             title=title,
+            sources=[local_href(s, state.settings.public_base, root_path(request)) or s for s in sources],
             root=root_path(request),
             alternates=downloads,
         )
@@ -430,6 +435,14 @@ def void_source(state: ServiceState, deadline: Deadline) -> tuple[Triple, ...]:
 def _void_titles(built: Sequence[Triple]) -> dict[str, str]:
     title = _n(DCTERMS_NS + "title")
     return {t.subject.value: t.object.value for t in built if t.predicate == title}
+
+
+def _void_sources(built: Sequence[Triple], graph_iri: str) -> list[str]:
+    """What the build's VoID says graph ``graph_iri`` was taken from (its source documents)."""
+    source, subset = _n(DCTERMS_NS + "source"), _n(graph_iri)
+    return [
+        t.object.value for t in built if t.subject == subset and t.predicate == source and t.object != subset
+    ]
 
 
 def void_description(
