@@ -20,13 +20,16 @@ from fastapi.openapi.utils import get_openapi
 from fastapi.responses import JSONResponse, PlainTextResponse, Response
 from starlette.concurrency import run_in_threadpool
 from starlette.middleware.cors import CORSMiddleware
+from starlette.requests import ClientDisconnect
 from starlette.routing import BaseRoute
 
 from .errors import BadRequest, ServiceError
 from .execution.executor import QueryExecutor
+from .execution.fairness import ClientScope
 from .execution.isolation import QueryWorkers, Snapshots, Unchanging
 from .http import health
 from .http.access_log import AccessLog
+from .http.allow import AllowMiddleware
 from .http.body_limit import BodyLimitMiddleware
 from .http.negotiation import root_path, wants_json
 from .security.guard import FederationGuard
@@ -87,6 +90,13 @@ async def _validation_error(request: Request, exc: Exception) -> Response:
     return error_response(
         BadRequest(problems or "invalid request"), request.headers.get("accept"), root_path(request)
     )
+
+
+async def _client_gone(request: Request, exc: Exception) -> Response:
+    """The client left (or was closed by the body timeout, ``http/edge.py``) while its body was
+    read: nobody is there to answer, so no traceback either."""
+    log.info("%s %s: the client left before its body was read", request.method, request.url.path)
+    return PlainTextResponse("the request body was not received\n", status_code=400)
 
 
 def _start_workers(settings: Settings, backend: StoreBackend) -> QueryWorkers | None:
@@ -174,6 +184,7 @@ def create_app(
         max_queued=settings.max_queued,
         timeout=settings.query_timeout,
         reserve=settings.reserve_concurrency,
+        max_heavy_per_client=settings.max_heavy_per_client,
     )
     guard = query_guard if query_guard is not None else FederationGuard.from_settings(settings)
     state = ServiceState(settings=settings, executor=executor, query_guard=guard, store=backend)
@@ -216,7 +227,10 @@ def create_app(
     app.include_router(neighbourhood.router)
     app.add_exception_handler(ServiceError, _service_error)
     app.add_exception_handler(RequestValidationError, _validation_error)
+    app.add_exception_handler(ClientDisconnect, _client_gone)
     # added last = outermost: CORS headers go on every answer, refusals included
+    app.add_middleware(AllowMiddleware)  # OPTIONS and every 405 list what the path serves
+    app.add_middleware(ClientScope)  # the executor's fair admission knows whose query it runs
     app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes)
     app.add_middleware(
         CORSMiddleware,

@@ -40,6 +40,7 @@ from time import monotonic
 from typing import TypeVar
 
 from ..errors import Overloaded, QueryTimeout
+from .fairness import RESERVE_SECONDS, ClientShares, current_client
 
 __all__ = ["EXPRESS_AFTER", "Deadline", "QueryExecutor"]
 
@@ -109,7 +110,15 @@ class _DaemonPool:
 class QueryExecutor:
     """Admission control, a bounded pool and per-query deadlines (see the module docstring)."""
 
-    def __init__(self, *, max_concurrency: int, max_queued: int, timeout: float, reserve: int = 0) -> None:
+    def __init__(
+        self,
+        *,
+        max_concurrency: int,
+        max_queued: int,
+        timeout: float,
+        reserve: int = 0,
+        max_heavy_per_client: int | None = None,
+    ) -> None:
         self.max_concurrency = max_concurrency
         self.max_queued = max_queued
         self.timeout = timeout
@@ -120,6 +129,8 @@ class QueryExecutor:
         self._admitted = 0  # running within deadline + waiting; touched only on the event loop
         self._running = 0
         self._overrunning: set[Future] = set()
+        #: per-client fairness (``fairness.py``); None: every client is one (embedded uses, tests)
+        self.shares = ClientShares(max_heavy_per_client) if max_heavy_per_client else None
         #: queries answered since start, and how many of them on the event loop (``run_now``)
         self.answered = 0
         self.answered_now = 0
@@ -163,35 +174,59 @@ class QueryExecutor:
         return result
 
     async def run(self, work: Callable[[Deadline], T]) -> T:
-        """Evaluate ``work(deadline)`` on a worker thread; raise ``Overloaded`` or ``QueryTimeout``."""
+        """Evaluate ``work(deadline)`` on a worker thread; raise ``Overloaded`` or ``QueryTimeout``
+        (or ``TooManyRequests`` for a client over its share, ``fairness.py``)."""
         deadline = Deadline.after(self.timeout)
         self._admit()
+        client = current_client.get()
+        shares = self.shares
+        admitted_at = shares.admit(client) if shares is not None else 0.0
         self._admitted += 1
         try:
-            slot = await self._slot(deadline)
+            slot = await self._slot(deadline, client)
+            on_reserve = slot is self._express and shares is not None
+            given = deadline
+            if on_reserve:  # the reserve is kept for cheap queries: a short lease
+                given = Deadline(deadline.seconds, min(deadline.at, monotonic() + RESERVE_SECONDS))
             self._running += 1
             try:
-                future = self._pool.submit(lambda: work(deadline))
+                future = self._pool.submit(lambda: work(given))
                 try:
-                    async with asyncio.timeout(max(deadline.remaining(), 0)):
+                    async with asyncio.timeout(max(given.remaining(), 0)):
                         answer = await asyncio.wrap_future(future)
                     self.answered += 1
                     return answer
-                except TimeoutError:
-                    if future.cancel():  # still waiting for a thread: it never ran
+                except (TimeoutError, QueryTimeout) as exc:
+                    if isinstance(exc, TimeoutError) and future.cancel():  # never ran
                         raise self._never_started() from None
-                    # already running: it finishes in the background, without a slot
-                    self._overrunning.add(future)
-                    future.add_done_callback(self._overrunning.discard)
+                    if isinstance(exc, TimeoutError):
+                        # already running: it finishes in the background, without a slot
+                        self._overrunning.add(future)
+                        future.add_done_callback(self._overrunning.discard)
+                    if on_reserve and not deadline.expired():
+                        assert shares is not None
+                        shares.overran_reserve(client)
+                        raise self._reserve_overrun() from None
                     raise QueryTimeout(self.timeout) from None
             finally:
                 self._running -= 1
                 slot.release()
         finally:
             self._admitted -= 1
+            if shares is not None:
+                shares.release(client, admitted_at)
 
-    async def _slot(self, deadline: Deadline) -> asyncio.Semaphore:
-        """A normal slot; after ``EXPRESS_AFTER`` s of waiting, a normal or a reserve one."""
+    def _reserve_overrun(self) -> Overloaded:
+        return Overloaded(
+            f"every ordinary slot is held by long queries, and this one ran longer than the "
+            f"{RESERVE_SECONDS:g} s a slot kept for cheap queries allows; it was stopped. Retry "
+            "shortly, or narrow it",
+            retry_after=max(1, round(RESERVE_SECONDS)),
+        )
+
+    async def _slot(self, deadline: Deadline, client: str | None = None) -> asyncio.Semaphore:
+        """A normal slot; after ``EXPRESS_AFTER`` s of waiting, a normal or a reserve one (the
+        reserve only for a client that has not recently overrun it, ``fairness.py``)."""
         try:
             async with asyncio.timeout(max(min(EXPRESS_AFTER, deadline.remaining()), 0)):
                 await self._slots.acquire()
@@ -199,7 +234,7 @@ class QueryExecutor:
         except TimeoutError:
             pass
         candidates = {asyncio.ensure_future(self._slots.acquire()): self._slots}
-        if self.reserve:
+        if self.reserve and (self.shares is None or self.shares.may_use_reserve(client)):
             candidates[asyncio.ensure_future(self._express.acquire())] = self._express
         done, pending = await asyncio.wait(
             candidates, timeout=max(deadline.remaining(), 0), return_when=asyncio.FIRST_COMPLETED

@@ -33,7 +33,7 @@ import signal
 import subprocess
 import sys
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from pathlib import Path
@@ -41,7 +41,15 @@ from typing import Any
 
 from pyoxigraph import Store
 
-from ..errors import Overloaded, QueryResourcesExceeded, QueryTimeout, ServiceError, StoreError
+from ..errors import (
+    EngineCrashed,
+    Overloaded,
+    QueryResourcesExceeded,
+    QueryTimeout,
+    ServiceError,
+    StoreError,
+)
+from ..security.federation import Target
 from .executor import Deadline
 
 __all__ = ["ForwardedError", "IsolatedAnswer", "QueryWorkers", "Snapshots", "Unchanging"]
@@ -155,12 +163,38 @@ class Unchanging:
 _MEMORY_MARKS = ("memory allocation of", "memoryerror", "cannot allocate memory")
 
 
+#: what a worker's stderr says when a thread ran out of stack (Rust's handler, then SIGABRT)
+_STACK_MARKS = ("overflowed its stack", "stack overflow")
+
+
 def _out_of_memory(died: _WorkerDied) -> bool:
     """Whether the memory cap stopped the worker: an abort (SIGABRT, which Rust's allocator raises
     when an allocation fails) or an allocation failure in its output. Not any death that merely
-    mentions memory: a worker that failed another way is reported as what it was."""
+    mentions memory (a stack overflow aborts too, and says so): a worker that failed another way
+    is reported as what it was."""
     text = died.stderr.lower()
+    if any(mark in text for mark in _STACK_MARKS):
+        return False
     return died.returncode == -signal.SIGABRT or any(mark in text for mark in _MEMORY_MARKS)
+
+
+def _crash_signal(died: _WorkerDied) -> str | None:
+    """The signal that killed the worker (``SIGSEGV`` for a stack overflow in the engine's
+    recursive evaluator), or None when it exited by itself."""
+    if died.returncode is None or died.returncode >= 0:
+        return None
+    try:
+        return signal.Signals(-died.returncode).name
+    except ValueError:
+        return f"signal {-died.returncode}"
+
+
+class _Lost(Exception):
+    """The worker was lost (killed at the deadline, or dead): ``error`` is what the client gets."""
+
+    def __init__(self, error: ServiceError) -> None:
+        super().__init__(error.message)
+        self.error = error
 
 
 class _WorkerDied(Exception):
@@ -253,6 +287,7 @@ class QueryWorkers:
         self.kills = 0  # queries stopped at their deadline (for /health and the tests)
         self.memory_failures = 0
         self.retired = 0  # workers replaced because a query left them holding much memory
+        self.crashes = 0  # workers a query killed with a signal (a stack overflow, most often)
         for _ in range(size):
             self._idle.put(self._spawn())
         self._spares.put(self._spawn())
@@ -288,8 +323,15 @@ class QueryWorkers:
         limit: int,
         deadline: Deadline,
         base_iri: str | None = None,
+        screen: Callable[[list[Target]], object] | None = None,
     ) -> IsolatedAnswer:
-        """Evaluate and serialise ``query`` in a worker; 504 at the deadline, 503 past the memory cap."""
+        """Evaluate and serialise ``query`` in a worker; 504 at the deadline, 503 past the memory cap.
+
+        With ``screen``, the same worker first inspects the text (the federation guard's parse:
+        a Python lexer pass and rdflib, too slow and too big for the service process) and
+        ``screen`` judges the SERVICE targets it found, raising to refuse, before the evaluation
+        is asked for. Both steps share the deadline and the memory cap.
+        """
         try:
             worker = self._idle.get(timeout=max(deadline.remaining(), 0.001))
         except queue.Empty:  # the query never started: the service is busy, not the query slow
@@ -298,44 +340,93 @@ class QueryWorkers:
                 "the query was not run, try again shortly"
             ) from None
         with self.snapshots.use() as snapshot:
-            request = {
-                "snapshot": str(snapshot),
-                "query": query,
-                "default_graph_uris": list(default_graph_uris),
-                "named_graph_uris": list(named_graph_uris),
-                "base_iri": base_iri,
-                "accept": accept,
-                "format": format_key,
-                "limit": limit,
-            }
+            header: dict[str, Any] = {"ok": True}
+            body = b""
             try:
-                header, body = worker.ask(request, deadline)
-            except TimeoutError:
-                self.kills += 1
-                self._replace(worker)
-                raise QueryTimeout(deadline.seconds) from None
-            except _WorkerDied as died:
-                self._replace(worker)
-                log.warning("query worker exited with %s: %s", died.returncode, died.stderr.strip()[:1200])
-                panic = next((line for line in died.stderr.splitlines() if " panicked at " in line), None)
-                if panic is not None:  # an engine bug this query triggers; only its worker died
-                    detail = died.stderr.split(panic, 1)[1].strip().splitlines()[:1]
-                    raise StoreError(
-                        f"the query engine failed on this query ({' '.join(detail) or 'a panic'}); "
-                        "the service is unaffected. Rewriting the query (another ORDER BY key) may avoid it"
-                    ) from None
-                if _out_of_memory(died):
-                    self.memory_failures += 1
-                    raise QueryResourcesExceeded(self.memory_mb) from None
-                raise StoreError(f"the query worker failed: {died.stderr.strip() or died}") from None
+                if screen is not None:
+                    header, _ = self._ask(worker, {"inspect": True, "query": query}, deadline)
+                    if header.get("ok"):
+                        screen([Target(**item) for item in header.get("targets", [])])
+                if header.get("ok"):
+                    request = {
+                        "snapshot": str(snapshot),
+                        "query": query,
+                        "default_graph_uris": list(default_graph_uris),
+                        "named_graph_uris": list(named_graph_uris),
+                        "base_iri": base_iri,
+                        "accept": accept,
+                        "format": format_key,
+                        "limit": limit,
+                    }
+                    header, body = self._ask(worker, request, deadline)
+            except _Lost as lost:  # the worker is gone already (replaced in ``_ask``)
+                raise lost.error from None
+            except BaseException:  # refused by ``screen``: the worker is sound, it goes back
+                self._give_back(worker, header)
+                raise
+        self._give_back(worker, header)
+        if not header.get("ok"):
+            raise ForwardedError(header)
+        return IsolatedAnswer(str(header["content_type"]), body, bool(header.get("truncated")))
+
+    def inspect(self, text: str, *, update: bool, deadline: Deadline) -> list[Target]:
+        """The federation guard's parse of an update (or a query) in a worker, within ``deadline``:
+        the SERVICE / LOAD targets it names, for :meth:`FederationGuard.admit` to judge."""
+        try:
+            worker = self._idle.get(timeout=max(deadline.remaining(), 0.001))
+        except queue.Empty:
+            raise Overloaded(
+                f"no query worker became free within {deadline.seconds:g} s to inspect the request; "
+                "it was not run, try again shortly"
+            ) from None
+        try:
+            header, _ = self._ask(worker, {"inspect": True, "update": update, "query": text}, deadline)
+        except _Lost as lost:
+            raise lost.error from None
+        self._give_back(worker, header)
+        if not header.get("ok"):
+            raise ForwardedError(header)
+        return [Target(**item) for item in header.get("targets", [])]
+
+    def _give_back(self, worker: _Worker, header: dict[str, Any]) -> None:
         if header.get("retire"):  # it holds memory a big query left behind: a fresh one takes over
             self.retired += 1
             self._replace(worker)
         else:
             self._idle.put(worker)
-        if not header.get("ok"):
-            raise ForwardedError(header)
-        return IsolatedAnswer(str(header["content_type"]), body, bool(header.get("truncated")))
+
+    def _ask(
+        self, worker: _Worker, request: dict[str, Any], deadline: Deadline
+    ) -> tuple[dict[str, Any], bytes]:
+        """One request to ``worker``; a worker that overran or died is replaced and the failure
+        raised as what it was (504, 503 for memory, 500 for a crash or an engine panic)."""
+        try:
+            return worker.ask(request, deadline)
+        except TimeoutError:
+            self.kills += 1
+            self._replace(worker)
+            raise _Lost(QueryTimeout(deadline.seconds)) from None
+        except _WorkerDied as died:
+            self._replace(worker)
+            log.warning("query worker exited with %s: %s", died.returncode, died.stderr.strip()[:1200])
+            raise _Lost(self._failure(died)) from None
+
+    def _failure(self, died: _WorkerDied) -> ServiceError:
+        panic = next((line for line in died.stderr.splitlines() if " panicked at " in line), None)
+        if panic is not None:  # an engine bug this query triggers; only its worker died
+            detail = died.stderr.split(panic, 1)[1].strip().splitlines()[:1]
+            return StoreError(
+                f"the query engine failed on this query ({' '.join(detail) or 'a panic'}); "
+                "the service is unaffected. Rewriting the query (another ORDER BY key) may avoid it"
+            )
+        if _out_of_memory(died):
+            self.memory_failures += 1
+            return QueryResourcesExceeded(self.memory_mb)
+        crash = _crash_signal(died)
+        if crash is not None:  # a stack overflow in the engine's evaluator, most often
+            self.crashes += 1
+            return EngineCrashed(crash)
+        return StoreError(f"the query worker failed: {died.stderr.strip() or died}")
 
     def shutdown(self) -> None:
         self._closed = True

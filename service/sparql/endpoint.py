@@ -39,6 +39,8 @@ from starlette.routing import Request, Route
 from ..errors import BadRequest, StoreError, UnsupportedMediaType, UpstreamFailed
 from ..execution.executor import Deadline
 from ..execution.isolation import ForwardedError, IsolatedAnswer
+from ..security.federation import Target
+from ..security.guard import FederationGuard
 from ..security.lexer import check_nesting
 from ..state import ServiceState, service_state
 from ..store.base import QueryResult, ResultKind
@@ -148,6 +150,8 @@ class _Evaluation:
         store, shape, req = self.state.backend, self.shape, self.req
         if req.dataset or shape is None or not shape.lookup or not isinstance(store, EmbeddedStore):
             return None
+        if FederationGuard.needs_inspection(req.query):  # "service" in an IRI: lex it off the loop
+            return None
         fmt = negotiate(
             ResultKind.BOOLEAN if shape.form == "ASK" else ResultKind.SOLUTIONS, req.accept, req.format
         )
@@ -161,12 +165,24 @@ class _Evaluation:
         return None if body is None else _response(body, fmt.content_type, False, self.limit)
 
     def in_worker(self, deadline: Deadline) -> IsolatedAnswer:
-        """In a worker process killed at the deadline (``execution/isolation.py``)."""
-        workers, req = self.state.workers, self.req
+        """In a worker process killed at the deadline (``execution/isolation.py``).
+
+        The worker also checks the nesting (400 naming the limit) and, for a text that may name
+        SERVICE, does the federation guard's parse: both are Python passes over client text that
+        a megabyte makes take seconds, so they run where the deadline and the memory cap hold.
+        """
+        workers, req, guard = self.state.workers, self.req, self.state.query_guard
         assert workers is not None
         deadline.check()  # it may have waited for a slot past its deadline
-        check_nesting(req.query)  # a 400 that names the limit, not a crashed worker
-        remote = self.guarded()
+        remote: list[str] = []
+        screen = None
+        if isinstance(guard, FederationGuard) and guard.needs_inspection(req.query):
+
+            def screen(targets: list[Target]) -> None:
+                remote.extend(guard.admit(targets))
+
+        else:
+            remote = self.guarded()  # no SERVICE keyword anywhere: nothing to parse
         try:
             return workers.run(
                 req.query,
@@ -177,6 +193,7 @@ class _Evaluation:
                 limit=self.limit,
                 deadline=deadline,
                 base_iri=self.state.settings.sparql_base_iri,
+                screen=screen,
             )
         except ForwardedError as exc:
             if remote and exc.status >= 500:  # a failed SERVICE call, as on a thread
@@ -222,8 +239,8 @@ async def _answer(state: ServiceState, req: QueryRequest) -> Response:
 async def _describe(request: Request, state: ServiceState, format_key: str | None) -> Response:
     """The service description, in the negotiated RDF syntax (Turtle by default)."""
     fmt = negotiate(ResultKind.GRAPH, request.headers.get("accept"), format_key)
-    endpoint = str(request.url.replace(query=None, fragment=None))
     store, settings = state.backend, state.settings
+    endpoint = settings.public("/sparql")  # configured, never the client's Host header
 
     def work(deadline: Deadline) -> Payload:
         triples = describe_service(endpoint, store, settings)
@@ -368,7 +385,7 @@ async def read_request(request: Request) -> ProtocolRequest:
     url_params = parse_qs(raw_query.decode("latin-1"), keep_blank_values=True) if raw_query else {}
     accept = request.headers.get("accept")
     _one(url_params.get("version"), "version")
-    if request.method == "GET":
+    if request.method in ("GET", "HEAD"):  # HEAD: the same answer without its body (the server drops it)
         if "update" in url_params:
             raise BadRequest("SPARQL Update cannot be sent with GET; the protocol requires POST")
         if _has_body(request):
