@@ -225,13 +225,19 @@ def big_headers(base: str, pid: int) -> dict[str, Any]:
         sockets.append(sock)
     rss_open = _rss_mb(pid)
     answers: dict[str, int] = {}
+    until = time.monotonic() + 15  # the server has 15 s in all to answer or close them
     for sock in sockets:
-        answer = b""
-        with suppress(OSError):
-            sock.settimeout(15)
+        answer, state = b"", "still open after 15 s"
+        try:
+            sock.settimeout(max(0.1, until - time.monotonic()))
             while chunk := sock.recv(65536):
                 answer += chunk
-        key = answer.split(b"\r\n", 1)[0].decode() or "closed without an answer"
+            state = "closed without an answer"
+        except ConnectionResetError:
+            state = "reset by the server"
+        except OSError:
+            pass
+        key = answer.split(b"\r\n", 1)[0].decode() or state
         answers[key] = answers.get(key, 0) + 1
         sock.close()
     return {

@@ -26,7 +26,7 @@ from starlette.routing import BaseRoute
 from .errors import BadRequest, ServiceError
 from .execution.executor import QueryExecutor
 from .execution.fairness import ClientScope
-from .execution.isolation import QueryWorkers, Snapshots, Unchanging
+from .execution.isolation import NoSnapshots, QueryWorkers, Snapshots, Unchanging
 from .http import health
 from .http.access_log import AccessLog
 from .http.allow import AllowMiddleware
@@ -115,6 +115,12 @@ def _start_workers(settings: Settings, backend: StoreBackend) -> QueryWorkers | 
     return QueryWorkers(size, memory_mb=settings.query_memory_mb, snapshots=snapshots)
 
 
+def _start_inspectors(settings: Settings) -> QueryWorkers:
+    """One worker without a store, for a service whose queries run elsewhere: the federation
+    guard's parse of a long query must not run in the service process (``isolation.py``)."""
+    return QueryWorkers(1, memory_mb=settings.query_memory_mb, snapshots=NoSnapshots())
+
+
 _BAD_REQUEST = {
     "description": "Bad request: a parameter or the body is missing or malformed; the message says which",
     "content": {
@@ -199,9 +205,13 @@ def create_app(
             log.info("store %s", store.note)
             state.store = store
         state.workers = await run_in_threadpool(_start_workers, settings, state.backend)
+        state.inspectors = state.workers or await run_in_threadpool(_start_inspectors, settings)
         try:
             yield
         finally:
+            if state.inspectors is not None and state.inspectors is not state.workers:
+                state.inspectors.shutdown()
+            state.inspectors = None
             if state.workers is not None:
                 state.workers.shutdown()
                 state.workers = None

@@ -39,6 +39,9 @@ class ServiceState:
     store: StoreBackend | None = None
     #: worker processes for client queries (embedded store, ``ECONSEC_ISOLATE_QUERIES``)
     workers: QueryWorkers | None = None
+    #: worker processes that parse client text for the federation guard and the nesting check:
+    #: ``workers`` when there are, else one of their own (a remote store)
+    inspectors: QueryWorkers | None = None
 
     def committed(self) -> None:
         """A write has committed: queries started from now on must see it."""

@@ -17,6 +17,7 @@ import threading
 import time
 from collections.abc import Callable, Iterator
 from contextlib import closing, suppress
+from pathlib import Path
 
 import httpx
 import pytest
@@ -177,6 +178,31 @@ def test_a_service_query_gets_its_answer_by_the_deadline_and_leaves_nothing_behi
     assert resident_mb(pid) - rss_before < 60, (rss_before, resident_mb(pid))
     assert service.health()["queries"]["overrunning"] == 0
     still_serving(service, before)
+
+
+def test_without_query_workers_the_guard_still_parses_in_a_worker_of_its_own(
+    built: BuildResult, tmp_path: Path
+) -> None:
+    """With queries evaluated on service threads (``ECONSEC_ISOLATE_QUERIES=false``, as over a
+    remote store), the guard's parse of the bait still runs in an inspecting worker."""
+    limits = {"ECONSEC_QUERY_TIMEOUT": str(TIMEOUT), "ECONSEC_ISOLATE_QUERIES": "false"}
+    threaded = start_service(tmp_path / "threaded", built.paths.out_dir, limits)
+    try:
+        pid = threaded.process.pid
+        response = httpx.post(
+            threaded.sparql,
+            content=SERVICE_BAIT,
+            headers={**JSON, "Content-Type": "application/sparql-query"},
+            timeout=TIMEOUT * 5,
+        )
+        assert response.status_code in (400, 503, 504), response.text[:300]
+        cpu = cpu_seconds(pid)
+        time.sleep(2)
+        assert cpu_seconds(pid) - cpu < 1.0  # nothing parsing in the service process
+        assert threaded.health()["queries"]["overrunning"] == 0
+        assert rows(query(threaded, CHEAP))
+    finally:
+        threaded.stop()
 
 
 def test_an_update_naming_service_is_inspected_within_the_deadline(

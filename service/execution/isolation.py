@@ -52,7 +52,7 @@ from ..errors import (
 from ..security.federation import Target
 from .executor import Deadline
 
-__all__ = ["ForwardedError", "IsolatedAnswer", "QueryWorkers", "Snapshots", "Unchanging"]
+__all__ = ["ForwardedError", "IsolatedAnswer", "NoSnapshots", "QueryWorkers", "Snapshots", "Unchanging"]
 
 log = logging.getLogger("econsec.service")
 
@@ -154,6 +154,23 @@ class Unchanging:
     @contextmanager
     def use(self) -> Iterator[Path]:
         yield self._path
+
+    def close(self) -> None:
+        pass
+
+
+class NoSnapshots:
+    """No store at all: workers that only inspect client text (the federation guard's parse, the
+    nesting check) for a service whose queries do not run in workers (a remote store)."""
+
+    current = None
+
+    def refresh(self) -> None:
+        pass
+
+    @contextmanager
+    def use(self) -> Iterator[None]:
+        yield None
 
     def close(self) -> None:
         pass
@@ -275,7 +292,7 @@ class _Worker:
 class QueryWorkers:
     """A fixed number of worker processes; each query borrows one until it answers or is killed."""
 
-    def __init__(self, size: int, *, memory_mb: int, snapshots: Snapshots | Unchanging) -> None:
+    def __init__(self, size: int, *, memory_mb: int, snapshots: Snapshots | Unchanging | NoSnapshots) -> None:
         self.size = size
         self.memory_mb = memory_mb
         self.snapshots = snapshots

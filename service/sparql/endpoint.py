@@ -41,7 +41,7 @@ from ..execution.executor import Deadline
 from ..execution.isolation import ForwardedError, IsolatedAnswer
 from ..security.federation import Target
 from ..security.guard import FederationGuard
-from ..security.lexer import check_nesting
+from ..security.lexer import check_nesting, needs_nesting_scan
 from ..state import ServiceState, service_state
 from ..store.base import QueryResult, ResultKind
 from ..store.embedded import EmbeddedStore
@@ -139,10 +139,23 @@ class _Evaluation:
         self.shape = shape_of(req.query)
         self._targets: list[str] | None = None
 
-    def guarded(self) -> list[str]:
-        """The guard's verdict (the SERVICE targets it allows); 400 for one off the allowlist."""
+    def guarded(self, deadline: Deadline | None = None) -> list[str]:
+        """The guard's verdict (the SERVICE targets it allows); 400 for one off the allowlist.
+
+        With a ``deadline`` (on a thread), a text that needs the guard's parse or a nesting scan
+        is read by an inspecting worker within it (``execution/isolation.py``); the service only
+        checks the targets it found. Otherwise the nesting check and the guard cost next to
+        nothing here.
+        """
         if self._targets is None:
-            self._targets = self.state.query_guard(self.req.query)
+            text, guard, inspectors = self.req.query, self.state.query_guard, self.state.inspectors
+            parse = isinstance(guard, FederationGuard) and guard.needs_inspection(text)
+            if deadline is not None and inspectors is not None and (parse or needs_nesting_scan(text)):
+                found = inspectors.inspect(text, update=False, deadline=deadline)
+                self._targets = guard.admit(found) if isinstance(guard, FederationGuard) else guard(text)
+            else:
+                check_nesting(text)  # the engine's parser would take this process down with it
+                self._targets = guard(text)
         return self._targets
 
     def on_loop(self) -> Response | None:
@@ -150,8 +163,8 @@ class _Evaluation:
         store, shape, req = self.state.backend, self.shape, self.req
         if req.dataset or shape is None or not shape.lookup or not isinstance(store, EmbeddedStore):
             return None
-        if FederationGuard.needs_inspection(req.query):  # "service" in an IRI: lex it off the loop
-            return None
+        if FederationGuard.needs_inspection(req.query) or needs_nesting_scan(req.query):
+            return None  # "service" in an IRI, brackets in a comment: lexed off the loop
         fmt = negotiate(
             ResultKind.BOOLEAN if shape.form == "ASK" else ResultKind.SOLUTIONS, req.accept, req.format
         )
@@ -204,8 +217,7 @@ class _Evaluation:
         """On a service thread, the writer checking the deadline before every row."""
         req = self.req
         deadline.check()
-        check_nesting(req.query)  # the engine's parser would take this process down with it
-        remote = self.guarded()  # SERVICE/LOAD allowlist, before the engine can connect anywhere
+        remote = self.guarded(deadline)  # nesting, SERVICE/LOAD allowlist, before the engine runs
         try:
             result = self.state.backend.query(
                 req.query, default_graph_uris=req.default_graph_uris, named_graph_uris=req.named_graph_uris

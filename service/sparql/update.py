@@ -74,8 +74,8 @@ async def _screen(state: ServiceState, text: str) -> None:
     guard = _guard(state)
     if not guard.needs_inspection(text):
         return
-    workers = state.workers
-    if workers is None:  # no worker processes (a remote store): a service thread, depth-checked first
+    workers = state.inspectors
+    if workers is None:  # no worker processes (an app without lifespan): a thread, depth-checked first
 
         def inspect_here() -> None:
             check_nesting(text)
