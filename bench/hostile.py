@@ -91,6 +91,7 @@ class _Probe:
     def __init__(self, name: str, address: str, send: Any, every: float = 0.25) -> None:
         self.name, self.address, self.send, self.every = name, address, send, every
         self.latencies: list[float] = []
+        self.started_at: list[float] = []  # when each request was sent (monotonic)
         self.statuses: dict[int, int] = {}
         self.thread = threading.Thread(target=self._run, daemon=True)
         self.stop = threading.Event()
@@ -100,6 +101,7 @@ class _Probe:
         with httpx.Client(transport=transport, timeout=120) as http:
             while not self.stop.is_set():
                 started = time.monotonic()
+                self.started_at.append(started)
                 try:
                     status = self.send(http).status_code
                 except httpx.HTTPError:
@@ -108,8 +110,16 @@ class _Probe:
                 self.statuses[status] = self.statuses.get(status, 0) + 1
                 self.stop.wait(self.every)
 
-    def report(self) -> dict[str, Any]:
-        return {**_percentiles(self.latencies), "statuses": self.statuses}
+    def report(self, second_half_from: float | None = None) -> dict[str, Any]:
+        """Percentiles of every request, and of those sent from ``second_half_from`` on (once the
+        attackers are known: the steady state)."""
+        result: dict[str, Any] = {**_percentiles(self.latencies), "statuses": self.statuses}
+        if second_half_from is not None:
+            later = [
+                t for t, at in zip(self.latencies, self.started_at, strict=True) if at >= second_half_from
+            ]
+            result["second half"] = _percentiles(later)
+        return result
 
 
 def fair_admission(base: str, seconds: float) -> dict[str, Any]:
@@ -132,6 +142,7 @@ def fair_admission(base: str, seconds: float) -> dict[str, Any]:
         ),
         _Probe("/health", "127.0.0.52", lambda http: http.get(base + "/health"), every=0.5),
     ]
+    began = time.monotonic()
     for probe in attackers + probes:
         probe.thread.start()
     time.sleep(seconds)
@@ -148,7 +159,7 @@ def fair_admission(base: str, seconds: float) -> dict[str, Any]:
         "seconds": seconds,
         "attackers": 8,
         "attack_statuses": attack_statuses,
-        **{probe.name: probe.report() for probe in probes},
+        **{probe.name: probe.report(began + seconds / 2) for probe in probes},
         "health_after": health,
     }
 

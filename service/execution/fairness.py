@@ -2,7 +2,7 @@
 
 Measured before this (8 clients sending heavy queries for 60 s on 2 cores): a two-pattern join
 waited 19.6 s at p95, because heavy queries waiting in line took the executor's reserve slots
-as readily as cheap ones, and held them until their deadline. Two rules, per client address:
+as readily as cheap ones, and held them until their deadline. The rules, per client address:
 
 - **Heavy queries per client.** A query still unanswered :data:`HEAVY_AFTER` seconds after its
   admission is *heavy*. A client that already has ``ECONSEC_MAX_HEAVY_PER_CLIENT`` heavy queries
@@ -11,7 +11,12 @@ as readily as cheap ones, and held them until their deadline. Two rules, per cli
 - **The reserve is for cheap queries.** A query running on a reserve slot
   (``ECONSEC_RESERVE_CONCURRENCY``) may hold it for :data:`RESERVE_SECONDS`; past that it is
   stopped with 503 (busy, retry) and its client may not take a reserve slot again for
-  :data:`RESERVE_BAN_SECONDS`. A long query keeps its whole deadline on an ordinary slot.
+  :data:`RESERVE_BAN_SECONDS`. A long query keeps its whole deadline on an ordinary slot. Among
+  the queries waiting for a reserve slot, those of a client whose last query was evaluated
+  within :data:`HEAVY_AFTER` go first.
+- **Priority.** A worker whose query has run past :data:`HEAVY_AFTER` on an ordinary slot runs
+  at a lower CPU priority (``isolation.py``), so on a busy machine the service process and the
+  cheap queries are scheduled first.
 
 The address is the connection's peer, or the one a trusted proxy forwards (uvicorn's
 ``--forwarded-allow-ips``); :class:`ClientScope` makes it known to the executor for the
@@ -74,6 +79,7 @@ class ClientShares:
         self.max_heavy = max_heavy
         self._admitted: defaultdict[str, list[float]] = defaultdict(list)
         self._banned_until: dict[str, float] = {}
+        self._cheap_until: dict[str, float] = {}
         self.refused = 0  # queries answered 429 so far (for /health)
         self.reserve_overruns = 0  # queries stopped for holding a reserve slot too long
 
@@ -117,17 +123,34 @@ class ClientShares:
             return True
         return False
 
+    def answered_quickly(self, client: str | None) -> None:
+        """A query of ``client`` was evaluated within :data:`HEAVY_AFTER`: it is served first
+        when it waits for a reserve slot, for :data:`RESERVE_BAN_SECONDS`."""
+        if client is not None:
+            _remember(self._cheap_until, client, monotonic() + RESERVE_BAN_SECONDS)
+
+    def rank(self, client: str | None) -> int:
+        """0 for a client known to send cheap queries, 1 for the others (reserve order)."""
+        until = self._cheap_until.get(client) if client is not None else None
+        return 0 if until is not None and monotonic() < until else 1
+
     def overran_reserve(self, client: str | None) -> None:
         self.reserve_overruns += 1
-        if client is None:
-            return
+        if client is not None:
+            self._cheap_until.pop(client, None)
+            _remember(self._banned_until, client, monotonic() + RESERVE_BAN_SECONDS)
+
+
+#: addresses remembered before the expired ones are swept out
+_MAX_REMEMBERED = 1024
+
+
+def _remember(table: dict[str, float], client: str, until: float) -> None:
+    """``table[client] = until``, sweeping out expired entries when the table is large (many
+    addresses must not grow it without bound)."""
+    if len(table) >= _MAX_REMEMBERED:
         now = monotonic()
-        if len(self._banned_until) >= _MAX_BANNED:  # many addresses: forget the expired ones
-            for address, until in list(self._banned_until.items()):
-                if until <= now:
-                    del self._banned_until[address]
-        self._banned_until[client] = now + RESERVE_BAN_SECONDS
-
-
-#: banned addresses kept before expired ones are swept out
-_MAX_BANNED = 1024
+        for address, expires in list(table.items()):
+            if expires <= now:
+                del table[address]
+    table[client] = until

@@ -37,6 +37,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from pathlib import Path
+from time import monotonic
 from typing import Any
 
 from pyoxigraph import Store
@@ -51,6 +52,10 @@ from ..errors import (
 )
 from ..security.federation import Target
 from .executor import Deadline
+from .fairness import HEAVY_AFTER
+
+#: the nice value of a worker whose request has run past HEAVY_AFTER (cheap work goes first)
+HEAVY_NICE = 10
 
 __all__ = ["ForwardedError", "IsolatedAnswer", "NoSnapshots", "QueryWorkers", "Snapshots", "Unchanging"]
 
@@ -234,6 +239,9 @@ class _Worker:
             command, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env
         )
         self._buffer = b""
+        self._yield_at: float | None = None  # when the current request starts to yield the CPU
+        self.yielded = False  # it runs at HEAVY_NICE now
+        self.stale = False  # it could not get its priority back: replace it after this request
 
     def ask(self, request: dict[str, Any], deadline: Deadline) -> tuple[dict[str, Any], bytes]:
         assert self.process.stdin is not None
@@ -242,9 +250,29 @@ class _Worker:
             self.process.stdin.flush()
         except BrokenPipeError:
             raise self._died() from None
-        header = json.loads(self._read_line(deadline))
-        body = self._read_exact(int(header.get("length", 0)), deadline)
+        # a query on a reserve slot keeps its priority: its lease is short, and it is there
+        # because the ordinary slots are held by long queries
+        self._yield_at = None if deadline.reserved else monotonic() + HEAVY_AFTER
+        try:
+            header = json.loads(self._read_line(deadline))
+            body = self._read_exact(int(header.get("length", 0)), deadline)
+        finally:
+            self._yield_at = None
+        if self.yielded:  # back to normal priority for the next query, or a fresh process
+            try:
+                os.setpriority(os.PRIO_PROCESS, self.process.pid, 0)
+                self.yielded = False
+            except OSError:  # lowering the nice value back needs privileges the service may lack
+                self.stale = True
         return header, body
+
+    def _yield_cpu(self) -> None:
+        """A heavy request: this worker runs at lower CPU priority from now on, so the service
+        process and the workers of cheap queries are scheduled first on a busy machine."""
+        self._yield_at = None
+        with suppress(OSError):
+            os.setpriority(os.PRIO_PROCESS, self.process.pid, HEAVY_NICE)
+            self.yielded = True
 
     def _fill(self, deadline: Deadline) -> None:
         assert self.process.stdout is not None
@@ -252,9 +280,14 @@ class _Worker:
         remaining = deadline.remaining()
         if remaining <= 0:
             raise TimeoutError
-        readable, _, _ = select.select([fd], [], [], remaining)
+        wait = remaining if self._yield_at is None else min(remaining, max(self._yield_at - monotonic(), 0))
+        readable, _, _ = select.select([fd], [], [], wait)
         if not readable:
-            raise TimeoutError
+            if deadline.remaining() <= 0:
+                raise TimeoutError
+            if self._yield_at is not None and monotonic() >= self._yield_at:
+                self._yield_cpu()
+            return
         chunk = os.read(fd, 1 << 20)
         if not chunk:
             raise self._died()
@@ -406,7 +439,9 @@ class QueryWorkers:
         return [Target(**item) for item in header.get("targets", [])]
 
     def _give_back(self, worker: _Worker, header: dict[str, Any]) -> None:
-        if header.get("retire"):  # it holds memory a big query left behind: a fresh one takes over
+        # it holds memory a big query left behind, or kept the low priority of a heavy one:
+        # a fresh one takes over
+        if header.get("retire") or worker.stale:
             self.retired += 1
             self._replace(worker)
         else:

@@ -85,6 +85,10 @@ _RESPONSES: dict[int | str, dict[str, object]] = {
     413: {"description": "Request body over ECONSEC_MAX_BODY_BYTES"},
     415: {"description": "Body type other than form, sparql-query or sparql-update"},
     502: {"description": "A SERVICE endpoint of a federated query failed"},
+    429: {
+        "description": "This client already has its share of long-running queries; retry after Retry-After"
+    },
+    500: {"description": "The query crashed the engine's worker, or the engine failed on it"},
     503: {"description": "Too many queries running and waiting; retry after Retry-After"},
     504: {"description": "The query did not finish within ECONSEC_QUERY_TIMEOUT"},
 }
