@@ -266,8 +266,14 @@ class QueryExecutor:
     async def _slot(self, deadline: Deadline, client: str | None = None) -> asyncio.Semaphore | _Reserve:
         """A normal slot; after ``EXPRESS_AFTER`` s of waiting, a normal or a reserve one (the
         reserve only for a client that has not recently overrun it, ``fairness.py``)."""
+        # a client whose queries have been cheap need not wait for the reserve (``fairness.py``)
+        known_cheap = (
+            self.shares is not None and self.shares.rank(client) == 0 and self._may_use_reserve(client)
+        )
         try:
-            async with asyncio.timeout(max(min(EXPRESS_AFTER, deadline.remaining()), 0)):
+            async with asyncio.timeout(
+                max(min(0 if known_cheap else EXPRESS_AFTER, deadline.remaining()), 0)
+            ):
                 await self._slots.acquire()
                 return self._slots
         except TimeoutError:

@@ -13,7 +13,7 @@ as readily as cheap ones, and held them until their deadline. The rules, per cli
   stopped with 503 (busy, retry) and its client may not take a reserve slot again for
   :data:`RESERVE_BAN_SECONDS`. A long query keeps its whole deadline on an ordinary slot. Among
   the queries waiting for a reserve slot, those of a client whose last query was evaluated
-  within :data:`HEAVY_AFTER` go first.
+  within :data:`HEAVY_AFTER` go first, and need not wait half a second for it.
 - **Priority.** A worker whose query has run past :data:`HEAVY_AFTER` on an ordinary slot runs
   at a lower CPU priority (``isolation.py``), so on a busy machine the service process and the
   cheap queries are scheduled first.
