@@ -12,6 +12,7 @@ admission is per client address.
 
 from __future__ import annotations
 
+import asyncio
 import socket
 import threading
 import time
@@ -385,3 +386,31 @@ def test_head_on_the_endpoint_answers_like_get(service: RunningService) -> None:
     head = httpx.head(service.sparql, params={"query": "ASK {}"}, headers=JSON, timeout=30)
     assert head.status_code == 200 and head.content == b""
     assert head.headers["content-type"].startswith("application/sparql-results+json")
+
+
+def test_the_reserve_serves_a_client_known_to_be_cheap_before_earlier_unknown_ones() -> None:
+    """The order in which waiting queries get a reserve slot: rank first (0: a client whose last
+    query was cheap), then arrival; a waiter that gives up passes its turn on."""
+    from econsec.service.execution.executor import _Reserve
+
+    async def scenario() -> list[str]:
+        reserve = _Reserve(1)
+        await reserve.acquire()  # held by a long query
+        served: list[str] = []
+
+        async def wait(name: str, rank: int) -> None:
+            await reserve.acquire(rank)
+            served.append(name)
+
+        unknown = asyncio.create_task(wait("unknown, first to arrive", 1))
+        gives_up = asyncio.create_task(wait("cheap, gives up", 0))
+        cheap = asyncio.create_task(wait("cheap", 0))
+        await asyncio.sleep(0)
+        gives_up.cancel()
+        for _ in range(2):
+            reserve.release()
+            await asyncio.sleep(0)
+        await asyncio.gather(unknown, cheap, return_exceptions=True)
+        return served
+
+    assert asyncio.run(scenario()) == ["cheap", "unknown, first to arrive"]

@@ -25,6 +25,10 @@ can only stop *waiting* for it. The design around that:
   (busy, retry), not 504. The pool never grows past 2N threads, so the CPU that expensive
   queries can take is bounded whatever clients send.
 
+- **Fair shares.** Per client address (``fairness.py``): 429 past the client's share of heavy
+  queries; a reserve slot is a 2 s lease, and a client that overran it waits for ordinary slots
+  only; clients whose queries have been cheap are served first from the reserve, at once.
+
 Threads are daemons: stopping the server does not wait for an overrunning query.
 """
 
