@@ -20,13 +20,16 @@ from fastapi.openapi.utils import get_openapi
 from fastapi.responses import JSONResponse, PlainTextResponse, Response
 from starlette.concurrency import run_in_threadpool
 from starlette.middleware.cors import CORSMiddleware
+from starlette.requests import ClientDisconnect
 from starlette.routing import BaseRoute
 
 from .errors import BadRequest, ServiceError
 from .execution.executor import QueryExecutor
-from .execution.isolation import QueryWorkers, Snapshots, Unchanging
+from .execution.fairness import ClientScope
+from .execution.isolation import NoSnapshots, QueryWorkers, Snapshots, Unchanging
 from .http import health
 from .http.access_log import AccessLog
+from .http.allow import AllowMiddleware
 from .http.body_limit import BodyLimitMiddleware
 from .http.negotiation import root_path, wants_json
 from .security.guard import FederationGuard
@@ -89,6 +92,13 @@ async def _validation_error(request: Request, exc: Exception) -> Response:
     )
 
 
+async def _client_gone(request: Request, exc: Exception) -> Response:
+    """The client left (or was closed by the body timeout, ``http/edge.py``) while its body was
+    read: nobody is there to answer, so no traceback either."""
+    log.info("%s %s: the client left before its body was read", request.method, request.url.path)
+    return PlainTextResponse("the request body was not received\n", status_code=400)
+
+
 def _start_workers(settings: Settings, backend: StoreBackend) -> QueryWorkers | None:
     """Query worker processes over snapshots of the embedded store (remote stores have their own
     timeouts and are queried over HTTP, so they need none)."""
@@ -103,6 +113,12 @@ def _start_workers(settings: Settings, backend: StoreBackend) -> QueryWorkers | 
     )
     size = settings.max_concurrency + settings.reserve_concurrency
     return QueryWorkers(size, memory_mb=settings.query_memory_mb, snapshots=snapshots)
+
+
+def _start_inspectors(settings: Settings) -> QueryWorkers:
+    """One worker without a store, for a service whose queries run elsewhere: the federation
+    guard's parse of a long query must not run in the service process (``isolation.py``)."""
+    return QueryWorkers(1, memory_mb=settings.query_memory_mb, snapshots=NoSnapshots())
 
 
 _BAD_REQUEST = {
@@ -174,6 +190,7 @@ def create_app(
         max_queued=settings.max_queued,
         timeout=settings.query_timeout,
         reserve=settings.reserve_concurrency,
+        max_heavy_per_client=settings.max_heavy_per_client,
     )
     guard = query_guard if query_guard is not None else FederationGuard.from_settings(settings)
     state = ServiceState(settings=settings, executor=executor, query_guard=guard, store=backend)
@@ -188,9 +205,13 @@ def create_app(
             log.info("store %s", store.note)
             state.store = store
         state.workers = await run_in_threadpool(_start_workers, settings, state.backend)
+        state.inspectors = state.workers or await run_in_threadpool(_start_inspectors, settings)
         try:
             yield
         finally:
+            if state.inspectors is not None and state.inspectors is not state.workers:
+                state.inspectors.shutdown()
+            state.inspectors = None
             if state.workers is not None:
                 state.workers.shutdown()
                 state.workers = None
@@ -220,7 +241,10 @@ def create_app(
     app.include_router(api_docs.router)
     app.add_exception_handler(ServiceError, _service_error)
     app.add_exception_handler(RequestValidationError, _validation_error)
+    app.add_exception_handler(ClientDisconnect, _client_gone)
     # added last = outermost: CORS headers go on every answer, refusals included
+    app.add_middleware(AllowMiddleware)  # OPTIONS and every 405 list what the path serves
+    app.add_middleware(ClientScope)  # the executor's fair admission knows whose query it runs
     app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes)
     app.add_middleware(
         CORSMiddleware,

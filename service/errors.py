@@ -18,6 +18,7 @@ if TYPE_CHECKING:  # the hints module imports this one
 
 __all__ = [
     "BadRequest",
+    "EngineCrashed",
     "Forbidden",
     "InsufficientStorage",
     "NestingTooDeep",
@@ -32,6 +33,7 @@ __all__ = [
     "ServiceRefused",
     "SparqlLexError",
     "StoreError",
+    "TooManyRequests",
     "UnsupportedMediaType",
     "UpstreamFailed",
 ]
@@ -246,6 +248,16 @@ class Overloaded(ServiceError):
         super().__init__(message, headers={"Retry-After": str(retry_after)})
 
 
+class TooManyRequests(ServiceError):
+    """This client already has as many long-running queries as one client may (fair admission)."""
+
+    status = 429
+    title = "Too many requests"
+
+    def __init__(self, message: str, retry_after: int = 1) -> None:
+        super().__init__(message, headers={"Retry-After": str(retry_after)})
+
+
 class QueryTimeout(ServiceError):
     """The query did not finish within ``ECONSEC_QUERY_TIMEOUT``."""
 
@@ -316,6 +328,25 @@ class InsufficientStorage(StoreError):
             "space (or raise the quota) and restart the service: the store stops writing after a "
             "failed write and, reopened, replays its log with every write that was acknowledged"
         )
+
+
+class EngineCrashed(StoreError):
+    """The worker process evaluating the query died of a signal (a stack overflow in the engine's
+    recursive evaluator is the usual one): that query's fault, reported as what happened, not as
+    memory. The service and the other workers carry on."""
+
+    title = "Query crashed the engine"
+
+    def __init__(self, signal_name: str) -> None:
+        self.signal_name = signal_name
+        super().__init__(
+            f"the query crashed the engine's worker ({signal_name}); the service is unaffected. "
+            "Very long chains of || or && and deeply nested expressions are the usual cause: "
+            "write them as a VALUES block or an IN list instead"
+        )
+
+    def details(self) -> dict[str, object]:
+        return {"signal": self.signal_name}
 
 
 class UpstreamFailed(ServiceError):

@@ -28,6 +28,12 @@ service at start with a message naming the variable, not with a traceback at the
 | ``ECONSEC_USER_GRAPH`` | ``https://w3id.org/econsec/graph/user`` | where a write that names no graph goes (inside the union default graph) |
 | ``ECONSEC_PLAIN_STORE`` | ``false`` | run as a plain store: full SPARQL 1.1 Update, no graph protected from writes |
 | ``ECONSEC_ASSETS_DIR`` | ``./node_modules`` of the checkout | the npm packages the browser pages load (YASGUI, d3) |
+| ``ECONSEC_MAX_HEADER_BYTES`` | ``65536`` | request line and headers above this get 431 and a closed connection |
+| ``ECONSEC_HEADER_TIMEOUT`` | ``10`` | seconds a client has to send a request head; then 408 and closed |
+| ``ECONSEC_BODY_TIMEOUT`` | ``60`` | seconds a client has to send a request body; then the connection is closed |
+| ``ECONSEC_KEEP_ALIVE_TIMEOUT`` | ``5`` | seconds an idle kept-alive connection stays open |
+| ``ECONSEC_MAX_CONNECTIONS`` | ``1024`` | open connections; a request beyond gets 503 |
+| ``ECONSEC_MAX_HEAVY_PER_CLIENT`` | ``2`` | queries one client address may have admitted at once; more get 429 |
 """
 
 from __future__ import annotations
@@ -167,6 +173,18 @@ class Settings:
     plain_store: bool = False
     #: the ``node_modules`` folder that holds the browser assets (``npm ci``); None: the checkout's
     assets_dir: Path | None = None
+    #: bytes of request line and headers a connection may send (http/edge.py); more: 431
+    max_header_bytes: int = 64 * 1024
+    #: seconds from a connection (or a kept-alive one's next request) to the end of its head: 408
+    header_timeout: float = 10.0
+    #: seconds from the end of a head to the end of its body, then the connection is closed
+    body_timeout: float = 60.0
+    #: seconds a kept-alive connection may stay idle between requests
+    keep_alive_timeout: float = 5.0
+    #: open connections per serving process; a request beyond gets 503
+    max_connections: int = 1024
+    #: queries (admitted: running or waiting) one client address may have at once; more get 429
+    max_heavy_per_client: int = 2
 
     @property
     def read_only(self) -> bool:
@@ -176,8 +194,14 @@ class Settings:
     @property
     def sparql_base_iri(self) -> str:
         """The base IRI of queries and updates: the endpoint's own configured URL."""
+        return self.public("/sparql")
+
+    def public(self, path: str) -> str:
+        """``path`` (starting with ``/``) under the service's public address: ``ECONSEC_PUBLIC_URL``,
+        else the listening address. Never a request's ``Host`` header, which the client writes
+        and a cache in front would keep for everyone."""
         root = self.public_url or f"http://{self.host}:{self.port}/"
-        return root.rstrip("/") + "/sparql"
+        return root.rstrip("/") + path
 
     @property
     def store_dir(self) -> Path:
@@ -263,4 +287,10 @@ _PARSERS: dict[str, Callable[[str, str], Any]] = {
     "public_url": _optional_iri,
     "user_graph": _iri,
     "plain_store": _flag,
+    "max_header_bytes": _positive_int,
+    "header_timeout": _seconds,
+    "body_timeout": _seconds,
+    "keep_alive_timeout": _seconds,
+    "max_connections": _positive_int,
+    "max_heavy_per_client": _positive_int,
 }

@@ -41,6 +41,9 @@ class ServiceState:
     workers: QueryWorkers | None = None
     #: writes committed by this process: part of the search index's data fingerprint
     generation: int = 0
+    #: worker processes that parse client text for the federation guard and the nesting check:
+    #: ``workers`` when there are, else one of their own (a remote store)
+    inspectors: QueryWorkers | None = None
 
     def committed(self) -> None:
         """A write has committed: queries started from now on must see it.

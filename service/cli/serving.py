@@ -91,6 +91,45 @@ def serve(
             "[ECONSEC_WORKERS].",
         ),
     ] = None,
+    public_url: Annotated[
+        str | None,
+        typer.Option(
+            "--public-url",
+            help="The service's public address, used in links and descriptions instead of any Host "
+            "header [ECONSEC_PUBLIC_URL; default http://HOST:PORT/].",
+        ),
+    ] = None,
+    max_header_bytes: Annotated[
+        int | None,
+        typer.Option(
+            "--max-header-bytes", help="Request line + headers cap, 431 above [ECONSEC_MAX_HEADER_BYTES]."
+        ),
+    ] = None,
+    header_timeout: Annotated[
+        float | None,
+        typer.Option("--header-timeout", help="Seconds to send a request head [ECONSEC_HEADER_TIMEOUT]."),
+    ] = None,
+    body_timeout: Annotated[
+        float | None,
+        typer.Option("--body-timeout", help="Seconds to send a request body [ECONSEC_BODY_TIMEOUT]."),
+    ] = None,
+    keep_alive_timeout: Annotated[
+        float | None,
+        typer.Option(
+            "--keep-alive-timeout", help="Seconds an idle connection stays open [ECONSEC_KEEP_ALIVE_TIMEOUT]."
+        ),
+    ] = None,
+    max_connections: Annotated[
+        int | None,
+        typer.Option("--max-connections", help="Open connections, 503 beyond [ECONSEC_MAX_CONNECTIONS]."),
+    ] = None,
+    max_heavy_per_client: Annotated[
+        int | None,
+        typer.Option(
+            "--max-heavy-per-client",
+            help="Queries one client address may have admitted at once, 429 beyond [ECONSEC_MAX_HEAVY_PER_CLIENT].",
+        ),
+    ] = None,
 ) -> None:
     """Serve the graph over HTTP: SPARQL 1.1 Protocol at /sparql, /health, /docs.
 
@@ -101,6 +140,7 @@ def serve(
     import uvicorn
     from econsec.service.app import create_app
     from econsec.service.http import multiprocess
+    from econsec.service.http.edge import server_options
     from econsec.service.security.guard import FederationGuard
     from econsec.service.settings import Settings
 
@@ -114,6 +154,13 @@ def serve(
             store_query=store_query,
             store_update=store_update,
             workers=workers,
+            public_url=public_url,
+            max_header_bytes=max_header_bytes,
+            header_timeout=header_timeout,
+            body_timeout=body_timeout,
+            keep_alive_timeout=keep_alive_timeout,
+            max_connections=max_connections,
+            max_heavy_per_client=max_heavy_per_client,
         )
         multiprocess.check(settings)
         guard = FederationGuard.from_settings(settings)  # a bad allowlist entry stops start-up here
@@ -137,6 +184,7 @@ def serve(
             log_config=_log_config(),
             access_log=False,  # the app writes its own, cheaper one (access_log.py)
             timeout_graceful_shutdown=5,
+            **server_options(settings),  # head cap, read timeouts, keep-alive, connections
         )
     finally:
         store.close()

@@ -25,12 +25,17 @@ can only stop *waiting* for it. The design around that:
   (busy, retry), not 504. The pool never grows past 2N threads, so the CPU that expensive
   queries can take is bounded whatever clients send.
 
+- **Fair shares.** Per client address (``fairness.py``): 429 past the client's share of heavy
+  queries; a reserve slot is a 2 s lease, and a client that overran it waits for ordinary slots
+  only; clients whose queries have been cheap are served first from the reserve, at once.
+
 Threads are daemons: stopping the server does not wait for an overrunning query.
 """
 
 from __future__ import annotations
 
 import asyncio
+import heapq
 import queue
 import threading
 from collections.abc import Callable
@@ -40,6 +45,7 @@ from time import monotonic
 from typing import TypeVar
 
 from ..errors import Overloaded, QueryTimeout
+from .fairness import HEAVY_AFTER, RESERVE_SECONDS, ClientShares, current_client
 
 __all__ = ["EXPRESS_AFTER", "Deadline", "QueryExecutor"]
 
@@ -55,6 +61,8 @@ class Deadline:
 
     seconds: float
     at: float
+    #: a reserve slot's short lease (``fairness.py``): the work keeps its CPU priority throughout
+    reserved: bool = False
 
     @classmethod
     def after(cls, seconds: float) -> Deadline:
@@ -106,20 +114,63 @@ class _DaemonPool:
             self._jobs.put(None)
 
 
+class _Reserve:
+    """The reserve slots: like a semaphore, but a waiter of a better ``rank`` is served first (a
+    client known to send cheap queries before an unknown one, ``fairness.py``), then by arrival."""
+
+    def __init__(self, size: int) -> None:
+        self._free = size
+        self._waiters: list[tuple[int, int, asyncio.Future[None]]] = []
+        self._arrivals = 0
+
+    async def acquire(self, rank: int = 0) -> bool:
+        if self._free > 0:  # a free slot means nobody is waiting (``release`` serves waiters first)
+            self._free -= 1
+            return True
+        granted: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        self._arrivals += 1
+        heapq.heappush(self._waiters, (rank, self._arrivals, granted))
+        try:
+            await granted
+        except asyncio.CancelledError:
+            if granted.done() and not granted.cancelled():
+                self.release()  # granted just as it was given up: pass the slot on
+            raise
+        return True
+
+    def release(self) -> None:
+        while self._waiters:
+            _, _, waiter = heapq.heappop(self._waiters)
+            if not waiter.done():
+                waiter.set_result(None)
+                return
+        self._free += 1
+
+
 class QueryExecutor:
     """Admission control, a bounded pool and per-query deadlines (see the module docstring)."""
 
-    def __init__(self, *, max_concurrency: int, max_queued: int, timeout: float, reserve: int = 0) -> None:
+    def __init__(
+        self,
+        *,
+        max_concurrency: int,
+        max_queued: int,
+        timeout: float,
+        reserve: int = 0,
+        max_heavy_per_client: int | None = None,
+    ) -> None:
         self.max_concurrency = max_concurrency
         self.max_queued = max_queued
         self.timeout = timeout
         self.reserve = reserve
         self._pool = _DaemonPool(2 * (max_concurrency + reserve), "econsec-query")
         self._slots = asyncio.Semaphore(max_concurrency)
-        self._express = asyncio.Semaphore(reserve)
+        self._express = _Reserve(reserve)
         self._admitted = 0  # running within deadline + waiting; touched only on the event loop
         self._running = 0
         self._overrunning: set[Future] = set()
+        #: per-client fairness (``fairness.py``); None: every client is one (embedded uses, tests)
+        self.shares = ClientShares(max_heavy_per_client) if max_heavy_per_client else None
         #: queries answered since start, and how many of them on the event loop (``run_now``)
         self.answered = 0
         self.answered_now = 0
@@ -163,55 +214,97 @@ class QueryExecutor:
         return result
 
     async def run(self, work: Callable[[Deadline], T]) -> T:
-        """Evaluate ``work(deadline)`` on a worker thread; raise ``Overloaded`` or ``QueryTimeout``."""
+        """Evaluate ``work(deadline)`` on a worker thread; raise ``Overloaded`` or ``QueryTimeout``
+        (or ``TooManyRequests`` for a client over its share, ``fairness.py``)."""
         deadline = Deadline.after(self.timeout)
         self._admit()
+        client = current_client.get()
+        shares = self.shares
+        admitted_at = shares.admit(client) if shares is not None else 0.0
         self._admitted += 1
         try:
-            slot = await self._slot(deadline)
+            slot = await self._slot(deadline, client)
+            on_reserve = slot is self._express and shares is not None
+            given = deadline
+            if on_reserve:  # the reserve is kept for cheap queries: a short lease
+                given = Deadline(deadline.seconds, min(deadline.at, monotonic() + RESERVE_SECONDS), True)
             self._running += 1
+            started = monotonic()
             try:
-                future = self._pool.submit(lambda: work(deadline))
+                future = self._pool.submit(lambda: work(given))
                 try:
-                    async with asyncio.timeout(max(deadline.remaining(), 0)):
+                    async with asyncio.timeout(max(given.remaining(), 0)):
                         answer = await asyncio.wrap_future(future)
                     self.answered += 1
+                    if shares is not None and monotonic() - started < HEAVY_AFTER:
+                        shares.answered_quickly(client)
                     return answer
-                except TimeoutError:
-                    if future.cancel():  # still waiting for a thread: it never ran
+                except (TimeoutError, QueryTimeout) as exc:
+                    if isinstance(exc, TimeoutError) and future.cancel():  # never ran
                         raise self._never_started() from None
-                    # already running: it finishes in the background, without a slot
-                    self._overrunning.add(future)
-                    future.add_done_callback(self._overrunning.discard)
+                    if isinstance(exc, TimeoutError):
+                        # already running: it finishes in the background, without a slot
+                        self._overrunning.add(future)
+                        future.add_done_callback(self._overrunning.discard)
+                    if on_reserve and not deadline.expired():
+                        assert shares is not None
+                        shares.overran_reserve(client)
+                        raise self._reserve_overrun() from None
                     raise QueryTimeout(self.timeout) from None
             finally:
                 self._running -= 1
                 slot.release()
         finally:
             self._admitted -= 1
+            if shares is not None:
+                shares.release(client, admitted_at)
 
-    async def _slot(self, deadline: Deadline) -> asyncio.Semaphore:
-        """A normal slot; after ``EXPRESS_AFTER`` s of waiting, a normal or a reserve one."""
+    def _reserve_overrun(self) -> Overloaded:
+        return Overloaded(
+            f"every ordinary slot is held by long queries, and this one ran longer than the "
+            f"{RESERVE_SECONDS:g} s a slot kept for cheap queries allows; it was stopped. Retry "
+            "shortly, or narrow it",
+            retry_after=max(1, round(RESERVE_SECONDS)),
+        )
+
+    async def _slot(self, deadline: Deadline, client: str | None = None) -> asyncio.Semaphore | _Reserve:
+        """A normal slot; after ``EXPRESS_AFTER`` s of waiting, a normal or a reserve one (the
+        reserve only for a client that has not recently overrun it, ``fairness.py``)."""
+        # a client whose queries have been cheap need not wait for the reserve (``fairness.py``)
+        known_cheap = (
+            self.shares is not None and self.shares.rank(client) == 0 and self._may_use_reserve(client)
+        )
         try:
-            async with asyncio.timeout(max(min(EXPRESS_AFTER, deadline.remaining()), 0)):
+            async with asyncio.timeout(
+                max(min(0 if known_cheap else EXPRESS_AFTER, deadline.remaining()), 0)
+            ):
                 await self._slots.acquire()
                 return self._slots
         except TimeoutError:
             pass
-        candidates = {asyncio.ensure_future(self._slots.acquire()): self._slots}
-        if self.reserve:
-            candidates[asyncio.ensure_future(self._express.acquire())] = self._express
-        done, pending = await asyncio.wait(
-            candidates, timeout=max(deadline.remaining(), 0), return_when=asyncio.FIRST_COMPLETED
-        )
-        for task in pending:
-            task.cancel()
-        granted = [candidates[task] for task in done if not task.cancelled() and task.exception() is None]
-        if not granted:
-            raise self._never_started()
-        for extra in granted[1:]:  # both became free at once: keep one
-            extra.release()
-        return granted[0]
+        while True:
+            candidates = {asyncio.ensure_future(self._slots.acquire()): self._slots}
+            if self.reserve and self._may_use_reserve(client):
+                rank = self.shares.rank(client) if self.shares is not None else 0
+                candidates[asyncio.ensure_future(self._express.acquire(rank))] = self._express
+            done, pending = await asyncio.wait(
+                candidates, timeout=max(deadline.remaining(), 0), return_when=asyncio.FIRST_COMPLETED
+            )
+            for task in pending:
+                task.cancel()
+            granted = [candidates[task] for task in done if not task.cancelled() and task.exception() is None]
+            if not granted:
+                raise self._never_started()
+            granted.sort(key=lambda slot: slot is self._express)  # an ordinary slot first
+            for extra in granted[1:]:  # both became free at once: keep one
+                extra.release()
+            if granted[0] is self._express and not self._may_use_reserve(client):
+                self._express.release()  # its client overran the reserve while this one waited
+                continue
+            return granted[0]
+
+    def _may_use_reserve(self, client: str | None) -> bool:
+        return self.shares is None or self.shares.may_use_reserve(client)
 
     def _never_started(self) -> Overloaded:
         """The deadline passed before the query got a worker: the service is busy, not the query slow."""

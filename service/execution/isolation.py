@@ -33,15 +33,17 @@ import signal
 import subprocess
 import sys
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from pathlib import Path
+from time import monotonic
 from typing import Any
 
 from pyoxigraph import Store
 
 from ..errors import (
+    EngineCrashed,
     InsufficientStorage,
     Overloaded,
     QueryResourcesExceeded,
@@ -49,9 +51,14 @@ from ..errors import (
     ServiceError,
     StoreError,
 )
+from ..security.federation import Target
 from .executor import Deadline
+from .fairness import HEAVY_AFTER
 
-__all__ = ["ForwardedError", "IsolatedAnswer", "QueryWorkers", "Snapshots", "Unchanging"]
+#: the nice value of a worker whose request has run past HEAVY_AFTER (cheap work goes first)
+HEAVY_NICE = 10
+
+__all__ = ["ForwardedError", "IsolatedAnswer", "NoSnapshots", "QueryWorkers", "Snapshots", "Unchanging"]
 
 log = logging.getLogger("econsec.service")
 
@@ -204,16 +211,59 @@ class Unchanging:
         pass
 
 
+class NoSnapshots:
+    """No store at all: workers that only inspect client text (the federation guard's parse, the
+    nesting check) for a service whose queries do not run in workers (a remote store)."""
+
+    current = None
+
+    def refresh(self) -> None:
+        pass
+
+    @contextmanager
+    def use(self) -> Iterator[None]:
+        yield None
+
+    def close(self) -> None:
+        pass
+
+
 #: what a worker's stderr says when the memory cap stopped it (Rust's allocator, Python, the libc)
 _MEMORY_MARKS = ("memory allocation of", "memoryerror", "cannot allocate memory")
+
+
+#: what a worker's stderr says when a thread ran out of stack (Rust's handler, then SIGABRT)
+_STACK_MARKS = ("overflowed its stack", "stack overflow")
 
 
 def _out_of_memory(died: _WorkerDied) -> bool:
     """Whether the memory cap stopped the worker: an abort (SIGABRT, which Rust's allocator raises
     when an allocation fails) or an allocation failure in its output. Not any death that merely
-    mentions memory: a worker that failed another way is reported as what it was."""
+    mentions memory (a stack overflow aborts too, and says so): a worker that failed another way
+    is reported as what it was."""
     text = died.stderr.lower()
+    if any(mark in text for mark in _STACK_MARKS):
+        return False
     return died.returncode == -signal.SIGABRT or any(mark in text for mark in _MEMORY_MARKS)
+
+
+def _crash_signal(died: _WorkerDied) -> str | None:
+    """The signal that killed the worker (``SIGSEGV`` for a stack overflow in the engine's
+    recursive evaluator), or None when it exited by itself."""
+    if died.returncode is None or died.returncode >= 0:
+        return None
+    try:
+        return signal.Signals(-died.returncode).name
+    except ValueError:
+        return f"signal {-died.returncode}"
+
+
+class _Lost(Exception):
+    """The worker was lost (killed at the deadline, or dead): ``error`` is what the client gets."""
+
+    def __init__(self, error: ServiceError) -> None:
+        super().__init__(error.message)
+        self.error = error
 
 
 class _WorkerDied(Exception):
@@ -236,6 +286,9 @@ class _Worker:
             command, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env
         )
         self._buffer = b""
+        self._yield_at: float | None = None  # when the current request starts to yield the CPU
+        self.yielded = False  # it runs at HEAVY_NICE now
+        self.stale = False  # it could not get its priority back: replace it after this request
 
     def ask(self, request: dict[str, Any], deadline: Deadline) -> tuple[dict[str, Any], bytes]:
         assert self.process.stdin is not None
@@ -244,9 +297,29 @@ class _Worker:
             self.process.stdin.flush()
         except BrokenPipeError:
             raise self._died() from None
-        header = json.loads(self._read_line(deadline))
-        body = self._read_exact(int(header.get("length", 0)), deadline)
+        # a query on a reserve slot keeps its priority: its lease is short, and it is there
+        # because the ordinary slots are held by long queries
+        self._yield_at = None if deadline.reserved else monotonic() + HEAVY_AFTER
+        try:
+            header = json.loads(self._read_line(deadline))
+            body = self._read_exact(int(header.get("length", 0)), deadline)
+        finally:
+            self._yield_at = None
+        if self.yielded:  # back to normal priority for the next query, or a fresh process
+            try:
+                os.setpriority(os.PRIO_PROCESS, self.process.pid, 0)
+                self.yielded = False
+            except OSError:  # lowering the nice value back needs privileges the service may lack
+                self.stale = True
         return header, body
+
+    def _yield_cpu(self) -> None:
+        """A heavy request: this worker runs at lower CPU priority from now on, so the service
+        process and the workers of cheap queries are scheduled first on a busy machine."""
+        self._yield_at = None
+        with suppress(OSError):
+            os.setpriority(os.PRIO_PROCESS, self.process.pid, HEAVY_NICE)
+            self.yielded = True
 
     def _fill(self, deadline: Deadline) -> None:
         assert self.process.stdout is not None
@@ -254,9 +327,14 @@ class _Worker:
         remaining = deadline.remaining()
         if remaining <= 0:
             raise TimeoutError
-        readable, _, _ = select.select([fd], [], [], remaining)
+        wait = remaining if self._yield_at is None else min(remaining, max(self._yield_at - monotonic(), 0))
+        readable, _, _ = select.select([fd], [], [], wait)
         if not readable:
-            raise TimeoutError
+            if deadline.remaining() <= 0:
+                raise TimeoutError
+            if self._yield_at is not None and monotonic() >= self._yield_at:
+                self._yield_cpu()
+            return
         chunk = os.read(fd, 1 << 20)
         if not chunk:
             raise self._died()
@@ -294,7 +372,7 @@ class _Worker:
 class QueryWorkers:
     """A fixed number of worker processes; each query borrows one until it answers or is killed."""
 
-    def __init__(self, size: int, *, memory_mb: int, snapshots: Snapshots | Unchanging) -> None:
+    def __init__(self, size: int, *, memory_mb: int, snapshots: Snapshots | Unchanging | NoSnapshots) -> None:
         self.size = size
         self.memory_mb = memory_mb
         self.snapshots = snapshots
@@ -306,6 +384,7 @@ class QueryWorkers:
         self.kills = 0  # queries stopped at their deadline (for /health and the tests)
         self.memory_failures = 0
         self.retired = 0  # workers replaced because a query left them holding much memory
+        self.crashes = 0  # workers a query killed with a signal (a stack overflow, most often)
         for _ in range(size):
             self._idle.put(self._spawn())
         self._spares.put(self._spawn())
@@ -341,8 +420,15 @@ class QueryWorkers:
         limit: int,
         deadline: Deadline,
         base_iri: str | None = None,
+        screen: Callable[[list[Target]], object] | None = None,
     ) -> IsolatedAnswer:
-        """Evaluate and serialise ``query`` in a worker; 504 at the deadline, 503 past the memory cap."""
+        """Evaluate and serialise ``query`` in a worker; 504 at the deadline, 503 past the memory cap.
+
+        With ``screen``, the same worker first inspects the text (the federation guard's parse:
+        a Python lexer pass and rdflib, too slow and too big for the service process) and
+        ``screen`` judges the SERVICE targets it found, raising to refuse, before the evaluation
+        is asked for. Both steps share the deadline and the memory cap.
+        """
         try:
             worker = self._idle.get(timeout=max(deadline.remaining(), 0.001))
         except queue.Empty:  # the query never started: the service is busy, not the query slow
@@ -351,44 +437,95 @@ class QueryWorkers:
                 "the query was not run, try again shortly"
             ) from None
         with self.snapshots.use() as snapshot:
-            request = {
-                "snapshot": str(snapshot),
-                "query": query,
-                "default_graph_uris": list(default_graph_uris),
-                "named_graph_uris": list(named_graph_uris),
-                "base_iri": base_iri,
-                "accept": accept,
-                "format": format_key,
-                "limit": limit,
-            }
+            header: dict[str, Any] = {"ok": True}
+            body = b""
             try:
-                header, body = worker.ask(request, deadline)
-            except TimeoutError:
-                self.kills += 1
-                self._replace(worker)
-                raise QueryTimeout(deadline.seconds) from None
-            except _WorkerDied as died:
-                self._replace(worker)
-                log.warning("query worker exited with %s: %s", died.returncode, died.stderr.strip()[:1200])
-                panic = next((line for line in died.stderr.splitlines() if " panicked at " in line), None)
-                if panic is not None:  # an engine bug this query triggers; only its worker died
-                    detail = died.stderr.split(panic, 1)[1].strip().splitlines()[:1]
-                    raise StoreError(
-                        f"the query engine failed on this query ({' '.join(detail) or 'a panic'}); "
-                        "the service is unaffected. Rewriting the query (another ORDER BY key) may avoid it"
-                    ) from None
-                if _out_of_memory(died):
-                    self.memory_failures += 1
-                    raise QueryResourcesExceeded(self.memory_mb) from None
-                raise StoreError(f"the query worker failed: {died.stderr.strip() or died}") from None
-        if header.get("retire"):  # it holds memory a big query left behind: a fresh one takes over
+                if screen is not None:
+                    header, _ = self._ask(worker, {"inspect": True, "query": query}, deadline)
+                    if header.get("ok"):
+                        screen([Target(**item) for item in header.get("targets", [])])
+                if header.get("ok"):
+                    request = {
+                        "snapshot": str(snapshot),
+                        "query": query,
+                        "default_graph_uris": list(default_graph_uris),
+                        "named_graph_uris": list(named_graph_uris),
+                        "base_iri": base_iri,
+                        "accept": accept,
+                        "format": format_key,
+                        "limit": limit,
+                    }
+                    header, body = self._ask(worker, request, deadline)
+            except _Lost as lost:  # the worker is gone already (replaced in ``_ask``)
+                raise lost.error from None
+            except BaseException:  # refused by ``screen``: the worker is sound, it goes back
+                self._give_back(worker, header)
+                raise
+        self._give_back(worker, header)
+        if not header.get("ok"):
+            raise ForwardedError(header)
+        return IsolatedAnswer(str(header["content_type"]), body, bool(header.get("truncated")))
+
+    def inspect(self, text: str, *, update: bool, deadline: Deadline) -> list[Target]:
+        """The federation guard's parse of an update (or a query) in a worker, within ``deadline``:
+        the SERVICE / LOAD targets it names, for :meth:`FederationGuard.admit` to judge."""
+        try:
+            worker = self._idle.get(timeout=max(deadline.remaining(), 0.001))
+        except queue.Empty:
+            raise Overloaded(
+                f"no query worker became free within {deadline.seconds:g} s to inspect the request; "
+                "it was not run, try again shortly"
+            ) from None
+        try:
+            header, _ = self._ask(worker, {"inspect": True, "update": update, "query": text}, deadline)
+        except _Lost as lost:
+            raise lost.error from None
+        self._give_back(worker, header)
+        if not header.get("ok"):
+            raise ForwardedError(header)
+        return [Target(**item) for item in header.get("targets", [])]
+
+    def _give_back(self, worker: _Worker, header: dict[str, Any]) -> None:
+        # it holds memory a big query left behind, or kept the low priority of a heavy one:
+        # a fresh one takes over
+        if header.get("retire") or worker.stale:
             self.retired += 1
             self._replace(worker)
         else:
             self._idle.put(worker)
-        if not header.get("ok"):
-            raise ForwardedError(header)
-        return IsolatedAnswer(str(header["content_type"]), body, bool(header.get("truncated")))
+
+    def _ask(
+        self, worker: _Worker, request: dict[str, Any], deadline: Deadline
+    ) -> tuple[dict[str, Any], bytes]:
+        """One request to ``worker``; a worker that overran or died is replaced and the failure
+        raised as what it was (504, 503 for memory, 500 for a crash or an engine panic)."""
+        try:
+            return worker.ask(request, deadline)
+        except TimeoutError:
+            self.kills += 1
+            self._replace(worker)
+            raise _Lost(QueryTimeout(deadline.seconds)) from None
+        except _WorkerDied as died:
+            self._replace(worker)
+            log.warning("query worker exited with %s: %s", died.returncode, died.stderr.strip()[:1200])
+            raise _Lost(self._failure(died)) from None
+
+    def _failure(self, died: _WorkerDied) -> ServiceError:
+        panic = next((line for line in died.stderr.splitlines() if " panicked at " in line), None)
+        if panic is not None:  # an engine bug this query triggers; only its worker died
+            detail = died.stderr.split(panic, 1)[1].strip().splitlines()[:1]
+            return StoreError(
+                f"the query engine failed on this query ({' '.join(detail) or 'a panic'}); "
+                "the service is unaffected. Rewriting the query (another ORDER BY key) may avoid it"
+            )
+        if _out_of_memory(died):
+            self.memory_failures += 1
+            return QueryResourcesExceeded(self.memory_mb)
+        crash = _crash_signal(died)
+        if crash is not None:  # a stack overflow in the engine's evaluator, most often
+            self.crashes += 1
+            return EngineCrashed(crash)
+        return StoreError(f"the query worker failed: {died.stderr.strip() or died}")
 
     def shutdown(self) -> None:
         self._closed = True

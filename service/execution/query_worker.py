@@ -7,7 +7,9 @@ limit instead. The worker only ever opens snapshots (RocksDB checkpoints the ser
 each write), so opening them read-only is safe while the service keeps writing its own store.
 
 Protocol on stdin/stdout, one request at a time: the request is one JSON line; the answer is one
-JSON header line followed by exactly ``length`` bytes of body when the header says ``ok``.
+JSON header line followed by exactly ``length`` bytes of body when the header says ``ok``. A
+request with ``"inspect": true`` asks for the federation guard's parse of the query instead (its
+SERVICE targets, in the header): the parent checks them before it sends the evaluation.
 """
 
 from __future__ import annotations
@@ -25,12 +27,16 @@ from typing import Any, BinaryIO
 from pyoxigraph import Store
 
 from ..errors import ServiceError, StoreError
+from ..security.lexer import check_nesting
 from ..sparql.formats import Format, negotiate
 from ..sparql.native_results import NATIVE, TooManyRows, rows_at_most, serialize_within
 from ..sparql.writers import Payload
 from ..store.base import QueryResult
 from ..store.evaluate import evaluate
 from .executor import Deadline
+
+#: resident bytes an inspection may leave behind before the worker asks to be retired
+_INSPECTION_KEEPS = 64 * 1024 * 1024
 
 #: far enough that the worker never stops itself: the parent owns the deadline and kills
 _NO_DEADLINE = Deadline(float("inf"), float("inf"))
@@ -51,8 +57,12 @@ class _Snapshot:
 
 def _answer(snapshot: _Snapshot, request: dict[str, Any], budget: int) -> tuple[dict[str, Any], bytes]:
     try:
+        if request.get("inspect"):
+            _cap(budget)
+            return _inspect(request), b""
         store = snapshot.open(request["snapshot"])
         _cap(budget)
+        check_nesting(request["query"])  # a 400 naming the limit, before the engine's parser recurses
         result = _evaluate(store, request)
         fmt = negotiate(result.kind, request.get("accept"), request.get("format"))
         payload = _write(result, fmt, int(request["limit"]), lambda: _evaluate(store, request))
@@ -71,6 +81,16 @@ def _answer(snapshot: _Snapshot, request: dict[str, Any], budget: int) -> tuple[
         return {"ok": False, **error, "details": {}, "text": failure.text(), "headers": {}}, b""
     header = {"ok": True, "content_type": fmt.content_type, "truncated": payload.truncated}
     return header, payload.body
+
+
+def _inspect(request: dict[str, Any]) -> dict[str, Any]:
+    """The federation guard's parse of the query (nesting, then the SERVICE targets), here where
+    the parent's deadline and this process's memory cap bound it: the parent checks the targets
+    against the allowlist before it asks for the evaluation."""
+    from ..security.guard import inspect_targets  # rdflib: imported by the workers that need it
+
+    check_nesting(request["query"])
+    return {"ok": True, "targets": inspect_targets(request["query"], update=bool(request.get("update")))}
 
 
 def _evaluate(store: Store, request: dict[str, Any]) -> QueryResult:
@@ -136,11 +156,16 @@ def serve(requests: BinaryIO, answers: BinaryIO, memory: int = 0, open_first: st
         with suppress(OSError, RuntimeError):
             snapshot.open(open_first)
     for line in requests:
-        started = monotonic()
-        header, body = _answer(snapshot, json.loads(line), memory)
+        started, resident = monotonic(), _memory()[1]
+        request = json.loads(line)
+        header, body = _answer(snapshot, request, memory)
         header["length"] = len(body)
         header["seconds"] = round(monotonic() - started, 6)
-        header["retire"] = bool(memory) and _memory()[1] > memory // 2
+        now = _memory()[1]
+        # rdflib's parse of a long text leaves its heap to Python's allocator: retire the worker
+        # rather than keep hundreds of megabytes for the next inspection
+        grown = bool(request.get("inspect")) and now - resident > _INSPECTION_KEEPS
+        header["retire"] = grown or (bool(memory) and now > memory // 2)
         answers.write(json.dumps(header).encode() + b"\n")
         answers.write(body)
         answers.flush()

@@ -37,6 +37,11 @@ class QueryLoad(BaseModel):
     isolated: bool = Field(description="queries run in worker processes killed at their deadline")
     killed_at_deadline: int = Field(0, description="isolated queries stopped at their deadline so far")
     memory_failures: int = Field(0, description="isolated queries stopped at the memory cap so far")
+    crashed: int = Field(0, description="isolated queries that crashed their worker (a signal) so far")
+    refused_to_client: int = Field(
+        0, description="queries refused 429: their client already had its share of heavy ones"
+    )
+    reserve_overruns: int = Field(0, description="queries stopped for holding a cheap-query slot too long")
 
 
 class Health(BaseModel):
@@ -86,5 +91,8 @@ def health(request: Request) -> Health:
             isolated=workers is not None,
             killed_at_deadline=workers.kills if workers else 0,
             memory_failures=workers.memory_failures if workers else 0,
+            crashed=workers.crashes if workers else 0,
+            refused_to_client=executor.shares.refused if executor.shares else 0,
+            reserve_overruns=executor.shares.reserve_overruns if executor.shares else 0,
         ),
     )

@@ -31,6 +31,7 @@ from fastapi import FastAPI
 from ..app import create_app
 from ..settings import Settings, SettingsError
 from ..store.base import StoreBackend
+from .edge import server_options
 
 __all__ = ["app", "check", "run"]
 
@@ -80,4 +81,5 @@ def run(settings: Settings, *, log_config: dict[str, object]) -> None:
         log_config=log_config,
         access_log=False,
         timeout_graceful_shutdown=5,
+        **server_options(settings, one_process=False),  # each process reads the limits from ECONSEC_*
     )

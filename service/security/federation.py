@@ -130,7 +130,9 @@ Known limits
   SERVICE or LOAD keyword position ("inspection failed"), and passes untouched otherwise.
 * rdflib's parser is not thread-safe (RDFLib/rdflib#1282); it is called under a lock. It only runs
   for requests that contain a SERVICE / LOAD keyword position, but a very large such request holds
-  the lock while it is parsed: cap request bodies.
+  the lock while it is parsed (a megabyte takes tens of seconds and hundreds of megabytes): the
+  service therefore runs :func:`service_targets` in a query worker, under the query's deadline and
+  memory cap, and only :func:`resolve_targets` in its own process (``security/guard.py``).
 """
 
 from __future__ import annotations
@@ -174,8 +176,10 @@ __all__ = [
     "TargetKind",
     "address_refusal",
     "check_request",
+    "mentions_remote",
     "normalise_endpoint",
     "resolve_and_check",
+    "resolve_targets",
     "service_targets",
 ]
 
@@ -1041,6 +1045,24 @@ def check_request(
     target.
     """
     targets = service_targets(text, update=update, base_iri=base_iri, prefixes=prefixes)
+    return resolve_targets(targets, allowlist, resolve=resolve, resolver=resolver)
+
+
+def mentions_remote(text: str) -> bool:
+    """False when no SERVICE or LOAD keyword can be in ``text``: :func:`service_targets` then
+    returns ``[]`` without lexing. One regex search without backtracking, linear in C."""
+    return _KEYWORD_RE.search(text) is not None
+
+
+def resolve_targets(
+    targets: list[Target],
+    allowlist: Allowlist,
+    *,
+    resolve: bool = False,
+    resolver: Resolver | None = None,
+) -> list[Target]:
+    """The second half of :func:`check_request`, on targets already found: refuse variables and
+    targets off ``allowlist``, and with ``resolve=True`` check the addresses they resolve to."""
     for target in targets:
         if target.iri is None:
             raise ForbiddenService(

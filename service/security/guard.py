@@ -10,11 +10,46 @@ any connection is made.
 
 from __future__ import annotations
 
+from dataclasses import asdict
+from typing import Any
+
 from ..errors import ServiceRefused
 from ..settings import Settings, SettingsError
-from .federation import Allowlist, ForbiddenService, Resolver, check_request
+from .federation import (
+    Allowlist,
+    ForbiddenService,
+    Resolver,
+    Target,
+    check_request,
+    mentions_remote,
+    resolve_targets,
+    service_targets,
+)
 
-__all__ = ["FederationGuard"]
+__all__ = ["FederationGuard", "inspect_targets", "targets_from_json"]
+
+
+def _refused(exc: ForbiddenService) -> ServiceRefused:
+    return ServiceRefused(exc.message, target=exc.target, reason=exc.reason, kind=exc.kind)
+
+
+def inspect_targets(text: str, *, update: bool = False) -> list[dict[str, Any]]:
+    """The SERVICE / LOAD targets of ``text`` as JSON-ready dicts, or :class:`ServiceRefused`.
+
+    The expensive half of the guard (a Python lexer pass and rdflib's parser, seconds and hundreds
+    of megabytes for a megabyte of text), run by a query worker so that the deadline and the
+    memory cap bound it and a kill frees what it took; :meth:`FederationGuard.admit` is the cheap
+    half, run by the service on what this returns.
+    """
+    try:
+        return [asdict(target) for target in service_targets(text, update=update)]
+    except ForbiddenService as exc:
+        raise _refused(exc) from None
+
+
+def targets_from_json(items: list[dict[str, Any]]) -> list[Target]:
+    """The targets :func:`inspect_targets` returned, read back by the service."""
+    return [Target(**item) for item in items]
 
 
 class FederationGuard:
@@ -43,5 +78,20 @@ class FederationGuard:
                 text, self.allowlist, update=update, resolve=True, resolver=self._resolver
             )
         except ForbiddenService as exc:
-            raise ServiceRefused(exc.message, target=exc.target, reason=exc.reason, kind=exc.kind) from None
+            raise _refused(exc) from None
+        return [t.iri for t in targets if t.iri is not None]
+
+    @staticmethod
+    def needs_inspection(text: str) -> bool:
+        """Whether ``text`` has a place where the engine could read SERVICE or LOAD (a linear
+        search in C); when it has none, calling the guard costs nothing."""
+        return mentions_remote(text)
+
+    def admit(self, targets: list[Target]) -> list[str]:
+        """The allowlist and address checks on targets a worker found (:func:`inspect_targets`):
+        the allowed endpoints, or 400 for the first refused one."""
+        try:
+            resolve_targets(targets, self.allowlist, resolve=True, resolver=self._resolver)
+        except ForbiddenService as exc:
+            raise _refused(exc) from None
         return [t.iri for t in targets if t.iri is not None]

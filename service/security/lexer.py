@@ -355,6 +355,12 @@ def at_brace_depth(tokens: Sequence[Token], depth: int = 0) -> Iterator[tuple[in
             yield index, token
 
 
+def needs_nesting_scan(text: str, limit: int = MAX_DEPTH) -> bool:
+    """Whether :func:`check_nesting` has to lex ``text`` (more than ``limit`` opening brackets);
+    when it has not, the check costs three ``str.count`` calls."""
+    return text.count("{") + text.count("(") + text.count("[") > limit
+
+
 def check_nesting(text: str, limit: int = MAX_DEPTH) -> None:
     """Refuse text nested deeper than ``limit`` (:class:`NestingTooDeep`, a 400 naming the limit)
     before an engine's recursive parser sees it: pyoxigraph's parser overflows the stack, and
@@ -363,7 +369,7 @@ def check_nesting(text: str, limit: int = MAX_DEPTH) -> None:
     Cheap for ordinary text: only text with more than ``limit`` opening brackets is scanned. A
     lexical error found on the way is left to the engine, whose message names it better.
     """
-    if text.count("{") + text.count("(") + text.count("[") <= limit:
+    if not needs_nesting_scan(text, limit):
         return
     try:
         scan_text(text, max_depth=limit)

@@ -39,7 +39,9 @@ from starlette.routing import Request, Route
 from ..errors import BadRequest, StoreError, UnsupportedMediaType, UpstreamFailed
 from ..execution.executor import Deadline
 from ..execution.isolation import ForwardedError, IsolatedAnswer
-from ..security.lexer import check_nesting
+from ..security.federation import Target
+from ..security.guard import FederationGuard
+from ..security.lexer import check_nesting, needs_nesting_scan
 from ..state import ServiceState, service_state
 from ..store.base import QueryResult, ResultKind
 from ..store.embedded import EmbeddedStore
@@ -83,6 +85,10 @@ _RESPONSES: dict[int | str, dict[str, object]] = {
     413: {"description": "Request body over ECONSEC_MAX_BODY_BYTES"},
     415: {"description": "Body type other than form, sparql-query or sparql-update"},
     502: {"description": "A SERVICE endpoint of a federated query failed"},
+    429: {
+        "description": "This client already has its share of long-running queries; retry after Retry-After"
+    },
+    500: {"description": "The query crashed the engine's worker, or the engine failed on it"},
     503: {"description": "Too many queries running and waiting; retry after Retry-After"},
     504: {"description": "The query did not finish within ECONSEC_QUERY_TIMEOUT"},
 }
@@ -137,10 +143,23 @@ class _Evaluation:
         self.shape = shape_of(req.query)
         self._targets: list[str] | None = None
 
-    def guarded(self) -> list[str]:
-        """The guard's verdict (the SERVICE targets it allows); 400 for one off the allowlist."""
+    def guarded(self, deadline: Deadline | None = None) -> list[str]:
+        """The guard's verdict (the SERVICE targets it allows); 400 for one off the allowlist.
+
+        With a ``deadline`` (on a thread), a text that needs the guard's parse or a nesting scan
+        is read by an inspecting worker within it (``execution/isolation.py``); the service only
+        checks the targets it found. Otherwise the nesting check and the guard cost next to
+        nothing here.
+        """
         if self._targets is None:
-            self._targets = self.state.query_guard(self.req.query)
+            text, guard, inspectors = self.req.query, self.state.query_guard, self.state.inspectors
+            parse = isinstance(guard, FederationGuard) and guard.needs_inspection(text)
+            if deadline is not None and inspectors is not None and (parse or needs_nesting_scan(text)):
+                found = inspectors.inspect(text, update=False, deadline=deadline)
+                self._targets = guard.admit(found) if isinstance(guard, FederationGuard) else guard(text)
+            else:
+                check_nesting(text)  # the engine's parser would take this process down with it
+                self._targets = guard(text)
         return self._targets
 
     def on_loop(self) -> Response | None:
@@ -148,6 +167,8 @@ class _Evaluation:
         store, shape, req = self.state.backend, self.shape, self.req
         if req.dataset or shape is None or not shape.lookup or not isinstance(store, EmbeddedStore):
             return None
+        if FederationGuard.needs_inspection(req.query) or needs_nesting_scan(req.query):
+            return None  # "service" in an IRI, brackets in a comment: lexed off the loop
         fmt = negotiate(
             ResultKind.BOOLEAN if shape.form == "ASK" else ResultKind.SOLUTIONS, req.accept, req.format
         )
@@ -161,12 +182,24 @@ class _Evaluation:
         return None if body is None else _response(body, fmt.content_type, False, self.limit)
 
     def in_worker(self, deadline: Deadline) -> IsolatedAnswer:
-        """In a worker process killed at the deadline (``execution/isolation.py``)."""
-        workers, req = self.state.workers, self.req
+        """In a worker process killed at the deadline (``execution/isolation.py``).
+
+        The worker also checks the nesting (400 naming the limit) and, for a text that may name
+        SERVICE, does the federation guard's parse: both are Python passes over client text that
+        a megabyte makes take seconds, so they run where the deadline and the memory cap hold.
+        """
+        workers, req, guard = self.state.workers, self.req, self.state.query_guard
         assert workers is not None
         deadline.check()  # it may have waited for a slot past its deadline
-        check_nesting(req.query)  # a 400 that names the limit, not a crashed worker
-        remote = self.guarded()
+        remote: list[str] = []
+        screen = None
+        if isinstance(guard, FederationGuard) and guard.needs_inspection(req.query):
+
+            def screen(targets: list[Target]) -> None:
+                remote.extend(guard.admit(targets))
+
+        else:
+            remote = self.guarded()  # no SERVICE keyword anywhere: nothing to parse
         try:
             return workers.run(
                 req.query,
@@ -177,6 +210,7 @@ class _Evaluation:
                 limit=self.limit,
                 deadline=deadline,
                 base_iri=self.state.settings.sparql_base_iri,
+                screen=screen,
             )
         except ForwardedError as exc:
             if remote and exc.status >= 500:  # a failed SERVICE call, as on a thread
@@ -187,8 +221,7 @@ class _Evaluation:
         """On a service thread, the writer checking the deadline before every row."""
         req = self.req
         deadline.check()
-        check_nesting(req.query)  # the engine's parser would take this process down with it
-        remote = self.guarded()  # SERVICE/LOAD allowlist, before the engine can connect anywhere
+        remote = self.guarded(deadline)  # nesting, SERVICE/LOAD allowlist, before the engine runs
         try:
             result = self.state.backend.query(
                 req.query, default_graph_uris=req.default_graph_uris, named_graph_uris=req.named_graph_uris
@@ -222,8 +255,8 @@ async def _answer(state: ServiceState, req: QueryRequest) -> Response:
 async def _describe(request: Request, state: ServiceState, format_key: str | None) -> Response:
     """The service description, in the negotiated RDF syntax (Turtle by default)."""
     fmt = negotiate(ResultKind.GRAPH, request.headers.get("accept"), format_key)
-    endpoint = str(request.url.replace(query=None, fragment=None))
     store, settings = state.backend, state.settings
+    endpoint = settings.public("/sparql")  # configured, never the client's Host header
 
     def work(deadline: Deadline) -> Payload:
         triples = describe_service(endpoint, store, settings)
@@ -368,7 +401,7 @@ async def read_request(request: Request) -> ProtocolRequest:
     url_params = parse_qs(raw_query.decode("latin-1"), keep_blank_values=True) if raw_query else {}
     accept = request.headers.get("accept")
     _one(url_params.get("version"), "version")
-    if request.method == "GET":
+    if request.method in ("GET", "HEAD"):  # HEAD: the same answer without its body (the server drops it)
         if "update" in url_params:
             raise BadRequest("SPARQL Update cannot be sent with GET; the protocol requires POST")
         if _has_body(request):

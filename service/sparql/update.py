@@ -14,10 +14,12 @@ from __future__ import annotations
 
 from fastapi import Request
 from fastapi.responses import JSONResponse, Response
+from starlette.concurrency import run_in_threadpool
 
 from ..errors import BadRequest
 from ..security.auth import require_writer
 from ..security.guard import FederationGuard
+from ..security.lexer import check_nesting
 from ..state import ServiceState
 from ..write.overlay import Overlay
 from ..write.service import WriteService
@@ -50,6 +52,25 @@ def _guard(state: ServiceState) -> FederationGuard:
     return FederationGuard.from_settings(state.settings)
 
 
+async def _screen(state: ServiceState, text: str) -> None:
+    """Nesting, then the federation guard, never on the event loop: a text that may name SERVICE
+    or LOAD is parsed in a query worker (deadline, memory cap), the rest costs one regex search."""
+    guard = _guard(state)
+    if not guard.needs_inspection(text):
+        return
+    workers = state.inspectors
+    if workers is None:  # no worker processes (an app without lifespan): a thread, depth-checked first
+
+        def inspect_here() -> None:
+            check_nesting(text)
+            guard(text, update=True)
+
+        await run_in_threadpool(inspect_here)
+        return
+    targets = await state.executor.run(lambda deadline: workers.inspect(text, update=True, deadline=deadline))
+    await run_in_threadpool(guard.admit, targets)  # a DNS look-up for allowlisted names
+
+
 async def handle_update(
     request: Request,
     state: ServiceState,
@@ -60,7 +81,7 @@ async def handle_update(
     """Run one SPARQL Update request (already authenticated by :func:`check_writer`)."""
     if not text.strip():
         raise BadRequest("the update is empty. Nothing was changed.")
-    _guard(state)(text, update=True)  # SERVICE / LOAD targets, before anything is evaluated
+    await _screen(state, text)  # SERVICE / LOAD targets, before anything is evaluated
     dataset = UpdateDataset(using_graph_uris, using_named_graph_uris)
     backend = state.backend
     settings = state.settings

@@ -528,7 +528,7 @@ async def void(request: Request, format: FormatParam = None) -> Response:
     """The VoID description of the dataset (Turtle unless asked otherwise); ``/dataset`` and ``/void`` too."""
     state = service_state(request)
     fmt = choose(request.headers.get("accept"), format, _GRAPH_FORMATS)
-    service = str(request.base_url)
+    service = state.settings.public("/")  # configured, never the client's Host header
     links = alternates(request.url.path, _GRAPH_FORMATS)
     dataset = state.settings.public_base + "dataset"
 

@@ -358,7 +358,7 @@ def editor_page(request: Request, state: ServiceState) -> HTMLResponse:
     root = root_path(request)
     assets = assets_of(state.settings)
     missing = assets.missing(*EDITOR_ASSETS)
-    endpoint = str(request.url.replace(query=None, fragment=None))
+    endpoint = state.settings.public("/sparql")  # configured, never the client's Host header
     starter = sparql_prologue(*(p for p in _STARTER_PREFIXES if p in PREFIXES))
     config = {
         "endpoint": endpoint,

@@ -756,7 +756,7 @@ def build_router(saved: Mapping[str, SavedQuery] | None = None) -> APIRouter:
         entries = [
             {
                 "name": name,
-                "url": str(request.url_for(f"saved-query:{name}")),
+                "url": state.settings.public(request.app.url_path_for(f"saved-query:{name}")),
                 "summary": query.summary,
                 "description": query.description,
                 "tags": list(query.tags),
