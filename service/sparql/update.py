@@ -19,7 +19,7 @@ from starlette.concurrency import run_in_threadpool
 from ..errors import BadRequest
 from ..security.auth import require_writer
 from ..security.guard import FederationGuard
-from ..security.lexer import check_nesting
+from ..security.lexer import check_nesting, needs_nesting_scan
 from ..state import ServiceState
 from ..write.overlay import Overlay
 from ..write.service import WriteService
@@ -56,6 +56,8 @@ async def _screen(state: ServiceState, text: str) -> None:
     """Nesting, then the federation guard, never on the event loop: a text that may name SERVICE
     or LOAD is parsed in a query worker (deadline, memory cap), the rest costs one regex search."""
     guard = _guard(state)
+    if needs_nesting_scan(text):  # every update: the writer's parser must never see a deep text
+        await run_in_threadpool(check_nesting, text)
     if not guard.needs_inspection(text):
         return
     workers = state.inspectors
