@@ -234,7 +234,10 @@ def _answer(offer: AnswerFormat, body: object, text: str, filename: str) -> Resp
 @router.get(
     "/classes",
     response_class=Response,
-    responses={200: {"content": {f.media_type: {} for f in _FORMATS}, "description": "The classes"}},
+    responses={
+        200: {"content": {f.media_type: {} for f in _FORMATS}, "description": "The classes"},
+        406: {"description": "No acceptable format (Accept or format=); the body lists the available ones"},
+    },
 )
 async def classes(request: Request, format: _FormatParam = None) -> Response:
     """Every class of the ontology with how many things it has (subclasses included) and its list."""
@@ -267,6 +270,7 @@ async def classes(request: Request, format: _FormatParam = None) -> Response:
     responses={
         200: {"content": {f.media_type: {} for f in _FORMATS}, "description": "The class's things"},
         404: {"description": "No class of the ontology has this name"},
+        406: {"description": "No acceptable format (Accept or format=); the body lists the available ones"},
     },
 )
 async def class_list(request: Request, local: str, format: _FormatParam = None) -> Response:
