@@ -8,6 +8,7 @@ mode pass their own backend).
 
 from __future__ import annotations
 
+import hashlib
 import logging
 from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
@@ -25,15 +26,18 @@ from starlette.routing import BaseRoute
 from .errors import BadRequest, ServiceError
 from .execution.executor import QueryExecutor
 from .execution.isolation import QueryWorkers, Snapshots, Unchanging
+from .execution.result_cache import ResultCache
 from .http import health
 from .http.access_log import AccessLog
 from .http.body_limit import BodyLimitMiddleware
+from .http.conditional import DATA_VERSION_HEADER, ConditionalGet
 from .http.negotiation import root_path, wants_json
 from .security.guard import FederationGuard
 from .settings import Settings
 from .sparql import endpoint as sparql
 from .state import QueryGuard, ServiceState
 from .store.base import StoreBackend
+from .store.version import DataVersion
 from .web import linked_data, neighbourhood, pages, search
 from .web import saved_queries as queries
 from .web.render import render
@@ -87,6 +91,21 @@ async def _validation_error(request: Request, exc: Exception) -> Response:
     return error_response(
         BadRequest(problems or "invalid request"), request.headers.get("accept"), root_path(request)
     )
+
+
+def _deployment(settings: Settings) -> str:
+    """What besides the data shapes an answer: the code's version and the settings (the token
+    left out), hashed; part of every ETag (``http/conditional.py``)."""
+    environment = settings.as_environment()
+    environment.pop("ECONSEC_UPDATE_TOKEN", None)
+    text = _version() + "".join(f"\n{k}={v}" for k, v in sorted(environment.items()))
+    return hashlib.blake2b(text.encode(), digest_size=8).hexdigest()
+
+
+def _open_version(settings: Settings, backend: StoreBackend) -> DataVersion:
+    """The data version shared by the serving processes, fingerprinted with the release the store
+    was filled from (a store refilled from a new build starts a version of its own)."""
+    return DataVersion.for_data_dir(settings.data_dir, f"{backend.build_id}\n{backend.loaded_at}")
 
 
 def _start_workers(settings: Settings, backend: StoreBackend) -> QueryWorkers | None:
@@ -176,7 +195,13 @@ def create_app(
         reserve=settings.reserve_concurrency,
     )
     guard = query_guard if query_guard is not None else FederationGuard.from_settings(settings)
-    state = ServiceState(settings=settings, executor=executor, query_guard=guard, store=backend)
+    state = ServiceState(
+        settings=settings,
+        executor=executor,
+        query_guard=guard,
+        store=backend,
+        results=ResultCache(settings.result_cache_bytes),
+    )
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
@@ -187,10 +212,12 @@ def create_app(
             store = await run_in_threadpool(EmbeddedStore.open, settings, warn=log.warning)
             log.info("store %s", store.note)
             state.store = store
+        state.version = await run_in_threadpool(_open_version, settings, state.backend)
         state.workers = await run_in_threadpool(_start_workers, settings, state.backend)
         try:
             yield
         finally:
+            state.version.close()
             if state.workers is not None:
                 state.workers.shutdown()
                 state.workers = None
@@ -217,13 +244,25 @@ def create_app(
     app.add_exception_handler(ServiceError, _service_error)
     app.add_exception_handler(RequestValidationError, _validation_error)
     # added last = outermost: CORS headers go on every answer, refusals included
+    app.add_middleware(
+        ConditionalGet,
+        version=lambda: state.version.tag if state.version is not None else None,
+        deployment=_deployment(settings),
+        max_age=settings.cache_max_age,
+    )
     app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes)
     app.add_middleware(
         CORSMiddleware,
         allow_origins=["*"],
         allow_methods=["GET", "POST", "OPTIONS"],
         allow_headers=["*"],
-        expose_headers=[sparql.TRUNCATED_HEADER, "Retry-After", *queries.EXPOSED_HEADERS],
+        expose_headers=[
+            sparql.TRUNCATED_HEADER,
+            "Retry-After",
+            "ETag",
+            DATA_VERSION_HEADER,
+            *queries.EXPOSED_HEADERS,
+        ],
         max_age=600,
     )
     if settings.access_log:  # outermost: the time it logs covers every layer

@@ -13,8 +13,10 @@ from starlette.requests import Request
 
 from .execution.executor import QueryExecutor
 from .execution.isolation import QueryWorkers
+from .execution.result_cache import ResultCache
 from .settings import Settings
 from .store.base import StoreBackend
+from .store.version import DataVersion
 
 __all__ = ["QueryGuard", "ServiceState", "service_state"]
 
@@ -39,11 +41,23 @@ class ServiceState:
     store: StoreBackend | None = None
     #: worker processes for client queries (embedded store, ``ECONSEC_ISOLATE_QUERIES``)
     workers: QueryWorkers | None = None
+    #: moves on every committed write and every newly loaded build (set once the store is open)
+    version: DataVersion | None = None
+    #: answers reused until the data version moves (``execution/result_cache.py``)
+    results: ResultCache | None = None
 
     def committed(self) -> None:
-        """A write has committed: queries started from now on must see it."""
+        """A write has committed (or was rolled back after staged steps): queries started from now
+        on must see the store as it is.
+
+        The one place the data version moves while serving. It moves *after* the query snapshots
+        show the write and before the client is answered, so a request that reads the new version
+        evaluates on data that includes the write, and none reads the old one after the answer.
+        """
         if self.workers is not None:
             self.workers.snapshots.refresh()
+        if self.version is not None:
+            self.version.bump()
 
     @property
     def backend(self) -> StoreBackend:

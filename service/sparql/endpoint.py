@@ -39,6 +39,7 @@ from starlette.routing import Request, Route
 from ..errors import BadRequest, StoreError, UnsupportedMediaType, UpstreamFailed
 from ..execution.executor import Deadline
 from ..execution.isolation import ForwardedError, IsolatedAnswer
+from ..execution.result_cache import CachedAnswer
 from ..security.lexer import check_nesting
 from ..state import ServiceState, service_state
 from ..store.base import QueryResult, ResultKind
@@ -47,7 +48,7 @@ from ..web import pages
 from . import graph_store, update
 from .formats import FORMATS, Format, check_acceptable, negotiate
 from .lookup import answer_lookup
-from .query_shape import shape_of
+from .query_shape import read_query
 from .service_description import describe_service
 from .writers import Payload
 
@@ -116,10 +117,16 @@ def _media_type(content_type: str | None) -> str:
     return (content_type or "").split(";", 1)[0].strip().lower()
 
 
-def _response(body: bytes, content_type: str, truncated: bool, limit: int) -> Response:
+#: what a query whose answer must not be reused says to clients and to ``http/conditional.py``
+_NOT_REUSABLE = "no-store"
+
+
+def _response(body: bytes, content_type: str, truncated: bool, limit: int, reusable: bool = True) -> Response:
     headers = {"Content-Type": content_type, "Vary": "Accept"}
     if truncated:
         headers[TRUNCATED_HEADER] = str(limit)
+    if not reusable:
+        headers["Cache-Control"] = _NOT_REUSABLE
     return Response(body, headers=headers)
 
 
@@ -134,7 +141,8 @@ class _Evaluation:
         self.state = state
         self.req = req
         self.limit = state.settings.result_limit
-        self.shape = shape_of(req.query)
+        self.reading = read_query(req.query)
+        self.shape = self.reading.shape
         self._targets: list[str] | None = None
 
     def guarded(self) -> list[str]:
@@ -143,7 +151,16 @@ class _Evaluation:
             self._targets = self.state.query_guard(self.req.query)
         return self._targets
 
-    def on_loop(self) -> Response | None:
+    def cache_key(self) -> tuple[str, ...] | None:
+        """What the result cache keys this query by: its layout-free text, its dataset and the
+        format asked for; None when its answer must never be reused (``query_shape.UNREPEATABLE``)."""
+        req, key = self.req, self.reading.key
+        if key is None:
+            return None
+        graphs = "\n".join(req.default_graph_uris), "\n".join(req.named_graph_uris)
+        return (key, *graphs, req.format or "", req.accept or "")
+
+    def on_loop(self) -> CachedAnswer | None:
         """A bounded point lookup answered here with the engine's writer, or None to hand it on."""
         store, shape, req = self.state.backend, self.shape, self.req
         if req.dataset or shape is None or not shape.lookup or not isinstance(store, EmbeddedStore):
@@ -158,7 +175,7 @@ class _Evaluation:
             return answer_lookup(store.store, req.query, shape, fmt.key, max_rows)
 
         body = self.state.executor.run_now(lookup_now)
-        return None if body is None else _response(body, fmt.content_type, False, self.limit)
+        return None if body is None else CachedAnswer(body, fmt.content_type)
 
     def in_worker(self, deadline: Deadline) -> IsolatedAnswer:
         """In a worker process killed at the deadline (``execution/isolation.py``)."""
@@ -209,14 +226,24 @@ async def _answer(state: ServiceState, req: QueryRequest) -> Response:
     """
     check_acceptable(req.accept, req.format, ResultKind)  # a 406 costs no query
     evaluation = _Evaluation(state, req)
-    answered = evaluation.on_loop()
-    if answered is not None:
-        return answered
-    if state.workers is not None and evaluation.shape is None:
+    key, cache, version = evaluation.cache_key(), state.results, state.version
+    reuse = key is not None and cache is not None and cache.enabled and version is not None
+    if reuse:
+        tag = version.tag  # read before evaluating: the answer is at least as new as this version
+        kept = cache.get(tag, key)
+        if kept is not None:  # the guard and the engine admitted this query under this version
+            return _response(kept.body, kept.content_type, False, evaluation.limit)
+    answer = evaluation.on_loop()
+    truncated = False
+    if answer is None and state.workers is not None and evaluation.shape is None:
         isolated = await state.executor.run(evaluation.in_worker)
-        return _response(isolated.body, isolated.content_type, isolated.truncated, evaluation.limit)
-    fmt, payload = await state.executor.run(evaluation.on_thread)
-    return _response(payload.body, fmt.content_type, payload.truncated, evaluation.limit)
+        answer, truncated = CachedAnswer(isolated.body, isolated.content_type), isolated.truncated
+    elif answer is None:
+        fmt, payload = await state.executor.run(evaluation.on_thread)
+        answer, truncated = CachedAnswer(payload.body, fmt.content_type), payload.truncated
+    if reuse and not truncated:
+        cache.put(tag, key, answer)
+    return _response(answer.body, answer.content_type, truncated, evaluation.limit, key is not None)
 
 
 async def _describe(request: Request, state: ServiceState, format_key: str | None) -> Response:

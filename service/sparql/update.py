@@ -40,9 +40,10 @@ class CommittingWrites:
         return self.service.backend
 
     async def write(self, change: Change) -> WriteOutcome:
-        outcome = await self.service.write(change)
-        await run_in_threadpool(self.state.committed)
-        return outcome
+        try:
+            return await self.service.write(change)
+        finally:  # a refused staged write was applied and reverted: readers may have seen its steps
+            await run_in_threadpool(self.state.committed)
 
 
 def write_service(request: Request, state: ServiceState) -> CommittingWrites:
