@@ -252,6 +252,7 @@ def create_app(
         version=lambda: state.version.tag if state.version is not None else None,
         deployment=_deployment(settings),
         max_age=settings.cache_max_age,
+        cache=state.results,
     )
     app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes)
     app.add_middleware(

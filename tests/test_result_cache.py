@@ -138,6 +138,25 @@ def test_layout_variants_are_answered_from_one_entry(writable: RunningService) -
     assert writable.health()["queries"]["answered_on_loop"] == on_loop, "hits evaluate nothing"
 
 
+@pytest.mark.parametrize(
+    ("path", "accept"),
+    [("/queries/entity-lookup", "application/json"), ("/id/country/japan", "text/html"), ("/", "text/html")],
+)
+def test_get_answers_of_every_route_are_sent_again_without_evaluation(
+    writable: RunningService, path: str, accept: str
+) -> None:
+    first = httpx.get(writable.base + path, headers={"Accept": accept}, timeout=60)
+    assert first.status_code == 200, first.text
+    before = writable.health()
+    again = httpx.get(writable.base + path, headers={"Accept": accept}, timeout=60)
+    after = writable.health()
+    assert again.content == first.content
+    assert again.headers["etag"] == first.headers["etag"]
+    assert again.headers["content-type"] == first.headers["content-type"]
+    assert after["result_cache"]["hits"] == before["result_cache"]["hits"] + 1
+    assert after["queries"]["answered"] == before["queries"]["answered"], "nothing was evaluated"
+
+
 def test_a_commented_lookup_takes_the_fast_path_when_not_cached(writable: RunningService) -> None:
     before = writable.health()["queries"]["answered_on_loop"]
     _post(

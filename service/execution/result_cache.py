@@ -6,13 +6,15 @@ through this service's writes or a new build, both of which move the data versio
 
 What is kept, and what never is (the endpoint decides, this class only stores):
 
-- keyed by the query's meaning without its layout (``query_shape.read_query``: comments, line
-  breaks and indentation do not make a second entry), the dataset parameters and the format asked
-  for (``format=`` and ``Accept``, as given);
+- whole GET responses of every route (``http/conditional.py``), keyed by their ETag, which holds
+  the data version and everything the answer depends on;
+- ``/sparql`` answers (GET and POST) keyed by the query's meaning without its layout
+  (``query_shape.read_query``: comments, line breaks and indentation do not make a second
+  entry), the dataset parameters and the format asked for (``format=`` and ``Accept``, as given);
 - never a query naming ``RAND``, ``NOW``, ``UUID``, ``STRUUID``, ``BNODE`` or ``SERVICE`` (lexer
   tokens, ``query_shape.UNREPEATABLE``), never a truncated or failed answer, never an answer
   larger than the whole budget;
-- the budget counts the answer's bytes plus its key; the least recently used entries go first.
+- one budget for both, counting each answer's bytes, headers and key; the least recently used entries go first.
 
 Correct under writes: every entry belongs to one data version. A lookup under another version
 empties the cache (the old entries can never be asked for again), and an answer evaluated under
@@ -36,10 +38,12 @@ ENTRY_OVERHEAD = 200
 
 @dataclass(frozen=True, slots=True)
 class CachedAnswer:
-    """One answer document, exactly as it was sent."""
+    """One answer document, exactly as it was sent (with its headers when a whole GET response is
+    kept by ``http/conditional.py``)."""
 
     body: bytes
     content_type: str
+    headers: tuple[tuple[bytes, bytes], ...] = ()
 
 
 class CacheCounts(BaseModel):
@@ -72,14 +76,15 @@ class ResultCache:
     def enabled(self) -> bool:
         return self.max_bytes > 0
 
-    def get(self, version: str, key: Key) -> CachedAnswer | None:
-        """The answer stored for ``key`` under ``version``, or None (counted as a miss)."""
+    def get(self, version: str, key: Key, *, count_miss: bool = True) -> CachedAnswer | None:
+        """The answer stored for ``key`` under ``version``, or None (a miss, counted unless the
+        caller hands the request on to a layer that counts it: a GET of ``/sparql``)."""
         with self._lock:
             if version != self._version:
                 self._clear(version)
             answer = self._entries.get(key)
             if answer is None:
-                self.misses += 1
+                self.misses += count_miss
                 return None
             self._entries.move_to_end(key)
             self.hits += 1
@@ -122,4 +127,5 @@ class ResultCache:
 
 
 def _size(key: Key, answer: CachedAnswer) -> int:
-    return len(answer.body) + sum(len(part) for part in key) + ENTRY_OVERHEAD
+    headers = sum(len(name) + len(value) for name, value in answer.headers)
+    return len(answer.body) + headers + sum(len(part) for part in key) + ENTRY_OVERHEAD

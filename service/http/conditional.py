@@ -14,6 +14,11 @@ computed before the request reaches any route:
   ``X-Data-Version`` and ``Vary: Accept, Accept-Language`` (the headers the tag depends on beside
   the URL).
 
+Whole 200 answers to GET are also kept in the service's result cache
+(``execution/result_cache.py``) under their tag, within its byte budget: the next GET with the
+same tag is sent from memory without reaching any route (saved queries, entity pages, VoID,
+``/sparql``). The tag holds the data version, so a write retires every kept answer at once.
+
 A route that must not be reused says so with its own ``Cache-Control`` (``/sparql`` sends
 ``no-store`` for a query naming ``RAND``, ``NOW``, ``SERVICE`` ...; ``/health`` is skipped here),
 and this layer then adds no validator, so no client ever holds a tag for such an answer. A write
@@ -29,6 +34,8 @@ import hashlib
 from collections.abc import Callable
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from ..execution.result_cache import CachedAnswer, ResultCache
 
 __all__ = ["DATA_VERSION_HEADER", "ConditionalGet", "matches"]
 
@@ -57,10 +64,17 @@ class ConditionalGet:
     """ASGI wrapper answering 304 for a matching ``If-None-Match`` and tagging 200s (module docstring)."""
 
     def __init__(
-        self, app: ASGIApp, *, version: Callable[[], str | None], deployment: str, max_age: int
+        self,
+        app: ASGIApp,
+        *,
+        version: Callable[[], str | None],
+        deployment: str,
+        max_age: int,
+        cache: ResultCache | None = None,
     ) -> None:
         self.app = app
         self.version = version
+        self.cache = cache if cache is not None and cache.enabled else None
         self.deployment = deployment.encode()
         self.cache_control = f"public, max-age={max_age}, must-revalidate".encode()
 
@@ -108,7 +122,22 @@ class ConditionalGet:
             await send({"type": "http.response.body", "body": b""})
             return
 
+        cache, key = self.cache, ("response", tag)
+        if cache is not None and scope["method"] == "GET":
+            # /sparql counts its own misses (it has a second chance: the query's layout-free key)
+            kept = cache.get(version, key, count_miss=scope["path"] != "/sparql")
+            if kept is not None:
+                await send({"type": "http.response.start", "status": 200, "headers": list(kept.headers)})
+                await send({"type": "http.response.body", "body": kept.body})
+                return
+        else:
+            cache = None
+        kept_headers: list[tuple[bytes, bytes]] | None = None
+        chunks: list[bytes] = []
+        size = 0
+
         async def tagging(message: Message) -> None:
+            nonlocal kept_headers, size
             if message["type"] == "http.response.start" and message["status"] == 200:
                 headers = list(message.get("headers", ()))
                 names = {name.lower() for name, _ in headers}
@@ -117,6 +146,17 @@ class ConditionalGet:
                     headers = [(n, v) for n, v in headers if n.lower() != b"vary"]
                     headers += [*added, (b"vary", _merge_vary(vary))]
                     message = {**message, "headers": headers}
+                    kept_headers = headers
+            elif message["type"] == "http.response.body" and cache is not None and kept_headers is not None:
+                body = message.get("body", b"")
+                size += len(body)
+                if size > cache.max_bytes:  # a long stream is sent on, never kept
+                    kept_headers = None
+                    chunks.clear()
+                else:
+                    chunks.append(body)
+                    if not message.get("more_body", False):
+                        cache.put(version, key, CachedAnswer(b"".join(chunks), "", tuple(kept_headers)))
             await send(message)
 
         await self.app(scope, receive, tagging)

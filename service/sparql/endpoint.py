@@ -127,7 +127,7 @@ def _response(body: bytes, content_type: str, truncated: bool, limit: int, reusa
     headers = {"Content-Type": content_type, "Vary": "Accept"}
     if truncated:
         headers[TRUNCATED_HEADER] = str(limit)
-    if not reusable:
+    if not reusable or truncated:  # a partial answer is not kept either
         headers["Cache-Control"] = _NOT_REUSABLE
     return Response(body, headers=headers)
 
