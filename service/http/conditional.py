@@ -32,6 +32,7 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Callable
+from functools import lru_cache
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -144,7 +145,7 @@ class ConditionalGet:
                 if not names & {b"cache-control", b"etag", b"set-cookie"}:
                     vary = [value for name, value in headers if name.lower() == b"vary"]
                     headers = [(n, v) for n, v in headers if n.lower() != b"vary"]
-                    headers += [*added, (b"vary", _merge_vary(vary))]
+                    headers += [*added, (b"vary", _merge_vary(tuple(vary)))]
                     message = {**message, "headers": headers}
                     kept_headers = headers
             elif message["type"] == "http.response.body" and cache is not None and kept_headers is not None:
@@ -162,7 +163,8 @@ class ConditionalGet:
         await self.app(scope, receive, tagging)
 
 
-def _merge_vary(values: list[bytes]) -> bytes:
+@lru_cache(maxsize=64)  # routes send a handful of different Vary values
+def _merge_vary(values: tuple[bytes, ...]) -> bytes:
     """The route's ``Vary`` fields plus the ones the tag depends on, each once."""
     seen: dict[str, str] = {}
     for value in [*values, _VARY.encode()]:
