@@ -3,7 +3,7 @@
 Every answer to a GET or HEAD is a function of the data (which only moves with the data version,
 ``store/version.py``), of what was asked (path and query string), of how it was asked for
 (``Accept`` and ``Accept-Language``: negotiation and the pages read nothing else), of the address
-it was asked at (``Host`` and the root path: the service description and the pages name it), and of
+it was asked at (scheme, ``Host`` and root path: the service description and pages name it), and of
 the deployment (the package version and the settings). The validator is a hash of exactly those,
 computed before the request reaches any route:
 
@@ -102,6 +102,7 @@ class ConditionalGet:
             (
                 version.encode(),
                 self.deployment,
+                scope.get("scheme", "http").encode(),
                 host,
                 scope.get("root_path", "").encode(),
                 scope.get("raw_path") or scope["path"].encode(),
