@@ -47,15 +47,20 @@ class ServiceState:
     results: ResultCache | None = None
 
     def committed(self) -> None:
-        """A write has committed (or was rolled back after staged steps): queries started from now
-        on must see the store as it is.
+        """A write has committed: queries started from now on must see it.
 
-        The one place the data version moves while serving. It moves *after* the query snapshots
+        The data version moves here (and in :meth:`invalidate` alone after a refused staged write). It moves *after* the query snapshots
         show the write and before the client is answered, so a request that reads the new version
         evaluates on data that includes the write, and none reads the old one after the answer.
         """
         if self.workers is not None:
             self.workers.snapshots.refresh()
+        self.invalidate()
+
+    def invalidate(self) -> None:
+        """Move the data version: every kept answer and ETag is retired. Alone (without
+        :meth:`committed`) after a refused write whose staged steps were applied and reverted, which
+        queries on the live store may have seen meanwhile."""
         if self.version is not None:
             self.version.bump()
 

@@ -41,9 +41,13 @@ class CommittingWrites:
 
     async def write(self, change: Change) -> WriteOutcome:
         try:
-            return await self.service.write(change)
-        finally:  # a refused staged write was applied and reverted: readers may have seen its steps
-            await run_in_threadpool(self.state.committed)
+            outcome = await self.service.write(change)
+        except BaseException:
+            # a refused staged write was applied and reverted: readers may have seen its steps
+            await run_in_threadpool(self.state.invalidate)
+            raise
+        await run_in_threadpool(self.state.committed)
+        return outcome
 
 
 def write_service(request: Request, state: ServiceState) -> CommittingWrites:
