@@ -253,6 +253,7 @@ def create_app(
         deployment=_deployment(settings),
         max_age=settings.cache_max_age,
         cache=state.results,
+        cached_by_route=frozenset({sparql.route.path}),
     )
     app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes)
     app.add_middleware(

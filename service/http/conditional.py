@@ -17,7 +17,8 @@ computed before the request reaches any route:
 Whole 200 answers to GET are also kept in the service's result cache
 (``execution/result_cache.py``) under their tag, within its byte budget: the next GET with the
 same tag is sent from memory without reaching any route (saved queries, entity pages, VoID,
-``/sparql``). The tag holds the data version, so a write retires every kept answer at once.
+graphs). ``/sparql`` keeps its own answers, under the query's layout-free key. The tag holds the
+data version, so a write retires every kept answer at once.
 
 A route that must not be reused says so with its own ``Cache-Control`` (``/sparql`` sends
 ``no-store`` for a query naming ``RAND``, ``NOW``, ``SERVICE`` ...; ``/health`` is skipped here),
@@ -72,10 +73,14 @@ class ConditionalGet:
         deployment: str,
         max_age: int,
         cache: ResultCache | None = None,
+        cached_by_route: frozenset[str] = frozenset(),
     ) -> None:
         self.app = app
         self.version = version
         self.cache = cache if cache is not None and cache.enabled else None
+        #: paths whose route keeps its own answers (``/sparql``, under a layout-free key): kept once,
+        #: there, so a miss costs one lookup and one store, not two of each
+        self.cached_by_route = cached_by_route
         self.deployment = deployment.encode()
         self.cache_control = f"public, max-age={max_age}, must-revalidate".encode()
 
@@ -125,9 +130,8 @@ class ConditionalGet:
             return
 
         cache, key = self.cache, ("response", tag)
-        if cache is not None and scope["method"] == "GET":
-            # /sparql counts its own misses (it has a second chance: the query's layout-free key)
-            kept = cache.get(version, key, count_miss=scope["path"] != "/sparql")
+        if cache is not None and scope["method"] == "GET" and scope["path"] not in self.cached_by_route:
+            kept = cache.get(version, key)
             if kept is not None:
                 await send({"type": "http.response.start", "status": 200, "headers": list(kept.headers)})
                 await send({"type": "http.response.body", "body": kept.body})
