@@ -286,7 +286,9 @@ def read_query(query: str) -> QueryReading:
     """
     if len(query) <= _SHAPE_CACHED_LENGTH:
         return _remembered_reading(query)
-    return _reading(query)
+    if len(query) < MAX_SHAPE_LENGTH:  # saved and analytical queries: fewer, longer, repeated too
+        return _remembered_long_reading(query)
+    return _UNREAD
 
 
 _UNREAD = QueryReading(None, None)
@@ -304,6 +306,9 @@ def _reading(query: str) -> QueryReading:
 
 
 _remembered_reading = lru_cache(maxsize=_SHAPES_KEPT)(_reading)
+#: at most this many texts up to ``MAX_SHAPE_LENGTH`` long are remembered (a few MB at most)
+_LONG_KEPT = 256
+_remembered_long_reading = lru_cache(maxsize=_LONG_KEPT)(_reading)
 
 
 def shape_of(query: str) -> Shape | None:
