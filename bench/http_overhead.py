@@ -161,6 +161,16 @@ def main(argv: list[str] | None = None) -> None:
         "econsec-workers2": lambda: econsec_server(
             data, b, logs, name="econsec-workers2", env={"ECONSEC_WORKERS": "2"}
         ),
+        "econsec-nocache": lambda: econsec_server(
+            data, b, logs, name="econsec-nocache", env={"ECONSEC_RESULT_CACHE_BYTES": "0"}
+        ),
+        "econsec-workers2-nocache": lambda: econsec_server(
+            data,
+            b,
+            logs,
+            name="econsec-workers2-nocache",
+            env={"ECONSEC_WORKERS": "2", "ECONSEC_RESULT_CACHE_BYTES": "0"},
+        ),
     }
     if fast_io is not None:
         variants["econsec-uvloop"] = lambda: econsec_server(data, b, logs, name="econsec-uvloop", **fio)
@@ -190,6 +200,8 @@ def main(argv: list[str] | None = None) -> None:
     notes = {
         "econsec-threads": "econsec serve as shipped with ECONSEC_ISOLATE_QUERIES=false (queries on threads)",
         "econsec-workers2": "econsec serve --workers 2 (ECONSEC_WORKERS=2): two read-only serving processes",
+        "econsec-nocache": "econsec serve with the result cache off (ECONSEC_RESULT_CACHE_BYTES=0)",
+        "econsec-workers2-nocache": "econsec serve --workers 2 with the result cache off",
         "oxigraph": "oxigraph serve over a copy of econsec's own store (same quads, default graph = the merge)",
         "oxigraph-union": "oxigraph load build/econsec.nq + oxigraph serve --union-default-graph (a bag)",
         "rdflib-endpoint": "rdflib-endpoint serve build/econsec.nq (rdflib Memory Dataset, default_union)",

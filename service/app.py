@@ -8,6 +8,7 @@ mode pass their own backend).
 
 from __future__ import annotations
 
+import hashlib
 import logging
 from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
@@ -27,16 +28,19 @@ from .errors import BadRequest, ServiceError
 from .execution.executor import QueryExecutor
 from .execution.fairness import ClientScope
 from .execution.isolation import NoSnapshots, QueryWorkers, Snapshots, Unchanging
+from .execution.result_cache import ResultCache
 from .http import health
 from .http.access_log import AccessLog
 from .http.allow import AllowMiddleware
 from .http.body_limit import BodyLimitMiddleware
+from .http.conditional import DATA_VERSION_HEADER, ConditionalGet
 from .http.negotiation import root_path, wants_json
 from .security.guard import FederationGuard
 from .settings import Settings
 from .sparql import endpoint as sparql
 from .state import QueryGuard, ServiceState
 from .store.base import StoreBackend
+from .store.version import DataVersion
 from .web import api_docs, classes, linked_data, neighbourhood, pages, search
 from .web import saved_queries as queries
 from .web.render import render
@@ -97,6 +101,21 @@ async def _client_gone(request: Request, exc: Exception) -> Response:
     read: nobody is there to answer, so no traceback either."""
     log.info("%s %s: the client left before its body was read", request.method, request.url.path)
     return PlainTextResponse("the request body was not received\n", status_code=400)
+
+
+def _deployment(settings: Settings) -> str:
+    """What besides the data shapes an answer: the code's version and the settings (the token
+    left out), hashed; part of every ETag (``http/conditional.py``)."""
+    environment = settings.as_environment()
+    environment.pop("ECONSEC_UPDATE_TOKEN", None)
+    text = _version() + "".join(f"\n{k}={v}" for k, v in sorted(environment.items()))
+    return hashlib.blake2b(text.encode(), digest_size=8).hexdigest()
+
+
+def _open_version(settings: Settings, backend: StoreBackend) -> DataVersion:
+    """The data version shared by the serving processes, fingerprinted with the release the store
+    was filled from (a store refilled from a new build starts a version of its own)."""
+    return DataVersion.for_data_dir(settings.data_dir, f"{backend.build_id}\n{backend.loaded_at}")
 
 
 def _start_workers(settings: Settings, backend: StoreBackend) -> QueryWorkers | None:
@@ -193,7 +212,13 @@ def create_app(
         max_heavy_per_client=settings.max_heavy_per_client,
     )
     guard = query_guard if query_guard is not None else FederationGuard.from_settings(settings)
-    state = ServiceState(settings=settings, executor=executor, query_guard=guard, store=backend)
+    state = ServiceState(
+        settings=settings,
+        executor=executor,
+        query_guard=guard,
+        store=backend,
+        results=ResultCache(settings.result_cache_bytes),
+    )
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
@@ -204,6 +229,7 @@ def create_app(
             store = await run_in_threadpool(EmbeddedStore.open, settings, warn=log.warning)
             log.info("store %s", store.note)
             state.store = store
+        state.version = await run_in_threadpool(_open_version, settings, state.backend)
         state.workers = await run_in_threadpool(_start_workers, settings, state.backend)
         state.inspectors = state.workers or await run_in_threadpool(_start_inspectors, settings)
         try:
@@ -212,6 +238,7 @@ def create_app(
             if state.inspectors is not None and state.inspectors is not state.workers:
                 state.inspectors.shutdown()
             state.inspectors = None
+            state.version.close()
             if state.workers is not None:
                 state.workers.shutdown()
                 state.workers = None
@@ -227,9 +254,12 @@ def create_app(
         lifespan=lifespan,
         docs_url=None,  # FastAPI's would load Swagger UI from a CDN: ``web/api_docs.py`` serves it
         redoc_url=None,
+        # no OpenTelemetry here: without this FastAPI asks the global providers on every request
+        telemetry={"tracing": False, "metrics": False, "logs": False},
     )
     app.state.service = state
-    app.router.routes.append(sparql.route)  # first: the most frequent request finds its route at once
+    # first, ahead of FastAPI's /openapi.json and /docs: the most frequent request finds its route at once
+    app.router.routes.insert(0, sparql.route)
     app.include_router(sparql.router)
     app.include_router(health.router)
     app.include_router(linked_data.router)
@@ -245,13 +275,27 @@ def create_app(
     # added last = outermost: CORS headers go on every answer, refusals included
     app.add_middleware(AllowMiddleware)  # OPTIONS and every 405 list what the path serves
     app.add_middleware(ClientScope)  # the executor's fair admission knows whose query it runs
+    app.add_middleware(
+        ConditionalGet,
+        version=lambda: state.version.tag if state.version is not None else None,
+        deployment=_deployment(settings),
+        max_age=settings.cache_max_age,
+        cache=state.results,
+        cached_by_route=frozenset({sparql.route.path}),
+    )
     app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes)
     app.add_middleware(
         CORSMiddleware,
         allow_origins=["*"],
         allow_methods=["GET", "POST", "OPTIONS"],
         allow_headers=["*"],
-        expose_headers=[sparql.TRUNCATED_HEADER, "Retry-After", *queries.EXPOSED_HEADERS],
+        expose_headers=[
+            sparql.TRUNCATED_HEADER,
+            "Retry-After",
+            "ETag",
+            DATA_VERSION_HEADER,
+            *queries.EXPOSED_HEADERS,
+        ],
         max_age=600,
     )
     if settings.access_log:  # outermost: the time it logs covers every layer

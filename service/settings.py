@@ -157,6 +157,11 @@ class Settings:
     #: point lookups of at most this many rows are answered on the event loop with the engine's
     #: own writer (sparql/lookup.py); 0 sends every query to a thread or a worker
     inline_lookup_rows: int = 1000
+    #: seconds a client may reuse a GET answer without asking again (``Cache-Control: max-age``);
+    #: after that it revalidates with its ETag (a 304 costs no evaluation)
+    cache_max_age: int = 5
+    #: bytes of /sparql answers kept for reuse until the data changes, per serving process; 0: off
+    result_cache_bytes: int = 64 * 1024 * 1024
     #: one log line per request (uvicorn's access log); off saves about 5% of CPU per request
     access_log: bool = True
     #: remote mode: a SPARQL 1.1 query endpoint to serve instead of the embedded store
@@ -279,6 +284,8 @@ _PARSERS: dict[str, Callable[[str, str], Any]] = {
     "isolate_queries": _flag,
     "access_log": _flag,
     "inline_lookup_rows": _non_negative_int,
+    "cache_max_age": _non_negative_int,
+    "result_cache_bytes": _non_negative_int,
     "workers": _positive_int,
     "query_memory_mb": _positive_int,
     "store_query": _optional_text,

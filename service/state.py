@@ -13,8 +13,10 @@ from starlette.requests import Request
 
 from .execution.executor import QueryExecutor
 from .execution.isolation import QueryWorkers
+from .execution.result_cache import ResultCache
 from .settings import Settings
 from .store.base import StoreBackend
+from .store.version import DataVersion
 
 __all__ = ["QueryGuard", "ServiceState", "service_state"]
 
@@ -39,11 +41,13 @@ class ServiceState:
     store: StoreBackend | None = None
     #: worker processes for client queries (embedded store, ``ECONSEC_ISOLATE_QUERIES``)
     workers: QueryWorkers | None = None
-    #: writes committed by this process: part of the search index's data fingerprint
-    generation: int = 0
     #: worker processes that parse client text for the federation guard and the nesting check:
     #: ``workers`` when there are, else one of their own (a remote store)
     inspectors: QueryWorkers | None = None
+    #: moves on every committed write and every newly loaded build (set once the store is open)
+    version: DataVersion | None = None
+    #: answers reused until the data version moves (``execution/result_cache.py``)
+    results: ResultCache | None = None
 
     def committed(self) -> None:
         """A write has committed: queries started from now on must see it.
@@ -54,10 +58,24 @@ class ServiceState:
         that cannot be refreshed (a full disk) is marked stale and retaken before the next
         isolated query (``Snapshots.use``), which is refused rather than answered from before
         the write.
+
+        The data version moves here (and in :meth:`invalidate` alone after a refused staged
+        write), *after* the query snapshots show the write and before the client is answered, so
+        a request that reads the new version evaluates on data that includes the write, and none
+        reads the old one after the answer.
         """
-        self.generation += 1
-        if self.workers is not None:
-            self.workers.snapshots.refresh()
+        try:
+            if self.workers is not None:
+                self.workers.snapshots.refresh()
+        finally:  # whatever the snapshot did, nothing kept from before the write may be reused
+            self.invalidate()
+
+    def invalidate(self) -> None:
+        """Move the data version: every kept answer and ETag is retired. Alone (without
+        :meth:`committed`) after a refused write whose staged steps were applied and reverted, which
+        queries on the live store may have seen meanwhile."""
+        if self.version is not None:
+            self.version.bump()
 
     @property
     def backend(self) -> StoreBackend:

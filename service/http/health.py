@@ -11,6 +11,7 @@ import os
 from fastapi import APIRouter, Request
 from pydantic import BaseModel, Field
 
+from ..execution.result_cache import CacheCounts
 from ..state import service_state
 
 __all__ = ["Health", "QueryLoad", "router"]
@@ -62,7 +63,11 @@ class Health(BaseModel):
     process: int = Field(
         description="the id of the serving process that answered (one of several with --workers)"
     )
+    data_version: str | None = Field(
+        description="moves on every committed write and newly loaded build; part of every ETag"
+    )
     queries: QueryLoad
+    result_cache: CacheCounts | None = Field(description="/sparql answers kept for reuse (this process)")
 
 
 @router.get("/health", response_model=Health)
@@ -79,6 +84,8 @@ def health(request: Request) -> Health:
         inferred_stale_since=store.written_since,
         read_only=state.settings.read_only,
         process=os.getpid(),
+        data_version=state.version.tag if state.version is not None else None,
+        result_cache=state.results.counts() if state.results is not None else None,
         queries=QueryLoad(
             running=executor.running,
             waiting=executor.waiting,

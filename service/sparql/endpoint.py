@@ -30,15 +30,18 @@ from __future__ import annotations
 import codecs
 from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 from urllib.parse import parse_qs
 
 from fastapi import APIRouter
 from fastapi.responses import Response
+from starlette.requests import ClientDisconnect
 from starlette.routing import Request, Route
 
 from ..errors import BadRequest, StoreError, UnsupportedMediaType, UpstreamFailed
 from ..execution.executor import Deadline
 from ..execution.isolation import ForwardedError, IsolatedAnswer
+from ..execution.result_cache import CachedAnswer
 from ..security.federation import Target
 from ..security.guard import FederationGuard
 from ..security.lexer import check_nesting, needs_nesting_scan
@@ -49,7 +52,7 @@ from ..web import pages
 from . import graph_store, update
 from .formats import FORMATS, Format, check_acceptable, negotiate
 from .lookup import answer_lookup
-from .query_shape import shape_of
+from .query_shape import read_query
 from .service_description import describe_service
 from .writers import Payload
 
@@ -122,10 +125,16 @@ def _media_type(content_type: str | None) -> str:
     return (content_type or "").split(";", 1)[0].strip().lower()
 
 
-def _response(body: bytes, content_type: str, truncated: bool, limit: int) -> Response:
+#: what a query whose answer must not be reused says to clients and to ``http/conditional.py``
+_NOT_REUSABLE = "no-store"
+
+
+def _response(body: bytes, content_type: str, truncated: bool, limit: int, reusable: bool = True) -> Response:
     headers = {"Content-Type": content_type, "Vary": "Accept"}
     if truncated:
         headers[TRUNCATED_HEADER] = str(limit)
+    if not reusable or truncated:  # a partial answer is not kept either
+        headers["Cache-Control"] = _NOT_REUSABLE
     return Response(body, headers=headers)
 
 
@@ -140,7 +149,8 @@ class _Evaluation:
         self.state = state
         self.req = req
         self.limit = state.settings.result_limit
-        self.shape = shape_of(req.query)
+        self.reading = read_query(req.query)
+        self.shape = self.reading.shape
         self._targets: list[str] | None = None
 
     def guarded(self, deadline: Deadline | None = None) -> list[str]:
@@ -162,7 +172,16 @@ class _Evaluation:
                 self._targets = guard(text)
         return self._targets
 
-    def on_loop(self) -> Response | None:
+    def cache_key(self) -> tuple[str, ...] | None:
+        """What the result cache keys this query by: its layout-free text, its dataset and the
+        format asked for; None when its answer must never be reused (``query_shape.UNREPEATABLE``)."""
+        req, key = self.req, self.reading.key
+        if key is None:
+            return None
+        graphs = "\n".join(req.default_graph_uris), "\n".join(req.named_graph_uris)
+        return (key, *graphs, req.format or "", req.accept or "")
+
+    def on_loop(self) -> CachedAnswer | None:
         """A bounded point lookup answered here with the engine's writer, or None to hand it on."""
         store, shape, req = self.state.backend, self.shape, self.req
         if req.dataset or shape is None or not shape.lookup or not isinstance(store, EmbeddedStore):
@@ -179,7 +198,7 @@ class _Evaluation:
             return answer_lookup(store.store, req.query, shape, fmt.key, max_rows)
 
         body = self.state.executor.run_now(lookup_now)
-        return None if body is None else _response(body, fmt.content_type, False, self.limit)
+        return None if body is None else CachedAnswer(body, fmt.content_type)
 
     def in_worker(self, deadline: Deadline) -> IsolatedAnswer:
         """In a worker process killed at the deadline (``execution/isolation.py``).
@@ -242,14 +261,24 @@ async def _answer(state: ServiceState, req: QueryRequest) -> Response:
     """
     check_acceptable(req.accept, req.format, ResultKind)  # a 406 costs no query
     evaluation = _Evaluation(state, req)
-    answered = evaluation.on_loop()
-    if answered is not None:
-        return answered
-    if state.workers is not None and evaluation.shape is None:
+    key, cache, version = evaluation.cache_key(), state.results, state.version
+    reuse = key is not None and cache is not None and cache.enabled and version is not None
+    if reuse:
+        tag = version.tag  # read before evaluating: the answer is at least as new as this version
+        kept = cache.get(tag, key)
+        if kept is not None:  # the guard and the engine admitted this query under this version
+            return _response(kept.body, kept.content_type, False, evaluation.limit)
+    answer = evaluation.on_loop()
+    truncated = False
+    if answer is None and state.workers is not None and evaluation.shape is None:
         isolated = await state.executor.run(evaluation.in_worker)
-        return _response(isolated.body, isolated.content_type, isolated.truncated, evaluation.limit)
-    fmt, payload = await state.executor.run(evaluation.on_thread)
-    return _response(payload.body, fmt.content_type, payload.truncated, evaluation.limit)
+        answer, truncated = CachedAnswer(isolated.body, isolated.content_type), isolated.truncated
+    elif answer is None:
+        fmt, payload = await state.executor.run(evaluation.on_thread)
+        answer, truncated = CachedAnswer(payload.body, fmt.content_type), payload.truncated
+    if reuse and not truncated:
+        cache.put(tag, key, answer)
+    return _response(answer.body, answer.content_type, truncated, evaluation.limit, key is not None)
 
 
 async def _describe(request: Request, state: ServiceState, format_key: str | None) -> Response:
@@ -375,21 +404,65 @@ def _charset(content_type: str | None) -> str:
     return "utf-8"
 
 
-async def _text(request: Request, what: str) -> str:
+#: the request headers the protocol reads; :func:`_headers` finds them in one pass over the scope
+_READ_HEADERS = frozenset({b"accept", b"content-type", b"content-length", b"transfer-encoding"})
+
+
+def _headers(request: Request) -> dict[bytes, str]:
+    """The headers :func:`read_request` needs, read in one pass (the first of repeated ones, as
+    ``request.headers.get`` would give): a lookup is a few microseconds of work in all, and one
+    scan of the header list instead of six was a measurable share of it (bench/RESULTS.md)."""
+    found: dict[bytes, str] = {}
+    for name, value in request.scope["headers"]:
+        if name in _READ_HEADERS and name not in found:
+            found[name] = value.decode("latin-1")
+    return found
+
+
+async def _body(request: Request) -> bytes:
+    """The whole body, read from ``receive`` (``Request.body`` costs a fifth of a cached lookup in
+    its stream machinery; the body is read exactly once on this route, so nothing needs it kept)."""
+    chunks: list[bytes] = []
+    while True:
+        message = await request.receive()
+        if message["type"] == "http.disconnect":
+            raise ClientDisconnect()
+        chunks.append(message.get("body", b""))
+        if not message.get("more_body", False):
+            return chunks[0] if len(chunks) == 1 else b"".join(chunks)
+
+
+async def _text(request: Request, content_type: str | None, what: str) -> str:
     """The body as UTF-8 text (the protocol's charset; another declared one is a 415)."""
-    charset = _charset(request.headers.get("content-type"))
+    charset = _charset(content_type)
     try:
-        return (await request.body()).decode(charset)
+        return (await _body(request)).decode(charset)
     except UnicodeDecodeError:
         raise BadRequest(f"the {what} is not {charset.upper()} text") from None
 
 
-def _has_body(request: Request) -> bool:
-    length = request.headers.get("content-length", "0").strip()
-    return "transfer-encoding" in request.headers or (length != "0" and length != "")
+def _has_body(headers: dict[bytes, str]) -> bool:
+    length = headers.get(b"content-length", "0").strip()
+    return b"transfer-encoding" in headers or (length != "0" and length != "")
 
 
-async def read_request(request: Request) -> ProtocolRequest:
+#: form bodies up to this long have their decoding remembered: clients repeat the same queries
+_FORM_REMEMBERED = 2_000
+
+
+@lru_cache(maxsize=4_096)
+def _remembered_form(body: str) -> dict[str, list[str]]:
+    return parse_qs(body, keep_blank_values=True, encoding="utf-8", errors="strict")
+
+
+def _form(body: str) -> dict[str, list[str]]:
+    """A form body's fields (callers only read the result: it may be shared with other requests)."""
+    if len(body) <= _FORM_REMEMBERED:
+        return _remembered_form(body)
+    return parse_qs(body, keep_blank_values=True, encoding="utf-8", errors="strict")
+
+
+async def read_request(request: Request, headers: dict[bytes, str] | None = None) -> ProtocolRequest:
     """What the client asks, read once from the URL and the body, GET and POST alike.
 
     Refuses (400, 415) what the protocol does not allow: an update by GET or beside a query, a GET
@@ -399,12 +472,14 @@ async def read_request(request: Request) -> ProtocolRequest:
     """
     raw_query = request.scope.get("query_string", b"")  # read straight from the scope: no URL object
     url_params = parse_qs(raw_query.decode("latin-1"), keep_blank_values=True) if raw_query else {}
-    accept = request.headers.get("accept")
+    headers = _headers(request) if headers is None else headers
+    accept = headers.get(b"accept")
+    content_type = headers.get(b"content-type")
     _one(url_params.get("version"), "version")
     if request.method in ("GET", "HEAD"):  # HEAD: the same answer without its body (the server drops it)
         if "update" in url_params:
             raise BadRequest("SPARQL Update cannot be sent with GET; the protocol requires POST")
-        if _has_body(request):
+        if _has_body(headers):
             raise BadRequest("a GET request carries no body: send the query in the URL, or POST it")
         format_key = _format_spec(url_params)
         if format_key is None and pages.wants_page(accept):
@@ -414,24 +489,19 @@ async def read_request(request: Request) -> ProtocolRequest:
             return DescriptionRequest(format_key)
         params = url_params
     else:
-        media_type = _media_type(request.headers.get("content-type"))
+        media_type = _media_type(content_type)
         if media_type == UPDATE_BODY:
             if "query" in url_params:
                 raise BadRequest("send either a query or an update, not both")
             return UpdateRequest(
-                await _text(request, "update"),
+                await _text(request, content_type, "update"),
                 tuple(url_params.get("using-graph-uri", [])),
                 tuple(url_params.get("using-named-graph-uri", [])),
             )
         if media_type == FORM:
-            charset = _charset(request.headers.get("content-type"))
+            charset = _charset(content_type)  # the protocol's UTF-8, or a 415
             try:  # percent-escapes are bytes in the body's charset too
-                form = parse_qs(
-                    await _text(request, "form body"),
-                    keep_blank_values=True,
-                    encoding=charset,
-                    errors="strict",
-                )
+                form = _form(await _text(request, content_type, "form body"))
             except UnicodeDecodeError:
                 raise BadRequest(f"the form's escaped values are not {charset.upper()} text") from None
             params = {key: form.get(key, []) + url_params.get(key, []) for key in {*form, *url_params}}
@@ -451,7 +521,7 @@ async def read_request(request: Request) -> ProtocolRequest:
         elif media_type == QUERY_BODY:
             if "update" in url_params:
                 raise BadRequest("update= cannot ride on a query request; POST the update on its own")
-            query = await _text(request, "query")
+            query = await _text(request, content_type, "query")
             params = url_params
         else:
             raise UnsupportedMediaType(media_type, [FORM, QUERY_BODY, UPDATE_BODY])
@@ -470,9 +540,10 @@ async def sparql(request: Request) -> Response:
     """The SPARQL endpoint: query by GET or POST, update by POST, the service description by a
     plain GET, the editor for browsers."""
     state = service_state(request)
-    if request.method == "POST" and _media_type(request.headers.get("content-type")) == UPDATE_BODY:
+    headers = _headers(request)
+    if request.method == "POST" and _media_type(headers.get(b"content-type")) == UPDATE_BODY:
         update.check_writer(request, state)  # before the body is read
-    req = await read_request(request)
+    req = await read_request(request, headers)
     if isinstance(req, QueryRequest):
         return await _answer(state, req)
     if isinstance(req, UpdateRequest):

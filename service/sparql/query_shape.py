@@ -23,7 +23,18 @@ from typing import Literal, NamedTuple
 from ..errors import SparqlLexError
 from ..security.lexer import Token, TokenKind, significant, tokenize
 
-__all__ = ["Lookup", "Shape", "is_streaming", "lookup_form", "query_shape", "shape_of"]
+__all__ = [
+    "UNREPEATABLE",
+    "Lookup",
+    "QueryReading",
+    "Shape",
+    "is_streaming",
+    "layout_free",
+    "lookup_form",
+    "query_shape",
+    "read_query",
+    "shape_of",
+]
 
 
 class Lookup(NamedTuple):
@@ -222,32 +233,87 @@ def query_shape(tokens: Sequence[Token]) -> Shape | None:
     return Shape(form, limit, lookup)  # type: ignore[arg-type]
 
 
-#: texts up to this long have their shape remembered (at most ``_SHAPES_KEPT`` of them: a few MB)
+#: texts up to this long have their reading remembered (at most ``_SHAPES_KEPT`` of them: a few MB)
 _SHAPE_CACHED_LENGTH = 1_000
 _SHAPES_KEPT = 4_096
 
+#: functions whose value changes from one evaluation to the next, and SERVICE (another endpoint's
+#: data, which changes without this service knowing): a query naming one is never reused
+UNREPEATABLE = frozenset({"RAND", "NOW", "UUID", "STRUUID", "BNODE", "SERVICE"})
 
-def shape_of(query: str) -> Shape | None:
-    """:func:`query_shape` of the query text; None when it is too long or does not tokenise.
+
+class QueryReading(NamedTuple):
+    """What one pass of the lexer tells about a query text."""
+
+    shape: Shape | None
+    """its shape when it is a single-triple-pattern SELECT or ASK (:func:`query_shape`)"""
+    key: str | None
+    """its meaning without its layout (:func:`layout_free`), or None when its answer must never
+    be reused (a function in :data:`UNREPEATABLE`, or a text the lexer refuses or too long to read)"""
+
+
+def layout_free(tokens: Sequence[Token]) -> str:
+    """The significant tokens joined by single spaces: two texts that differ only in comments, line
+    breaks and spacing give one string, two that differ in anything the parser reads give two.
+
+    One kind of spacing is meaning: between punctuation characters (``<=`` is an operator, ``< =``
+    a syntax error; ``^^`` a datatype, ``^ ^`` two inverse paths) and between a sign and a number
+    (``-1``), so there the text's own adjacency is kept.
+    """
+    parts: list[str] = []
+    previous: Token | None = None
+    for token in tokens:
+        if token.kind is TokenKind.WS or token.kind is TokenKind.COMMENT:
+            continue
+        if previous is not None:
+            joined = (
+                previous.end == token.start
+                and previous.kind is TokenKind.PUNCT
+                and (token.kind is TokenKind.PUNCT or token.kind is TokenKind.NUMBER)
+            )
+            if not joined:
+                parts.append(" ")
+        parts.append(token.text)
+        previous = token
+    return "".join(parts)
+
+
+def read_query(query: str) -> QueryReading:
+    """:func:`query_shape` and :func:`layout_free` of the text from one tokenisation.
 
     Short texts are remembered: clients repeat the same lookups all day, and reading the tokens
     in Python costs more than the engine's answer to a small lookup.
     """
     if len(query) <= _SHAPE_CACHED_LENGTH:
-        return _remembered_shape(query)
-    return _shape(query)
+        return _remembered_reading(query)
+    if len(query) < MAX_SHAPE_LENGTH:  # saved and analytical queries: fewer, longer, repeated too
+        return _remembered_long_reading(query)
+    return _UNREAD
 
 
-def _shape(query: str) -> Shape | None:
+_UNREAD = QueryReading(None, None)
+
+
+def _reading(query: str) -> QueryReading:
     if len(query) >= MAX_SHAPE_LENGTH:
-        return None
+        return _UNREAD
     try:
-        return query_shape(tokenize(query))
+        tokens = tokenize(query)
     except SparqlLexError:
-        return None
+        return _UNREAD
+    repeatable = not any(t.kind is TokenKind.WORD and t.text.upper() in UNREPEATABLE for t in tokens)
+    return QueryReading(query_shape(tokens), layout_free(tokens) if repeatable else None)
 
 
-_remembered_shape = lru_cache(maxsize=_SHAPES_KEPT)(_shape)
+_remembered_reading = lru_cache(maxsize=_SHAPES_KEPT)(_reading)
+#: at most this many texts up to ``MAX_SHAPE_LENGTH`` long are remembered (a few MB at most)
+_LONG_KEPT = 256
+_remembered_long_reading = lru_cache(maxsize=_LONG_KEPT)(_reading)
+
+
+def shape_of(query: str) -> Shape | None:
+    """:func:`query_shape` of the query text; None when it is too long or does not tokenise."""
+    return read_query(query).shape
 
 
 def is_streaming(query: str) -> bool:

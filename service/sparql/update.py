@@ -35,7 +35,9 @@ def write_service(request: Request, state: ServiceState) -> WriteService:
     app_state = request.app.state
     service = getattr(app_state, "econsec_writes", None)
     if service is None or service.backend is not state.backend:
-        service = WriteService(state.backend, state.settings, on_commit=state.committed)
+        service = WriteService(
+            state.backend, state.settings, on_commit=state.committed, on_revert=state.invalidate
+        )
         app_state.econsec_writes = service
     return service
 

@@ -78,10 +78,10 @@ def find_entities(
     limit: int,
     deadline: Deadline,
     within: str | None = None,
-    generation: int = 0,
+    version: str = "",
 ) -> list[Match]:
     """Things under ``{public_base}id/`` that ``text`` finds, best first (see ``search_index``)."""
-    index = index_for(store, public_base, deadline, generation)
+    index = index_for(store, public_base, deadline, version)
     if within is not None and within not in index.tree.subclasses:
         raise UnknownClass(f"class={within} is not a class of the ontology; see /classes for the list")
     id_base = public_base + "id/"
@@ -131,15 +131,15 @@ async def search(
     root = root_path(request)
     base = state.settings.public_base
     within = class_iri(class_, base) if class_ else None
-    generation = state.generation
+    version = state.version.tag if state.version is not None else ""  # moves on every write
     page = wants_page(request.headers.get("accept"))
 
     def work(deadline: Deadline) -> tuple[list[Match], list[tuple[str, str]]]:
         deadline.check()
-        found = find_entities(state.backend, base, root, q, limit, deadline, within, generation)
+        found = find_entities(state.backend, base, root, q, limit, deadline, within, version)
         if not page:
             return found, []
-        tree = index_for(state.backend, base, deadline, generation).tree
+        tree = index_for(state.backend, base, deadline, version).tree
         terms = base + "ontology#"
         choices = sorted(
             ((iri, tree.name(iri)) for iri in tree.subclasses if iri.startswith(terms)),

@@ -7,10 +7,10 @@ thousand names), so the index is built in memory from three internal queries
 (``search-texts``, ``search-kinds``, ``class-closure``) and kept per store backend.
 
 How it notices changes: every search computes a cheap fingerprint of the data - the release the
-store was filled from, when, the service's count of committed writes, and the triple count of
-each named graph (one grouped ``COUNT``, a few milliseconds here) - and rebuilds the index when
-the fingerprint differs from the one it was built at. A write committed by this process always
-changes it; a write by another serving process is seen once the sizes of the graphs change.
+store was filled from, when, the data version (``store/version.py``: it moves on every write
+committed by any serving process), and the triple count of each named graph (one grouped
+``COUNT``, a few milliseconds here, for writes made to a remote store behind the service's back)
+- and rebuilds the index when the fingerprint differs from the one it was built at.
 
 Matching, per query word (folded: NFKD without combining marks, case-folded, split on anything
 that is not a letter or digit): the whole word (4), a word it begins (3), a word that contains it
@@ -293,9 +293,9 @@ def build_index(store: StoreBackend, public_base: str, deadline: Deadline) -> Se
     return SearchIndex([e for e in entries.values() if e.names], tree)
 
 
-def fingerprint(store: StoreBackend, generation: int) -> tuple[object, ...]:
+def fingerprint(store: StoreBackend, version: str) -> tuple[object, ...]:
     """What changes whenever the data does (see the module's docstring)."""
-    return (store.build_id, store.loaded_at, generation, tuple(sorted(triples_per_graph(store).items())))
+    return (store.build_id, store.loaded_at, version, tuple(sorted(triples_per_graph(store).items())))
 
 
 _INDEXES: weakref.WeakKeyDictionary[object, tuple[tuple[object, ...], SearchIndex]] = (
@@ -304,12 +304,12 @@ _INDEXES: weakref.WeakKeyDictionary[object, tuple[tuple[object, ...], SearchInde
 _BUILDING = threading.Lock()
 
 
-def index_for(store: StoreBackend, public_base: str, deadline: Deadline, generation: int = 0) -> SearchIndex:
+def index_for(store: StoreBackend, public_base: str, deadline: Deadline, version: str = "") -> SearchIndex:
     """The index of ``store``'s current data: the cached one, or a new one when the data changed.
 
     One thread builds while others wait for it (the build takes well under a second here).
     """
-    seen = fingerprint(store, generation)
+    seen = fingerprint(store, version)
     cached = _INDEXES.get(store)
     if cached is not None and cached[0] == seen:
         return cached[1]

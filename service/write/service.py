@@ -196,12 +196,20 @@ class WriteService:
     """The write path of one app: its lock, its validator, its backend."""
 
     def __init__(
-        self, backend: StoreBackend, settings: Settings, *, on_commit: Callable[[], None] | None = None
+        self,
+        backend: StoreBackend,
+        settings: Settings,
+        *,
+        on_commit: Callable[[], None] | None = None,
+        on_revert: Callable[[], None] | None = None,
     ) -> None:
         self.backend = backend
         self.settings = settings
         #: told after each commit, on the writer's thread and under its lock (``ServiceState.committed``)
         self.on_commit = on_commit
+        #: told after a refused write whose staged steps were applied and undone: readers of the
+        #: live store may have seen them, so whatever was derived meanwhile (cached answers) goes
+        self.on_revert = on_revert
         self._lock = threading.Lock()
         self._validator: WriteValidator | None = None
         self.policy = GraphPolicy.from_settings(settings)
@@ -274,8 +282,14 @@ class WriteService:
             self._lock.release()
 
     def _undo(self, staged: list[WriteDelta]) -> None:
-        if staged:
-            self.backend.undo()  # type: ignore[attr-defined]
+        if not staged:
+            return
+        self.backend.undo()  # type: ignore[attr-defined]
+        if self.on_revert is not None:
+            try:
+                self.on_revert()
+            except Exception:
+                log.exception("after an undone write, retiring what was derived meanwhile failed")
 
     def _completed(self) -> None:
         """The commit is done: from here on the answer is 2xx whatever fails (it is logged).
