@@ -19,6 +19,7 @@ if TYPE_CHECKING:  # the hints module imports this one
 __all__ = [
     "BadRequest",
     "EngineCrashed",
+    "ExpressionTooLong",
     "Forbidden",
     "InsufficientStorage",
     "NestingTooDeep",
@@ -147,6 +148,24 @@ class SparqlLexError(BadRequest):
 
     def details(self) -> dict[str, object]:
         return {"offset": self.offset}
+
+
+class ExpressionTooLong(SparqlLexError):
+    """More operators in one text than the engine's recursive evaluator can take: refused before it
+    sees them (a chain of 10,000 ``||`` kills pyoxigraph 0.5.13 with a stack overflow)."""
+
+    title = "Expression too long"
+
+    def __init__(self, limit: int, *, offset: int) -> None:
+        super().__init__(
+            f"the text holds more than {limit} operators (||, &&, |, +, -, *, /); write long "
+            "alternatives as a VALUES block or an IN list instead",
+            offset=offset,
+        )
+        self.limit = limit
+
+    def details(self) -> dict[str, object]:
+        return {"offset": self.offset, "limit": self.limit}
 
 
 class NestingTooDeep(SparqlLexError):

@@ -52,7 +52,11 @@ SERVICE_BAIT = (
     + ") }"
 )
 #: nesting depth 1, but 10,000 || terms: pyoxigraph 0.5.13's evaluator recurses once per term
-CRASH = "SELECT * WHERE { BIND(1 AS ?x) FILTER(" + " || ".join(f"?x = {i}" for i in range(10_000)) + ") }"
+#: passes every check before evaluation (no nesting, few operators) and still overflows the
+#: engine's stack: 6,000 BINDs in one group (120 KB; pyoxigraph 0.5.13 dies from about 4,000)
+CRASH = "SELECT * WHERE { " + " ".join(f"BIND({i} AS ?x{i})" for i in range(6_000)) + " }"
+#: 10,000 || in one FILTER: the engine's evaluator overflows its stack on it, so it is refused first
+OPERATOR_CHAIN = "FILTER(" + " || ".join(f"?x = {i}" for i in range(10_000)) + ")"
 JSON = {"Accept": "application/sparql-results+json"}
 FORM = "application/x-www-form-urlencoded"
 
@@ -155,6 +159,31 @@ def test_deep_nesting_is_400_naming_the_limit_for_queries_and_updates(
         assert response.status_code == 400, response.text[:300]
         assert "256" in response.text, response.text[:300]
     still_serving(service, before)
+
+
+def test_a_long_operator_chain_is_400_naming_the_limit_for_queries_and_updates(
+    service: RunningService, before: list[str]
+) -> None:
+    """Issue 16: an update whose WHERE holds 10,000 || is evaluated by the writer in the service
+    process, where it would overflow the stack: it is refused before any parser sees it."""
+    refused = [
+        query(service, "SELECT * WHERE { BIND(1 AS ?x) " + OPERATOR_CHAIN + " }"),
+        httpx.post(
+            service.sparql,
+            content="INSERT { <urn:a> <urn:b> ?x } WHERE { BIND(1 AS ?x) " + OPERATOR_CHAIN + " }",
+            headers={**AUTH, "Content-Type": "application/sparql-update"},
+            timeout=60,
+        ),
+    ]
+    for response in refused:
+        assert response.status_code == 400, response.text[:300]
+        assert "4000 operators" in response.text and "VALUES" in response.text, response.text[:300]
+    still_serving(service, before)
+    allowed = query(
+        service,
+        "SELECT * WHERE { BIND(1 AS ?x) FILTER(" + " || ".join(f"?x = {i}" for i in range(500)) + ") }",
+    )
+    assert allowed.status_code == 200 and len(rows(allowed)) == 1, allowed.text[:300]
 
 
 def test_a_service_query_gets_its_answer_by_the_deadline_and_leaves_nothing_behind(

@@ -33,7 +33,11 @@ more than reading it:
   but the engine's parser recurses: measured with pyoxigraph 0.5.13, a query nested 3,000 braces
   deep kills the process with a segmentation fault (2,000 parses). Refusing at 256 leaves every
   real query alone (the saved queries nest at most 4 deep) and keeps the callers that hand the
-  text on far from that edge.
+  text on far from that edge;
+* operators (``||``, ``&&``, path ``|`` and ``/``, arithmetic) beyond :data:`MAX_OPERATORS` in
+  one text are refused with :class:`~econsec.service.errors.ExpressionTooLong`: a flat chain of
+  them is as deep for the engine's evaluator as nesting (10,000 ``||`` overflow its stack; 8,000
+  pass on a service thread), so the limit keeps a margin of four.
 
 Every failure is a :class:`~econsec.service.errors.SparqlLexError` (a ``BadRequest``, so 400),
 never another exception: a property test feeds random text to :func:`scan_text`.
@@ -47,7 +51,7 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Final, NamedTuple
 
-from ..errors import NestingTooDeep, SparqlLexError
+from ..errors import ExpressionTooLong, NestingTooDeep, SparqlLexError
 
 __all__ = [
     "IRI_FORBIDDEN",
@@ -63,6 +67,9 @@ __all__ = [
 ]
 
 MAX_DEPTH: Final = 256
+#: operator tokens (each ``|``, ``&``, ``+``, ``-``, ``*``, ``/``) one text may hold
+MAX_OPERATORS: Final = 4_000
+_OPERATORS: Final = frozenset("|&+-*/")
 """Deepest nesting of ``(``, ``[`` and ``{`` (together) that :func:`scan_text` accepts."""
 
 IRI_FORBIDDEN: Final = frozenset('<>"{}|^`\\') | frozenset(chr(i) for i in range(0x21))
@@ -359,9 +366,12 @@ def at_brace_depth(tokens: Sequence[Token], depth: int = 0) -> Iterator[tuple[in
 
 
 def needs_nesting_scan(text: str, limit: int = MAX_DEPTH) -> bool:
-    """Whether :func:`check_nesting` has to lex ``text`` (more than ``limit`` opening brackets);
-    when it has not, the check costs three ``str.count`` calls."""
-    return text.count("{") + text.count("(") + text.count("[") > limit
+    """Whether :func:`check_nesting` has to lex ``text`` (more than ``limit`` opening brackets, or
+    more than :data:`MAX_OPERATORS` operator characters); when it has neither, the check costs a
+    few ``str.count`` calls."""
+    if text.count("{") + text.count("(") + text.count("[") > limit:
+        return True
+    return sum(text.count(c) for c in _OPERATORS) > MAX_OPERATORS
 
 
 def check_nesting(text: str, limit: int = MAX_DEPTH) -> None:
@@ -375,8 +385,14 @@ def check_nesting(text: str, limit: int = MAX_DEPTH) -> None:
     if not needs_nesting_scan(text, limit):
         return
     try:
-        scan_text(text, max_depth=limit)
+        scan = scan_text(text, max_depth=limit)
     except NestingTooDeep:
         raise
     except SparqlLexError:
         return
+    seen = 0
+    for token in scan.tokens:  # operators outside strings, IRIs and comments
+        if token.kind is TokenKind.PUNCT and token.text in _OPERATORS:
+            seen += 1
+            if seen > MAX_OPERATORS:
+                raise ExpressionTooLong(MAX_OPERATORS, offset=token.start)
