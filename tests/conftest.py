@@ -32,6 +32,7 @@ import pytest
 from econsec.graph.build import BuildResult, build
 from econsec.graph.corpus import load_built_store
 from econsec.graph.errors import EconsecError
+from playwright.sync_api import Browser, sync_playwright
 
 PREFIXES = """\
 PREFIX es:      <https://w3id.org/econsec/ontology#>
@@ -398,3 +399,33 @@ def virtuoso(tmp_path_factory: pytest.TempPathFactory) -> Iterator[VirtuosoServe
     except subprocess.TimeoutExpired:
         process.kill()
         process.wait(timeout=20)
+
+
+# --- Headless Chromium, shared by the browser tests (tests/test_ui_*.py) ------------------------
+
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Browser]:
+    """Debian's Chromium driven by Playwright, headless; one per test module."""
+    if not CHROMIUM.is_file():
+        pytest.fail(
+            f"{CHROMIUM} is missing: the browser tests need Debian's Chromium "
+            "(apt-get install chromium chromium-driver; `make test` installs it as root)",
+            pytrace=False,
+        )
+    with sync_playwright() as playwright:
+        launched = playwright.chromium.launch(
+            executable_path=str(CHROMIUM), args=CHROMIUM_ARGS, headless=True
+        )
+        yield launched
+        launched.close()

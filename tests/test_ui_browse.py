@@ -20,16 +20,8 @@ import pytest
 from conftest import RunningService
 from econsec.graph.paths import ES, G_ONTOLOGY
 from econsec.service.web.amounts import date_in_words
-from playwright.sync_api import Browser, Page, expect, sync_playwright
+from playwright.sync_api import Browser, Page, expect
 
-CHROMIUM = Path("/usr/bin/chromium")
-ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-sync",
-    "--no-first-run",
-]
 SCREENSHOTS = Path(__file__).resolve().parent / "screenshots"
 ID = "https://w3id.org/econsec/id/"
 JAPAN_CHIP_CONTROLS = ID + "instrument/japan-chip-equipment-export-controls-2023"
@@ -37,16 +29,6 @@ PASSAGE = "/id/passage/atlantic-council-2024.japan-chip-controls"
 DOCUMENT = "/id/document/atlantic-council-2024"
 #: what a passage page writes between subject, property and object (an en dash)
 DASH = "\u2013"
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    if not CHROMIUM.is_file():
-        pytest.fail(f"{CHROMIUM} is missing: apt-get install chromium", pytrace=False)
-    with sync_playwright() as playwright:
-        launched = playwright.chromium.launch(executable_path=str(CHROMIUM), args=ARGS, headless=True)
-        yield launched
-        launched.close()
 
 
 @dataclass

@@ -19,7 +19,7 @@ import pytest
 from conftest import RunningService
 from econsec.queries import catalogue
 from playwright.sync_api import Page, expect
-from test_ui_browser import Visit, browser, visit  # noqa: F401  (the browser fixtures)
+from test_ui_browser import Visit, visit  # noqa: F401  (the browser fixtures)
 
 SHOTS = Path(__file__).resolve().parent / "screenshots"
 SAVED = catalogue.load()
