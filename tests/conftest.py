@@ -401,6 +401,22 @@ def virtuoso(tmp_path_factory: pytest.TempPathFactory) -> Iterator[VirtuosoServe
         process.wait(timeout=20)
 
 
+#: the bearer token of the ``writable`` service
+WRITE_TOKEN = "test-write-token-Zq81"
+
+
+@pytest.fixture(scope="module")
+def writable(
+    request: pytest.FixtureRequest, built: BuildResult, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[RunningService]:
+    """The session build served with writes enabled (``WRITE_TOKEN``): one service per test module,
+    on a data folder of its own, so one module's writes never reach another's reads."""
+    data_dir = tmp_path_factory.mktemp(request.module.__name__.removeprefix("test_")) / "data"
+    service = start_service(data_dir, built.paths.out_dir, {"ECONSEC_UPDATE_TOKEN": WRITE_TOKEN})
+    yield service
+    service.stop()
+
+
 # --- Headless Chromium, shared by the browser tests (tests/test_ui_*.py) ------------------------
 
 CHROMIUM = Path("/usr/bin/chromium")

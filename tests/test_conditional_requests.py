@@ -13,10 +13,10 @@ from collections.abc import Iterator
 
 import httpx
 import pytest
-from conftest import BuildResult, RunningService, start_service
+from conftest import WRITE_TOKEN, BuildResult, RunningService, start_service
 from test_remote_store import StoreServer, _econsec, _start_oxigraph
 
-TOKEN = "test-conditional-token-Vb52"
+TOKEN = WRITE_TOKEN  # the token of the `writable` service (tests/conftest.py)
 AUTH = {"Authorization": f"Bearer {TOKEN}", "Content-Type": "application/sparql-update"}
 JSON = "application/sparql-results+json"
 TEST_GRAPH = "https://example.org/test/conditional"
@@ -36,14 +36,6 @@ READS = [
     ("/", {}, "text/html"),
     ("/sparql", {}, "text/turtle"),  # the service description
 ]
-
-
-@pytest.fixture(scope="module")
-def writable(built: BuildResult, tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningService]:
-    data_dir = tmp_path_factory.mktemp("conditional") / "data"
-    service = start_service(data_dir, built.paths.out_dir, {"ECONSEC_UPDATE_TOKEN": TOKEN})
-    yield service
-    service.stop()
 
 
 def _get(

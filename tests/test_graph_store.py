@@ -6,7 +6,6 @@ A real ``econsec serve`` with writes enabled; each test uses graphs of its own.
 from __future__ import annotations
 
 import subprocess
-from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
@@ -17,14 +16,6 @@ from econsec.graph.build import BuildResult
 from test_update import AUTH, COMMENT, EX, TOKEN, G, dump, in_default, in_graph
 
 TTL = "text/turtle"
-
-
-@pytest.fixture(scope="module")
-def writable(built: BuildResult, tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningService]:
-    data_dir = tmp_path_factory.mktemp("gsp") / "data"
-    service = start_service(data_dir, built.paths.out_dir, {"ECONSEC_UPDATE_TOKEN": TOKEN})
-    yield service
-    service.stop()
 
 
 def url(service: RunningService) -> str:

@@ -12,17 +12,16 @@ from __future__ import annotations
 import subprocess
 import sys
 import threading
-from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
 import pytest
-from conftest import BuildResult, RunningService, start_service
+from conftest import WRITE_TOKEN, BuildResult, RunningService, start_service
 from econsec.service.execution.result_cache import ENTRY_OVERHEAD, CachedAnswer, ResultCache
 from econsec.service.sparql.query_shape import read_query
 from econsec.service.store.version import DataVersion
 
-TOKEN = "test-result-cache-token-Hk07"
+TOKEN = WRITE_TOKEN  # the token of the `writable` service (tests/conftest.py)
 AUTH = {"Authorization": f"Bearer {TOKEN}", "Content-Type": "application/sparql-update"}
 JSON = "application/sparql-results+json"
 NOTE = "http://www.w3.org/2000/01/rdf-schema#comment"
@@ -105,14 +104,6 @@ def test_layout_variants_share_a_key_and_unrepeatable_queries_have_none() -> Non
 
 
 # --- the cache in a running service ------------------------------------------------------------
-
-
-@pytest.fixture(scope="module")
-def writable(built: BuildResult, tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningService]:
-    data_dir = tmp_path_factory.mktemp("result-cache") / "data"
-    service = start_service(data_dir, built.paths.out_dir, {"ECONSEC_UPDATE_TOKEN": TOKEN})
-    yield service
-    service.stop()
 
 
 def _post(service: RunningService, query: str) -> httpx.Response:

@@ -18,25 +18,16 @@ from pathlib import Path
 import httpx
 import pytest
 import rdflib
-from conftest import RunningService, start_service
+from conftest import WRITE_TOKEN, RunningService, start_service
 from econsec.graph.build import BuildResult
 from rdflib.plugins.stores.sparqlstore import SPARQLUpdateStore
 
-TOKEN = "test-update-token-Zq81"
+TOKEN = WRITE_TOKEN  # the token of the `writable` service (tests/conftest.py)
 AUTH = {"Authorization": f"Bearer {TOKEN}"}
 EX = "https://example.org/test/"
 G = "https://w3id.org/econsec/graph/"
 COMMENT = "http://www.w3.org/2000/01/rdf-schema#comment"
 UPDATE = "application/sparql-update"
-
-
-@pytest.fixture(scope="module")
-def writable(built: BuildResult, tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningService]:
-    """The session build served with writes enabled."""
-    data_dir = tmp_path_factory.mktemp("writable") / "data"
-    service = start_service(data_dir, built.paths.out_dir, {"ECONSEC_UPDATE_TOKEN": TOKEN})
-    yield service
-    service.stop()
 
 
 # --- helpers (also used by the other write tests) ------------------------------------------

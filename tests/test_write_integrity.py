@@ -21,7 +21,6 @@ import hashlib
 import os
 import subprocess
 import threading
-from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
@@ -42,14 +41,6 @@ from test_update import AUTH, COMMENT, EX, TOKEN, G, dump, post_update, select
 
 ES = "https://w3id.org/econsec/ontology#"
 GSP = "/rdf-graphs"
-
-
-@pytest.fixture(scope="module")
-def writable(built: BuildResult, tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningService]:
-    data_dir = tmp_path_factory.mktemp("integrity") / "data"
-    service = start_service(data_dir, built.paths.out_dir, {"ECONSEC_UPDATE_TOKEN": TOKEN})
-    yield service
-    service.stop()
 
 
 def fingerprint(service: RunningService) -> str:

@@ -13,14 +13,13 @@ from pathlib import Path
 
 import httpx
 import pytest
-from conftest import RunningService, start_service
-from econsec.graph.build import BuildResult
+from conftest import RunningService
 from econsec.service.settings import Settings
 from econsec.service.store.embedded import EmbeddedStore
 from econsec.service.write.overlay import Overlay
 from econsec.service.write.validation import WriteValidator
 from pyoxigraph import Literal, NamedNode, Quad
-from test_update import AUTH, TOKEN, dump, post_update, select
+from test_update import AUTH, dump, post_update, select
 
 ES = "https://w3id.org/econsec/ontology#"
 ID = "https://w3id.org/econsec/id/"
@@ -34,14 +33,6 @@ PREFIX prov: <http://www.w3.org/ns/prov#>
 PREFIX org: <{ID}org/>
 PREFIX st: <{ID}statement/>
 """
-
-
-@pytest.fixture(scope="module")
-def writable(built: BuildResult, tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningService]:
-    data_dir = tmp_path_factory.mktemp("validated") / "data"
-    service = start_service(data_dir, built.paths.out_dir, {"ECONSEC_UPDATE_TOKEN": TOKEN})
-    yield service
-    service.stop()
 
 
 def a_passage(service: RunningService) -> str:
