@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -20,7 +20,8 @@ import pytest
 from conftest import RunningService
 from econsec.graph.paths import ES, G_ONTOLOGY
 from econsec.service.web.amounts import date_in_words
-from playwright.sync_api import Browser, Page, expect
+from playwright.sync_api import Browser, expect
+from test_ui_browser import Visit
 
 SCREENSHOTS = Path(__file__).resolve().parent / "screenshots"
 ID = "https://w3id.org/econsec/id/"
@@ -32,17 +33,8 @@ DASH = "\u2013"
 
 
 @dataclass
-class Tab:
-    """A 1,280 px browser tab on the service, with what it asked for and the script errors it saw."""
-
-    page: Page
-    base: str
-    requests: list[str] = field(default_factory=list)
-    errors: list[str] = field(default_factory=list)
-
-    def go(self, path: str) -> Page:
-        self.page.goto(self.base + path)
-        return self.page
+class Tab(Visit):
+    """A 1,280 px browser tab on the service that also saves screenshots and measures the width."""
 
     def shot(self, kind: str) -> None:
         SCREENSHOTS.mkdir(parents=True, exist_ok=True)

@@ -18,23 +18,17 @@ from urllib.parse import urlsplit
 import pytest
 from conftest import RunningService
 from playwright.sync_api import Browser, Page, Route, expect
+from test_ui_browser import Visit
 
 SCREENSHOTS = Path(__file__).resolve().parent / "screenshots"
 NAV = ("Home", "SPARQL editor", "Saved queries", "Ontology", "API")
 
 
 @dataclass
-class Offline:
+class Offline(Visit):
     """A tab that can reach the service and nothing else; ``blocked`` lists what it tried."""
 
-    page: Page
-    base: str
     blocked: list[str] = field(default_factory=list)
-    errors: list[str] = field(default_factory=list)
-
-    def go(self, path: str) -> Page:
-        self.page.goto(self.base + path)
-        return self.page
 
     def shot(self, kind: str, *, full_page: bool = True) -> None:
         SCREENSHOTS.mkdir(parents=True, exist_ok=True)
