@@ -19,6 +19,7 @@ import tempfile
 import time
 from dataclasses import asdict, dataclass
 from pathlib import Path
+from typing import Any
 from urllib.parse import urlencode
 
 import httpx
@@ -100,6 +101,29 @@ def _bodies(queries: list[str]) -> list[str]:
     return [urlencode({"query": q}) for q in queries]
 
 
+def wrk_json(
+    wrk: str, script: Path, target: str, *, threads: int, connections: int, seconds: float, slack: float
+) -> dict[str, Any]:
+    """Run wrk with a Lua ``script`` whose ``done`` prints one ``WRK_JSON {...}`` line, and return
+    that line's figures (the one way the benchmarks read wrk)."""
+    command = [
+        wrk,
+        f"-t{threads}",
+        f"-c{connections}",
+        f"-d{seconds:g}s",
+        "--timeout",
+        "30s",
+        "-s",
+        str(script),
+        target,
+    ]
+    done = subprocess.run(command, capture_output=True, text=True, check=False, timeout=seconds + slack)
+    line = next((ln for ln in done.stdout.splitlines() if ln.startswith("WRK_JSON ")), None)
+    if done.returncode != 0 or line is None:
+        raise RuntimeError(f"wrk failed ({done.returncode}):\n{done.stdout}\n{done.stderr}")
+    return json.loads(line.removeprefix("WRK_JSON "))
+
+
 def _run_wrk(
     wrk: str, endpoint: str, queries: list[str], *, connections: int, threads: int, seconds: float
 ) -> LoadResult:
@@ -110,22 +134,9 @@ def _run_wrk(
         )
         script = Path(tmp) / "post.lua"
         script.write_text(_LUA % {"accept": ACCEPT, "bodies": bodies}, encoding="utf-8")
-        command = [
-            wrk,
-            f"-t{threads}",
-            f"-c{connections}",
-            f"-d{seconds:g}s",
-            "--timeout",
-            "30s",
-            "-s",
-            str(script),
-            endpoint,
-        ]
-        done = subprocess.run(command, capture_output=True, text=True, check=False, timeout=seconds + 60)
-    line = next((ln for ln in done.stdout.splitlines() if ln.startswith("WRK_JSON ")), None)
-    if done.returncode != 0 or line is None:
-        raise RuntimeError(f"wrk failed ({done.returncode}):\n{done.stdout}\n{done.stderr}")
-    data = json.loads(line.removeprefix("WRK_JSON "))
+        data = wrk_json(
+            wrk, script, endpoint, threads=threads, connections=connections, seconds=seconds, slack=60
+        )
     duration = data["duration_us"] / 1e6
     errors = data["connect_errors"] + data["read_errors"] + data["write_errors"] + data["timeouts"]
     return LoadResult(

@@ -23,7 +23,6 @@ same sequence for every server) against ``econsec serve`` (one process and ``--w
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import random
 import subprocess
@@ -42,7 +41,7 @@ from econsec.service.store.binding import bind_values
 
 from .analytical_queries import QUERIES as ANALYTICAL
 from .http_overhead import entity_iris
-from .loadgen import ACCEPT, ensure_wrk
+from .loadgen import ACCEPT, ensure_wrk, wrk_json
 from .report import environment, markdown_table, write_result
 from .servers import (
     REPO,
@@ -222,22 +221,7 @@ def _wrk(
         data_path.write_text(data, encoding="utf-8")
         script = Path(tmp) / "replay.lua"
         script.write_text(script_body.replace("%(DATA)s", str(data_path)) + _LUA_DONE, encoding="utf-8")
-        command = [
-            wrk,
-            "-t2",
-            f"-c{connections}",
-            f"-d{seconds:g}s",
-            "--timeout",
-            "30s",
-            "-s",
-            str(script),
-            base,
-        ]
-        done = subprocess.run(command, capture_output=True, text=True, check=False, timeout=seconds + 90)
-    line = next((ln for ln in done.stdout.splitlines() if ln.startswith("WRK_JSON ")), None)
-    if done.returncode != 0 or line is None:
-        raise RuntimeError(f"wrk failed ({done.returncode}):\n{done.stdout}\n{done.stderr}")
-    raw = json.loads(line.removeprefix("WRK_JSON "))
+        raw = wrk_json(wrk, script, base, threads=2, connections=connections, seconds=seconds, slack=90)
     duration = raw["duration_us"] / 1e6
     return {
         "requests": raw["requests"],
