@@ -270,6 +270,66 @@ def test_a_worker_killed_by_the_query_is_reported_as_a_crash_not_as_memory(
     still_serving(service, before)
 
 
+#: a token holder's updates that overflowed the writer thread's stack in the service process
+#: (pyoxigraph 0.5.13, measured: from about 4,000 BINDs in one group, 20,000 UNIONs, 20,000 joined
+#: triple patterns); each is now run first in a worker, where the crash costs the worker alone
+UPDATE_CRASHES = {
+    "6,000 BINDs": "INSERT { <urn:a> <urn:b> ?x0 } WHERE { "
+    + " ".join(f"BIND({i} AS ?x{i})" for i in range(6_000))
+    + " }",
+    "30,000 UNIONs": "DELETE { ?s ?p ?o } WHERE { "
+    + " UNION ".join("{ ?s ?p ?o }" for _ in range(30_000))
+    + " }",
+    "30,000 joined patterns": "DELETE { ?s0 <urn:p> ?s1 } WHERE { "
+    + " ".join(f"?s{i} <urn:p> ?s{i + 1} ." for i in range(30_000))
+    + " }",
+}
+
+
+@pytest.mark.parametrize("name", list(UPDATE_CRASHES))
+def test_an_update_that_overflows_the_engine_costs_a_worker_not_the_service(
+    service: RunningService, before: list[str], name: str
+) -> None:
+    """Issue 16: the update's dry run (the engine's parse and planning) runs in a query worker,
+    so the stack overflow kills that worker (500, named as a crash) or the deadline stops it
+    (504); the service and its store are untouched."""
+    response = httpx.post(
+        service.sparql,
+        content=UPDATE_CRASHES[name],
+        headers={**AUTH, "Content-Type": "application/sparql-update"},
+        timeout=TIMEOUT * 5,
+    )
+    assert response.status_code in (500, 504), response.text[:300]
+    if response.status_code == 500:
+        assert "crashed the engine's worker" in response.text, response.text[:300]
+    still_serving(service, before)
+
+
+def test_an_update_that_passes_its_dry_run_commits_as_before(service: RunningService) -> None:
+    """The dry run changes nothing of the store: an ordinary update still commits once."""
+    graph = "urn:test:hostile-dry-run"
+    update = (
+        f"INSERT DATA {{ GRAPH <{graph}> {{ <urn:x> <http://www.w3.org/2000/01/rdf-schema#label> 'x' }} }}"
+    )
+    answer = httpx.post(
+        service.sparql,
+        content=update,
+        headers={**AUTH, "Content-Type": "application/sparql-update"},
+        timeout=60,
+    )
+    assert answer.status_code == 200, answer.text[:300]
+    assert answer.json()["inserted"] == 1, answer.text
+    count = query(service, f"SELECT (COUNT(*) AS ?n) WHERE {{ GRAPH <{graph}> {{ ?s ?p ?o }} }}")
+    assert rows(count)[0]["n"]["value"] == "1"
+    drop = httpx.post(
+        service.sparql,
+        content=f"DROP GRAPH <{graph}>",
+        headers={**AUTH, "Content-Type": "application/sparql-update"},
+        timeout=60,
+    )
+    assert drop.status_code == 200, drop.text[:300]
+
+
 # --- 3. Fair admission ----------------------------------------------------------------------------
 
 
@@ -446,3 +506,24 @@ def test_the_reserve_serves_a_client_known_to_be_cheap_before_earlier_unknown_on
         return served
 
     assert asyncio.run(scenario()) == ["cheap", "unknown, first to arrive"]
+
+
+def test_an_unknown_client_holds_the_reserve_for_less_time_than_a_cheap_one() -> None:
+    """The lease on a reserve slot: 2 s for a client whose last query was cheap, half a second for
+    one the service does not know yet (so 8 new attacker addresses cannot each hold it for 2 s);
+    a client that overran it loses its standing."""
+    from econsec.service.execution.fairness import (
+        RESERVE_SECONDS,
+        UNKNOWN_RESERVE_SECONDS,
+        ClientShares,
+    )
+
+    shares = ClientShares(max_heavy=2)
+    assert UNKNOWN_RESERVE_SECONDS < RESERVE_SECONDS
+    assert shares.reserve_lease("10.0.0.1") == UNKNOWN_RESERVE_SECONDS
+    shares.answered_quickly("10.0.0.1")
+    assert shares.reserve_lease("10.0.0.1") == RESERVE_SECONDS
+    assert shares.reserve_lease("10.0.0.2") == UNKNOWN_RESERVE_SECONDS
+    shares.overran_reserve("10.0.0.1")
+    assert shares.reserve_lease("10.0.0.1") == UNKNOWN_RESERVE_SECONDS
+    assert not shares.may_use_reserve("10.0.0.1")

@@ -26,7 +26,8 @@ can only stop *waiting* for it. The design around that:
   queries can take is bounded whatever clients send.
 
 - **Fair shares.** Per client address (``fairness.py``): 429 past the client's share of heavy
-  queries; a reserve slot is a 2 s lease, and a client that overran it waits for ordinary slots
+  queries; a reserve slot is a short lease (2 s for a client known to be cheap, 0.5 s for others),
+  and a client that overran it waits for ordinary slots
   only; clients whose queries have been cheap are served first from the reserve, at once.
 
 Threads are daemons: stopping the server does not wait for an overrunning query.
@@ -47,7 +48,10 @@ from typing import TypeVar
 from ..errors import Overloaded, QueryTimeout
 from .fairness import HEAVY_AFTER, RESERVE_SECONDS, ClientShares, current_client
 
-__all__ = ["EXPRESS_AFTER", "Deadline", "QueryExecutor"]
+__all__ = ["EXPRESS_AFTER", "DaemonPool", "Deadline", "QueryExecutor"]
+
+#: held while a pool starts threads with its own stack size (the setting is process-wide)
+_STACK_SIZE_LOCK = threading.Lock()
 
 #: seconds a query waits for a normal slot before a reserve slot may take it
 EXPRESS_AFTER = 0.5
@@ -80,22 +84,38 @@ class Deadline:
             raise QueryTimeout(self.seconds)
 
 
-class _DaemonPool:
+class DaemonPool:
     """A fixed set of daemon threads taking work from a queue (``ThreadPoolExecutor`` threads are
-    joined at interpreter exit, which would make Ctrl-C wait for an overrunning query)."""
+    joined at interpreter exit, which would make Ctrl-C wait for an overrunning query).
 
-    def __init__(self, workers: int, name: str) -> None:
+    ``stack_size`` (bytes) gives the threads a larger stack than the platform's 8 MiB: the
+    engine's evaluator recurses once per element of a flat group, and the writer's threads
+    evaluate updates whose screening ran in a worker with the default stack (``write/service.py``).
+    Only the pages a thread touches are resident.
+    """
+
+    def __init__(self, workers: int, name: str, *, stack_size: int = 0) -> None:
         self._jobs: queue.SimpleQueue[tuple[Future, Callable[[], object]] | None] = queue.SimpleQueue()
         self._threads = [
             threading.Thread(target=self._work, name=f"{name}-{i}", daemon=True) for i in range(workers)
         ]
-        for thread in self._threads:
-            thread.start()
+        with _STACK_SIZE_LOCK:  # ``threading.stack_size`` is process-wide: set it for these only
+            before = threading.stack_size(stack_size) if stack_size else None
+            try:
+                for thread in self._threads:
+                    thread.start()
+            finally:
+                if before is not None:
+                    threading.stack_size(before)
 
     def submit(self, fn: Callable[[], T]) -> Future[T]:
         future: Future[T] = Future()
         self._jobs.put((future, fn))
         return future
+
+    async def call(self, fn: Callable[[], T]) -> T:
+        """``fn()`` on one of the pool's threads, awaited from the event loop."""
+        return await asyncio.wrap_future(self.submit(fn))
 
     def _work(self) -> None:
         while (job := self._jobs.get()) is not None:
@@ -163,7 +183,7 @@ class QueryExecutor:
         self.max_queued = max_queued
         self.timeout = timeout
         self.reserve = reserve
-        self._pool = _DaemonPool(2 * (max_concurrency + reserve), "econsec-query")
+        self._pool = DaemonPool(2 * (max_concurrency + reserve), "econsec-query")
         self._slots = asyncio.Semaphore(max_concurrency)
         self._express = _Reserve(reserve)
         self._admitted = 0  # running within deadline + waiting; touched only on the event loop
@@ -225,9 +245,11 @@ class QueryExecutor:
         try:
             slot = await self._slot(deadline, client)
             on_reserve = slot is self._express and shares is not None
-            given = deadline
+            given, lease = deadline, 0.0
             if on_reserve:  # the reserve is kept for cheap queries: a short lease
-                given = Deadline(deadline.seconds, min(deadline.at, monotonic() + RESERVE_SECONDS), True)
+                assert shares is not None
+                lease = shares.reserve_lease(client)
+                given = Deadline(deadline.seconds, min(deadline.at, monotonic() + lease), True)
             self._running += 1
             started = monotonic()
             try:
@@ -249,7 +271,7 @@ class QueryExecutor:
                     if on_reserve and not deadline.expired():
                         assert shares is not None
                         shares.overran_reserve(client)
-                        raise self._reserve_overrun() from None
+                        raise self._reserve_overrun(lease) from None
                     raise QueryTimeout(self.timeout) from None
             finally:
                 self._running -= 1
@@ -259,10 +281,10 @@ class QueryExecutor:
             if shares is not None:
                 shares.release(client, admitted_at)
 
-    def _reserve_overrun(self) -> Overloaded:
+    def _reserve_overrun(self, lease: float) -> Overloaded:
         return Overloaded(
             f"every ordinary slot is held by long queries, and this one ran longer than the "
-            f"{RESERVE_SECONDS:g} s a slot kept for cheap queries allows; it was stopped. Retry "
+            f"{lease:g} s a slot kept for cheap queries allows; it was stopped. Retry "
             "shortly, or narrow it",
             retry_after=max(1, round(RESERVE_SECONDS)),
         )

@@ -9,7 +9,10 @@ each write), so opening them read-only is safe while the service keeps writing i
 Protocol on stdin/stdout, one request at a time: the request is one JSON line; the answer is one
 JSON header line followed by exactly ``length`` bytes of body when the header says ``ok``. A
 request with ``"inspect": true`` asks for the federation guard's parse of the query instead (its
-SERVICE targets, in the header): the parent checks them before it sends the evaluation.
+SERVICE targets, in the header): the parent checks them before it sends the evaluation. A request
+with ``"dry_run": true`` runs an update on an empty in-memory store (``write/sparql_update.py``'s
+:func:`~econsec.service.write.sparql_update.screen_update`): the engine's parse and planning of a
+token holder's update, which can overflow the stack or run for minutes, cost this process only.
 """
 
 from __future__ import annotations
@@ -60,6 +63,9 @@ def _answer(snapshot: _Snapshot, request: dict[str, Any], budget: int) -> tuple[
         if request.get("inspect"):
             _cap(budget)
             return _inspect(request), b""
+        if request.get("dry_run"):
+            _cap(budget)
+            return _dry_run(request), b""
         store = snapshot.open(request["snapshot"])
         _cap(budget)
         check_nesting(request["query"])  # a 400 naming the limit, before the engine's parser recurses
@@ -91,6 +97,14 @@ def _inspect(request: dict[str, Any]) -> dict[str, Any]:
 
     check_nesting(request["query"])
     return {"ok": True, "targets": inspect_targets(request["query"], update=bool(request.get("update")))}
+
+
+def _dry_run(request: dict[str, Any]) -> dict[str, Any]:
+    """The update's screening (nesting, LOAD, the engine's parse and a run on an empty store)."""
+    from ..write.sparql_update import screen_update  # the write path: imported where it is needed
+
+    screen_update(request["query"], base_iri=request.get("base_iri"))
+    return {"ok": True}
 
 
 def _evaluate(store: Store, request: dict[str, Any]) -> QueryResult:

@@ -23,7 +23,7 @@ from ..security.lexer import check_nesting, needs_nesting_scan
 from ..state import ServiceState
 from ..write.overlay import Overlay
 from ..write.service import WriteService
-from ..write.sparql_update import UpdateDataset, apply_update
+from ..write.sparql_update import UpdateDataset, apply_update, screen_update
 
 __all__ = ["handle_update", "write_service"]
 
@@ -55,24 +55,36 @@ def _guard(state: ServiceState) -> FederationGuard:
 
 
 async def _screen(state: ServiceState, text: str) -> None:
-    """Nesting, then the federation guard, never on the event loop: a text that may name SERVICE
-    or LOAD is parsed in a query worker (deadline, memory cap), the rest costs one regex search."""
+    """Nesting, the federation guard, then the engine's dry run, never on the event loop.
+
+    A text that may name SERVICE or LOAD is parsed by the guard in a query worker (deadline,
+    memory cap) and its targets judged here; then every update is run once on an empty store in a
+    worker (``write/sparql_update.screen_update``): the engine's parse and planning of a hostile
+    update (a long flat group) can overflow a stack or run for minutes, which costs a worker and
+    this request, not the service. Without worker processes (an app without its lifespan) both
+    run on a service thread.
+    """
     guard = _guard(state)
-    if needs_nesting_scan(text):  # every update: the writer's parser must never see a deep text
-        await run_in_threadpool(check_nesting, text)
-    if not guard.needs_inspection(text):
-        return
+    base_iri = state.settings.sparql_base_iri
     workers = state.inspectors
-    if workers is None:  # no worker processes (an app without lifespan): a thread, depth-checked first
+    if workers is None:
 
-        def inspect_here() -> None:
+        def screen_here() -> None:
             check_nesting(text)
-            guard(text, update=True)
+            if guard.needs_inspection(text):
+                guard(text, update=True)
+            screen_update(text, base_iri=base_iri)
 
-        await run_in_threadpool(inspect_here)
+        await run_in_threadpool(screen_here)
         return
-    targets = await state.executor.run(lambda deadline: workers.inspect(text, update=True, deadline=deadline))
-    await run_in_threadpool(guard.admit, targets)  # a DNS look-up for allowlisted names
+    if needs_nesting_scan(text):  # a cheap linear scan: refuse a deep text before any worker trip
+        await run_in_threadpool(check_nesting, text)
+    if guard.needs_inspection(text):
+        targets = await state.executor.run(
+            lambda deadline: workers.inspect(text, update=True, deadline=deadline)
+        )
+        await run_in_threadpool(guard.admit, targets)  # a DNS look-up for allowlisted names
+    await state.executor.run(lambda deadline: workers.dry_run(text, base_iri=base_iri, deadline=deadline))
 
 
 async def handle_update(
@@ -85,7 +97,7 @@ async def handle_update(
     """Run one SPARQL Update request (already authenticated by :func:`check_writer`)."""
     if not text.strip():
         raise BadRequest("the update is empty. Nothing was changed.")
-    await _screen(state, text)  # SERVICE / LOAD targets, before anything is evaluated
+    await _screen(state, text)  # nesting, SERVICE / LOAD, the engine's dry run: before the writer
     dataset = UpdateDataset(using_graph_uris, using_named_graph_uris)
     backend = state.backend
     settings = state.settings

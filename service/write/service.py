@@ -29,7 +29,10 @@ staged write is in progress, queries can see its intermediate steps; single-step
 others) are never visible before they commit. Backends without an undo journal refuse such
 updates (400, send the operations separately).
 Writes do not use the query executor's pool: a query's deadline ends the *wait* for it, which
-for a write would mean answering 504 for a change that still commits afterwards.
+for a write would mean answering 504 for a change that still commits afterwards. They run on the
+writer threads (:data:`WRITER_STACK_BYTES` of stack each): an update's WHERE is evaluated by the
+engine there, after the same text passed its dry run in a worker process with the platform's
+8 MiB stack (``sparql/update.py``), so what the dry run survived has eight times the room here.
 """
 
 from __future__ import annotations
@@ -42,10 +45,9 @@ from typing import ClassVar
 
 from econsec.graph.paths import G_INFERRED, G_ONTOLOGY
 from pyoxigraph import NamedNode
-from starlette.concurrency import run_in_threadpool
 
 from ..errors import BadRequest, Overloaded, QueryTimeout
-from ..execution.executor import Deadline
+from ..execution.executor import DaemonPool, Deadline
 from ..settings import Settings
 from ..store.base import StoreBackend, WriteDelta
 from .errors import BuildGraphsProtected, ProtectedGraph, ShapeViolation, SourceGraphProtected, WriteTimeout
@@ -61,6 +63,23 @@ PROTECTED_GRAPHS = frozenset({G_ONTOLOGY, G_INFERRED})
 
 #: fills the overlay with a write's change; may call the deadline's check between steps
 Change = Callable[[Overlay, Deadline], object]
+
+#: stack of each writer thread: eight times the 8 MiB a worker's dry run of the same update had
+WRITER_STACK_BYTES = 64 * 1024 * 1024
+#: writer threads per process: one writes at a time (the lock); the others wait for it within
+#: their deadline, so a write queued behind a long one is answered 503 rather than left waiting
+_WRITER_THREADS = 4
+_writers: DaemonPool | None = None
+_writers_made = threading.Lock()
+
+
+def _writer_pool() -> DaemonPool:
+    """The process's writer threads, started on the first write."""
+    global _writers
+    with _writers_made:
+        if _writers is None:
+            _writers = DaemonPool(_WRITER_THREADS, "econsec-writer", stack_size=WRITER_STACK_BYTES)
+        return _writers
 
 
 @dataclass(frozen=True)
@@ -223,7 +242,7 @@ class WriteService:
     async def write(self, change: Change) -> WriteOutcome:
         """Run ``change`` under the writer lock, validate, commit (see the module docstring)."""
         deadline = Deadline.after(self.settings.query_timeout)
-        return await run_in_threadpool(self._write, change, deadline)
+        return await _writer_pool().call(lambda: self._write(change, deadline))
 
     def _write(self, change: Change, deadline: Deadline) -> WriteOutcome:
         if not self._lock.acquire(timeout=max(deadline.remaining(), 0.0)):

@@ -51,13 +51,13 @@ from dataclasses import dataclass, field
 from pyoxigraph import BlankNode, DefaultGraph, Literal, NamedNode, Quad, Store
 
 from ..errors import BadRequest, NestingTooDeep, SparqlLexError
-from ..security.lexer import Token, at_brace_depth, matching, significant, tokenize
+from ..security.lexer import Token, at_brace_depth, check_nesting, matching, significant, tokenize
 from ..store.base import StoreBackend
 from .errors import UnsupportedUpdate, UpdateSyntaxError
 from .overlay import Overlay
 from .service import GraphPolicy
 
-__all__ = ["LOAD_REFUSAL", "UpdateDataset", "apply_update", "check_syntax", "skolemise"]
+__all__ = ["LOAD_REFUSAL", "UpdateDataset", "apply_update", "check_syntax", "screen_update", "skolemise"]
 
 LOAD_REFUSAL = (
     "LOAD is not supported by this service's write path: a loaded document could not be validated "
@@ -133,6 +133,19 @@ def check_syntax(text: str, *, base_iri: str | None = None) -> None:
         raise UpdateSyntaxError(str(exc), text) from None
     except (OSError, RuntimeError, ValueError):
         pass  # it parsed; what fails on an empty store (CLEAR of a missing graph...) is judged later
+
+
+def screen_update(text: str, *, base_iri: str | None = None) -> None:
+    """Everything about an update that can be judged without the store: its nesting (400 naming
+    the limit), LOAD (refused), and the engine's parse and dry run on an empty store (the parser's
+    400 and position). The endpoint runs this in a query worker (``isolation.QueryWorkers.dry_run``),
+    because the engine's planning of a long flat group (thousands of BINDs, UNIONs or triple
+    patterns) can overflow a thread's stack or take minutes whatever the data; a text that passed
+    it is then evaluated by :func:`apply_update` on the writer's thread, whose stack is eight
+    times the worker's (``write/service.py``)."""
+    check_nesting(text)
+    refuse_load(text)
+    check_syntax(text, base_iri=base_iri)
 
 
 def refuse_load(text: str) -> None:
@@ -550,10 +563,10 @@ def apply_update(
     ``base_iri`` resolves relative IRIs (a BASE in the update wins); ``policy`` says where writes
     without GRAPH go and which graphs are protected. Raises :class:`UpdateSyntaxError` for a
     malformed update, :class:`UnsupportedUpdate` / ``BadRequest`` / ``Forbidden`` for updates
-    this service refuses.
+    this service refuses. The text must have passed :func:`screen_update` (the endpoint does it
+    in a worker); LOAD is refused here again because it costs nothing.
     """
     refuse_load(text)
-    check_syntax(text, base_iri=base_iri)
     try:
         operations = _split(text)
         ctx = _Context(overlay, backend, skolem_base, base_iri, dataset, check_deadline, policy)
