@@ -4,8 +4,10 @@ Without ``--store`` it reads the request body and answers a fixed SPARQL JSON re
 access log off: the most any single uvicorn process can do here, whatever the application does,
 which separates what uvicorn (and the loop and HTTP parser it picks) costs from what the service
 and the engine add. With ``--store DIR`` it opens that pyoxigraph store read-only and answers each
-form POST's ``query`` with the engine's own JSON writer and nothing else (no checks, no limits,
-no negotiation): the reference the issue gives for a single process over pyoxigraph::
+request's ``query`` (a form POST's, or a GET's from the URL) with the engine's own JSON writer
+and nothing else (no checks, no limits, no negotiation, no cache): the reference the issue gives
+for a single process over pyoxigraph, and the ceiling of any service of this kind on the cold
+run of ``bench/workload.py``::
 
     python -m bench.serve_floor --port 8000
     python -m bench.serve_floor --port 8000 --store data/oxigraph
@@ -45,7 +47,8 @@ async def app(
 
 
 def engine_app(store: Store) -> Callable[..., Awaitable[None]]:
-    """Answer each form POST's query from ``store`` with the engine's JSON writer, nothing more."""
+    """Answer each request's query (form POST or GET) from ``store`` with the engine's JSON
+    writer, nothing more."""
 
     async def answer(
         scope: dict[str, Any],
@@ -58,7 +61,8 @@ def engine_app(store: Store) -> Callable[..., Awaitable[None]]:
             message = await receive()
             body += message.get("body", b"")
             more = message.get("more_body", False)
-        query = parse_qs(body.decode())["query"][0]
+        fields = body.decode() if scope["method"] == "POST" else scope["query_string"].decode("latin-1")
+        query = parse_qs(fields)["query"][0]
         result = store.query(query).serialize(format=QueryResultsFormat.JSON)
         headers = [
             (b"content-type", b"application/sparql-results+json"),
