@@ -4,18 +4,23 @@
 default limits and runs, one after the other:
 
 1. **fair admission**: 8 clients, each from its own loopback address, send heavy queries
-   back to back (a product count, a product sort, an unbounded path) for ``--seconds``; meanwhile
-   a ninth client sends a two-pattern join and a tenth a saved query every 0.25 s, and
-   ``/health`` is polled: latency percentiles of each and the attackers' statuses;
-2. **the SERVICE bait**: one 1.4 MB query naming SERVICE with 100,000 ``||`` terms, then ten
-   269 KB copies at once while the saved query is polled: time to the answer, the service
-   process's RSS and CPU before and after;
+   back to back (a product count, a product sort, an unbounded path) for ``--seconds``; a ninth
+   client sends a two-pattern join and a tenth a saved query every 0.25 s, from 3 s before the
+   attack (a live service's users), ``/health`` is polled, and every 2 s a client never seen
+   before sends the join once: latency percentiles of each over the attack, the answers slower
+   than a second and when, and the attackers' statuses;
+2. **the SERVICE bait**: one 590 KB query naming SERVICE with 100,000 VALUES (a FILTER of
+   100,000 ``||`` is refused at once by the operator limit), then ten 97 KB copies at once while
+   the saved query is polled: time to the answer, the service process's RSS and CPU before and
+   after;
 3. **unfinished 10 MB headers**: 30 connections each send 10 MB of one header and stop: what
    they got, and the RSS while they are open and after;
 4. **slow connections**: 100 connections send half a request head and wait: how many the server
    has closed after the head timeout.
 
-The figures go to ``bench/results/hostile.json``; ``bench/RESULTS.md`` has those of record.
+The result cache is off (``ECONSEC_RESULT_CACHE_BYTES=0``), so each probe's query is evaluated
+every time, as a first-time query would be. The figures go to ``bench/results/hostile.json``;
+``bench/RESULTS.md`` has those of record.
 """
 
 from __future__ import annotations
@@ -112,16 +117,55 @@ class _Probe:
                 self.statuses[status] = self.statuses.get(status, 0) + 1
                 self.stop.wait(self.every)
 
-    def report(self, second_half_from: float | None = None) -> dict[str, Any]:
-        """Percentiles of every request, and of those sent from ``second_half_from`` on (once the
-        attackers are known: the steady state)."""
-        result: dict[str, Any] = {**_percentiles(self.latencies), "statuses": self.statuses}
+    def report(
+        self, second_half_from: float | None = None, attack_from: float | None = None
+    ) -> dict[str, Any]:
+        """Percentiles of every request sent from ``attack_from`` on (all of them without it), of
+        those sent from ``second_half_from`` on (once the attackers are known: the steady state),
+        and when each answer slower than a second was sent (seconds into the attack)."""
+        pairs = list(zip(self.latencies, self.started_at, strict=True))
+        if attack_from is not None:
+            pairs = [(t, at) for t, at in pairs if at >= attack_from]
+        result: dict[str, Any] = {**_percentiles([t for t, _ in pairs]), "statuses": self.statuses}
+        origin = attack_from if attack_from is not None else (self.started_at[0] if self.started_at else 0.0)
+        result["over 1 s (sent at s, took s)"] = [
+            (round(at - origin, 2), round(t, 2)) for t, at in pairs if t > 1.0
+        ]
         if second_half_from is not None:
             later = [
                 t for t, at in zip(self.latencies, self.started_at, strict=True) if at >= second_half_from
             ]
             result["second half"] = _percentiles(later)
         return result
+
+
+#: seconds the cheap clients are served before the attackers start: a live service's users
+_BEFORE_ATTACK = 3.0
+
+
+class _Newcomers(_Probe):
+    """Every ``every`` seconds a new client (a loopback address never used before) sends the
+    two-pattern join once: what a first-time user meets during the attack."""
+
+    def __init__(self, base: str, every: float = 2.0) -> None:
+        super().__init__("newcomers", "", None, every)
+        self.base = base
+
+    def _run(self) -> None:
+        for n in range(1, 250):
+            if self.stop.is_set():
+                return
+            transport = httpx.HTTPTransport(local_address=f"127.0.1.{n}")
+            started = time.monotonic()
+            self.started_at.append(started)
+            with httpx.Client(transport=transport, timeout=120) as http:
+                try:
+                    status = http.post(self.base + "/sparql", data={"query": CHEAP}, headers=JSON).status_code
+                except httpx.HTTPError:
+                    status = 0
+            self.latencies.append(time.monotonic() - started)
+            self.statuses[status] = self.statuses.get(status, 0) + 1
+            self.stop.wait(self.every)
 
 
 def fair_admission(base: str, seconds: float) -> dict[str, Any]:
@@ -144,13 +188,18 @@ def fair_admission(base: str, seconds: float) -> dict[str, Any]:
         ),
         _Probe("/health", "127.0.0.52", lambda http: http.get(base + "/health"), every=0.5),
     ]
-    began = time.monotonic()
-    for probe in attackers + probes:
+    for probe in probes:  # the service's users are there before the attack begins
         probe.thread.start()
+    time.sleep(_BEFORE_ATTACK)
+    began = time.monotonic()
+    for probe in attackers:
+        probe.thread.start()
+    newcomers = _Newcomers(base)  # a client the service has never seen, every 2 s
+    newcomers.thread.start()
     time.sleep(seconds)
-    for probe in probes + attackers:
+    for probe in [*probes, *attackers, newcomers]:
         probe.stop.set()
-    for probe in probes + attackers:
+    for probe in [*probes, *attackers, newcomers]:
         probe.thread.join(timeout=120)
     attack_statuses: dict[int, int] = {}
     for attacker in attackers:
@@ -161,7 +210,9 @@ def fair_admission(base: str, seconds: float) -> dict[str, Any]:
         "seconds": seconds,
         "attackers": 8,
         "attack_statuses": attack_statuses,
-        **{probe.name: probe.report(began + seconds / 2) for probe in probes},
+        "probes began before the attack (s)": _BEFORE_ATTACK,
+        **{probe.name: probe.report(began + seconds / 2, began) for probe in probes},
+        "newcomers' first query": newcomers.report(began + seconds / 2, began),
         "health_after": health,
     }
 
@@ -287,7 +338,9 @@ def main() -> None:
     parser.add_argument("--build-dir", type=Path, default=REPO / "build")
     args = parser.parse_args()
     work = Path(tempfile.mkdtemp(prefix="econsec-hostile-"))
-    env = {"ECONSEC_ACCESS_LOG": "false"}
+    # the result cache off: every cheap request is evaluated (with it on, the probes' repeated
+    # queries come from the cache after their first answer and never meet the attackers)
+    env = {"ECONSEC_ACCESS_LOG": "false", "ECONSEC_RESULT_CACHE_BYTES": "0"}
     with econsec_server(work / "data", args.build_dir, work, env=env) as server:
         base = server.endpoint.removesuffix("/sparql")
         result: dict[str, Any] = {"environment": environment()}
