@@ -16,11 +16,8 @@ do not depend on what the curators are adding to the real graph.
 
 from __future__ import annotations
 
-import os
 import shutil
-import socket
 import subprocess
-import sys
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -33,6 +30,8 @@ from econsec.graph.build import BuildResult, build
 from econsec.graph.corpus import load_built_store
 from econsec.graph.errors import EconsecError
 from playwright.sync_api import Browser, sync_playwright
+
+from bench.servers import clean_environment, econsec_command, free_port, serve_arguments, wait_for_health
 
 PREFIXES = """\
 PREFIX es:      <https://w3id.org/econsec/ontology#>
@@ -224,46 +223,23 @@ class RunningService:
                 self.process.wait(timeout=20)
 
 
-def _free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 def start_service(data_dir: Path, build_dir: Path, env: dict[str, str] | None = None) -> RunningService:
-    """Start ``econsec serve`` in a subprocess and wait until /health answers (or fail with its log)."""
-    clean = {k: v for k, v in os.environ.items() if not k.startswith("ECONSEC_")}
-    clean.update(env or {})
+    """Start ``econsec serve`` in a subprocess and wait until /health answers (or fail with its log).
+
+    Started as the benchmarks start it (``bench/servers.py``), so a figure there and a test here
+    are about the same process."""
+    clean = clean_environment(env)
     data_dir.mkdir(parents=True, exist_ok=True)
     for _attempt in range(3):  # a port taken between choosing and binding: choose again
-        port = _free_port()
+        port = free_port()
         log = data_dir.parent / f"{data_dir.name}-serve-{port}.log"
-        command = [
-            sys.executable,
-            "-m",
-            "econsec.service.cli",
-            "serve",
-            "--host",
-            "127.0.0.1",
-            "--port",
-            str(port),
-            "--data-dir",
-            str(data_dir),
-            "--build-dir",
-            str(build_dir),
-        ]
+        command = econsec_command("serve", *serve_arguments(port, data_dir, build_dir))
         with log.open("wb") as out:
             process = subprocess.Popen(command, stdout=out, stderr=subprocess.STDOUT, env=clean)
         service = RunningService(f"http://127.0.0.1:{port}", data_dir, build_dir, process, log)
-        for _ in range(600):  # up to a minute for imports and the first bulk load
-            if process.poll() is not None:
-                break
-            try:
-                if httpx.get(service.base + "/health", timeout=5).status_code == 200:
-                    return service
-            except httpx.TransportError:
-                pass
-            time.sleep(0.1)
+        # up to a minute for imports and the first bulk load
+        if wait_for_health(service.base, process, tries=600):
+            return service
         service.stop()
         if "address already in use" not in service.output().lower():
             break
@@ -360,7 +336,7 @@ def virtuoso(tmp_path_factory: pytest.TempPathFactory) -> Iterator[VirtuosoServe
             "Virtuoso is missing: run `make setup` (scripts/system-packages.sh installs virtuoso-opensource)"
         )
     db = tmp_path_factory.mktemp("virtuoso")
-    http_port, isql_port = _free_port(), _free_port()
+    http_port, isql_port = free_port(), free_port()
     (db / "virtuoso.ini").write_text(VIRTUOSO_INI.format(db=db, isql=isql_port, http=http_port))
     log = db / "stdout.log"
     with log.open("wb") as out:
