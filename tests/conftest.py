@@ -193,6 +193,30 @@ def built_store(built: BuildResult) -> ox.Store:
 # --- A real SPARQL service on a loopback port ---------------------------------------------
 
 
+#: the media type most tests ask /sparql for
+SPARQL_JSON = "application/sparql-results+json"
+
+
+def query_json(service: RunningService, query: str, *, timeout: float = 60) -> httpx.Response:
+    """``query`` POSTed as a form to the service's /sparql, asking for SPARQL JSON results: how the
+    tests read what a service holds (the caller checks the status it expects)."""
+    return httpx.post(service.sparql, data={"query": query}, headers={"Accept": SPARQL_JSON}, timeout=timeout)
+
+
+def select(service: RunningService, query: str) -> list[dict[str, str]]:
+    """Rows of a SELECT at the service's /sparql, each value as a plain string; the answer must be 200."""
+    response = query_json(service, query)
+    assert response.status_code == 200, response.text
+    return [{k: v["value"] for k, v in row.items()} for row in response.json()["results"]["bindings"]]
+
+
+def ask(service: RunningService, query: str) -> bool:
+    """The answer of an ASK at the service's /sparql; the answer must be 200."""
+    response = query_json(service, query)
+    assert response.status_code == 200, response.text
+    return bool(response.json()["boolean"])
+
+
 @dataclass
 class RunningService:
     """An ``econsec serve`` process listening on 127.0.0.1."""

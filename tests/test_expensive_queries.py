@@ -16,7 +16,7 @@ from collections.abc import Iterator
 
 import httpx
 import pytest
-from conftest import BuildResult, RunningService, start_service
+from conftest import BuildResult, RunningService, query_json, start_service
 
 LIMITS = {
     # long enough that a cheap query has seconds to pass while every ordinary slot is held
@@ -50,12 +50,7 @@ def service(built: BuildResult, tmp_path_factory: pytest.TempPathFactory) -> Ite
 
 
 def _query(service: RunningService, text: str, timeout: float = 120) -> httpx.Response:
-    return httpx.post(
-        service.sparql,
-        data={"query": text},
-        headers={"Accept": "application/sparql-results+json"},
-        timeout=timeout,
-    )
+    return query_json(service, text, timeout=timeout)
 
 
 @pytest.mark.parametrize("name", list(ATTACKS))

@@ -18,7 +18,7 @@ from pathlib import Path
 import httpx
 import pytest
 import rdflib
-from conftest import WRITE_TOKEN, RunningService, start_service
+from conftest import WRITE_TOKEN, RunningService, ask, select, start_service
 from econsec.graph.build import BuildResult
 from rdflib.plugins.stores.sparqlstore import SPARQLUpdateStore
 
@@ -38,28 +38,6 @@ def post_update(
 ) -> httpx.Response:
     sent = {"Content-Type": UPDATE, **AUTH, **(headers or {})}
     return httpx.post(service.sparql, content=text.encode(), headers=sent, params=params, timeout=60)
-
-
-def select(service: RunningService, query: str) -> list[dict[str, str]]:
-    response = httpx.post(
-        service.sparql,
-        data={"query": query},
-        headers={"Accept": "application/sparql-results+json"},
-        timeout=60,
-    )
-    assert response.status_code == 200, response.text
-    return [{k: v["value"] for k, v in row.items()} for row in response.json()["results"]["bindings"]]
-
-
-def ask(service: RunningService, query: str) -> bool:
-    response = httpx.post(
-        service.sparql,
-        data={"query": query},
-        headers={"Accept": "application/sparql-results+json"},
-        timeout=60,
-    )
-    assert response.status_code == 200, response.text
-    return bool(response.json()["boolean"])
 
 
 def dump(service: RunningService) -> list[str]:
