@@ -37,6 +37,17 @@ def serve(data_dir: Path, build_dir: Path, log: Path) -> tuple[subprocess.Popen[
     return process, f"http://127.0.0.1:{port}"
 
 
+def write(base: str, i: int, comment: str) -> httpx.Response:
+    """Write number ``i``: one triple (subject ``s/i``) POSTed into the test graph (Graph Store Protocol)."""
+    return httpx.post(
+        base + "/rdf-graphs",
+        params={"graph": EX + "g"},
+        content=f'<{EX}s/{i}> <{COMMENT}> "{comment}" .'.encode(),
+        headers={"Content-Type": "text/turtle", **AUTH},
+        timeout=120,
+    )
+
+
 def stored(base: str) -> set[int] | str:
     query = f"SELECT ?s WHERE {{ GRAPH <{EX}g> {{ ?s <{COMMENT}> ?o }} }}"
     response = httpx.post(
@@ -82,14 +93,7 @@ def main() -> None:
         first_507 = None
         padding = "x" * 900
         for i in range(args.writes):
-            body = f'<{EX}s/{i}> <{COMMENT}> "{i} {padding}" .'
-            response = httpx.post(
-                base + "/rdf-graphs",
-                params={"graph": EX + "g"},
-                content=body.encode(),
-                headers={"Content-Type": "text/turtle", **AUTH},
-                timeout=120,
-            )
+            response = write(base, i, f"{i} {padding}")
             statuses[response.status_code] += 1
             if response.is_success:
                 acknowledged.add(i)
@@ -100,13 +104,7 @@ def main() -> None:
         health = httpx.get(base + "/health", timeout=30).json()
         query_while_full = httpx.post(base + "/sparql", data={"query": "ASK {}"}, timeout=60)
         filler.unlink()  # space again: the service recovers, and the snapshot catches up
-        after_space = httpx.post(
-            base + "/rdf-graphs",
-            params={"graph": EX + "g"},
-            content=f'<{EX}s/{args.writes}> <{COMMENT}> "after" .'.encode(),
-            headers={"Content-Type": "text/turtle", **AUTH},
-            timeout=120,
-        ).status_code
+        after_space = write(base, args.writes, "after").status_code
         if 200 <= after_space < 300:
             acknowledged.add(args.writes)
         visible = stored(base)  # through the query snapshot, retaken now that there is space
@@ -115,13 +113,7 @@ def main() -> None:
         process, base = serve(mount / "data", args.build_dir, log)  # reopen: what was durable
         durable = stored(base)
         assert isinstance(durable, set), durable
-        after_restart = httpx.post(
-            base + "/rdf-graphs",
-            params={"graph": EX + "g"},
-            content=f'<{EX}s/{args.writes + 1}> <{COMMENT}> "after restart" .'.encode(),
-            headers={"Content-Type": "text/turtle", **AUTH},
-            timeout=120,
-        ).status_code
+        after_restart = write(base, args.writes + 1, "after restart").status_code
         summary = {
             "tmpfs_mb": args.size_mb,
             "writes": args.writes,
