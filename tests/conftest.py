@@ -22,6 +22,7 @@ import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pyoxigraph as ox
@@ -203,6 +204,20 @@ def query_json(service: RunningService, query: str, *, timeout: float = 60) -> h
     return httpx.post(service.sparql, data={"query": query}, headers={"Accept": SPARQL_JSON}, timeout=timeout)
 
 
+def post_direct(
+    service: RunningService,
+    query: str,
+    *,
+    params: dict[str, str] | None = None,
+    headers: dict[str, str] | None = None,
+    timeout: float = 60,
+) -> httpx.Response:
+    """``query`` as the body of a POST (``application/sparql-query``): the Protocol's third way to
+    send one, beside GET and the form; ``headers`` may add to the content type or replace it."""
+    sent = {"Content-Type": "application/sparql-query", **(headers or {})}
+    return httpx.post(service.sparql, params=params, content=query.encode(), headers=sent, timeout=timeout)
+
+
 def select(service: RunningService, query: str) -> list[dict[str, str]]:
     """Rows of a SELECT at the service's /sparql, each value as a plain string; the answer must be 200."""
     response = query_json(service, query)
@@ -276,6 +291,20 @@ def sparql_service(built: BuildResult, tmp_path_factory: pytest.TempPathFactory)
     service = start_service(tmp_path_factory.mktemp("service") / "data", built.paths.out_dir)
     yield service
     service.stop()
+
+
+def module_service(name: str, env: dict[str, str] | None = None) -> Any:
+    """A module-scoped fixture: the session build served with ``env`` from a data directory of its
+    own (``name``), stopped after the module. For a module whose tests need other settings than
+    ``sparql_service`` has, all of them the same: ``limited = module_service("limited", LIMITS)``."""
+
+    @pytest.fixture(scope="module")
+    def running(built: BuildResult, tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningService]:
+        service = start_service(tmp_path_factory.mktemp(name) / "data", built.paths.out_dir, env)
+        yield service
+        service.stop()
+
+    return running
 
 
 @pytest.fixture

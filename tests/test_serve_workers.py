@@ -11,8 +11,7 @@ import time
 from pathlib import Path
 
 import httpx
-import pytest
-from conftest import RunningService, query_json, start_service
+from conftest import RunningService, module_service, query_json, start_service
 from econsec.graph.build import BuildResult
 from econsec.service.settings import Settings
 
@@ -23,13 +22,7 @@ JOIN = (
 )
 
 
-@pytest.fixture(scope="module")
-def two(built: BuildResult, tmp_path_factory: pytest.TempPathFactory) -> RunningService:
-    service = start_service(
-        tmp_path_factory.mktemp("workers") / "data", built.paths.out_dir, {"ECONSEC_WORKERS": "2"}
-    )
-    yield service  # type: ignore[misc]
-    service.stop()
+two = module_service("workers", {"ECONSEC_WORKERS": "2"})
 
 
 def _process(service: RunningService) -> int:

@@ -11,14 +11,13 @@ from __future__ import annotations
 import json
 import subprocess
 import threading
-from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import httpx
 import pytest
 import rdflib
-from conftest import WRITE_TOKEN, RunningService, ask, select, start_service
+from conftest import WRITE_TOKEN, RunningService, ask, module_service, select, start_service
 from econsec.graph.build import BuildResult
 from rdflib.plugins.stores.sparqlstore import SPARQLUpdateStore
 
@@ -492,14 +491,8 @@ def test_relative_iris_resolve_against_the_endpoints_configured_url(writable: Ru
 # --- a plain store: full SPARQL 1.1 Update semantics (ECONSEC_PLAIN_STORE) -----------------
 
 
-@pytest.fixture(scope="module")
-def plain(built: BuildResult, tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningService]:
-    """The session build served as a plain store: every graph may be emptied."""
-    data_dir = tmp_path_factory.mktemp("plain") / "data"
-    env = {"ECONSEC_UPDATE_TOKEN": TOKEN, "ECONSEC_PLAIN_STORE": "true"}
-    service = start_service(data_dir, built.paths.out_dir, env)
-    yield service
-    service.stop()
+#: the session build served as a plain store: every graph may be emptied
+plain = module_service("plain", {"ECONSEC_UPDATE_TOKEN": TOKEN, "ECONSEC_PLAIN_STORE": "true"})
 
 
 def test_a_plain_store_emptied_has_an_empty_default_graph_too(plain: RunningService) -> None:
