@@ -11,14 +11,13 @@ from __future__ import annotations
 import json
 import subprocess
 import threading
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
-from pathlib import Path
 
 import httpx
 import pytest
 import rdflib
-from conftest import WRITE_TOKEN, RunningService, ask, module_service, select, start_service
-from econsec.graph.build import BuildResult
+from conftest import WRITE_TOKEN, RunningService, ask, module_service, select
 from rdflib.plugins.stores.sparqlstore import SPARQLUpdateStore
 
 TOKEN = WRITE_TOKEN  # the token of the `writable` service (tests/conftest.py)
@@ -304,20 +303,15 @@ def test_refused_updates_say_why_and_change_nothing(
     assert dump(writable) == before
 
 
-def test_load_is_refused_even_for_an_allowlisted_source(built: BuildResult, tmp_path: Path) -> None:
-    service = start_service(
-        tmp_path / "data",
-        built.paths.out_dir,
-        {"ECONSEC_UPDATE_TOKEN": TOKEN, "ECONSEC_SERVICE_ALLOWLIST": "http://127.0.0.1:9/"},
+def test_load_is_refused_even_for_an_allowlisted_source(
+    service_factory: Callable[..., RunningService],
+) -> None:
+    service = service_factory(
+        env={"ECONSEC_UPDATE_TOKEN": TOKEN, "ECONSEC_SERVICE_ALLOWLIST": "http://127.0.0.1:9/"}
     )
-    try:
-        response = post_update(
-            service, "LOAD <http://127.0.0.1:9/data.ttl> INTO GRAPH <https://example.org/l>"
-        )
-        assert response.status_code == 400
-        assert "LOAD is not supported" in response.text and "Graph Store Protocol" in response.text
-    finally:
-        service.stop()
+    response = post_update(service, "LOAD <http://127.0.0.1:9/data.ttl> INTO GRAPH <https://example.org/l>")
+    assert response.status_code == 400
+    assert "LOAD is not supported" in response.text and "Graph Store Protocol" in response.text
 
 
 # --- real clients ---------------------------------------------------------------------------
