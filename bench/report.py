@@ -14,7 +14,7 @@ from typing import Any
 
 from .servers import BENCH_DIR
 
-__all__ = ["RESULTS_DIR", "environment", "markdown_table", "write_result", "write_summary"]
+__all__ = ["RESULTS_DIR", "environment", "load_cells", "markdown_table", "write_result", "write_summary"]
 
 RESULTS_DIR = BENCH_DIR / "results"
 _PACKAGES = (
@@ -92,6 +92,17 @@ def write_summary(summary: dict[str, Any], out: Path) -> None:
     print(json.dumps(summary, indent=2))
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps(summary, indent=2) + "\n", encoding="utf-8")
+
+
+def load_cells(run: dict[str, Any]) -> list[object]:
+    """A measured run's throughput, median and tail latency and failed requests (errors and
+    non-2xx answers together), as every load table prints them: the columns a reader compares."""
+    return [
+        f"{run['requests_per_s']:,.0f}",
+        f"{run['p50_ms']:.2f}",
+        f"{run['p99_ms']:.2f}",
+        run["errors"] + run["non_2xx"],
+    ]
 
 
 def markdown_table(header: list[str], rows: list[list[object]]) -> str:

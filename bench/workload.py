@@ -42,7 +42,7 @@ from econsec.service.store.binding import bind_values
 from .analytical_queries import QUERIES as ANALYTICAL
 from .http_overhead import entity_iris
 from .loadgen import ACCEPT, ensure_wrk, lua_spread, lua_string, lua_table, wrk_json
-from .report import environment, markdown_table, write_result
+from .report import environment, load_cells, markdown_table, write_result
 from .servers import (
     REPO,
     Server,
@@ -355,18 +355,7 @@ def main(argv: list[str] | None = None) -> None:
         "ratios": ratios,
     }
     path = write_result(args.result_name, out)
-    rows = [
-        [
-            r["mix"],
-            r["server"],
-            f"{r['requests_per_s']:,.0f}",
-            f"{r['p50_ms']:.2f}",
-            f"{r['p99_ms']:.2f}",
-            r["errors"] + r["non_2xx"],
-            r["server_cpu_ms_per_request"],
-        ]
-        for r in results
-    ]
+    rows = [[r["mix"], r["server"], *load_cells(r), r["server_cpu_ms_per_request"]] for r in results]
     print(
         markdown_table(["mix", "server", "req/s", "p50 ms", "p99 ms", "errors+non-2xx", "CPU ms/req"], rows)
     )
