@@ -1,6 +1,6 @@
 """Writes on a full disk: every write is answered honestly (2xx only if committed), the store stays whole.
 
-Run as root (it mounts a small tmpfs): ``.venv/bin/python bench/disk_full.py [--size-mb 24] [--writes 400]``.
+Run as root (it mounts a small tmpfs): ``.venv/bin/python -m bench.disk_full [--size-mb 24] [--writes 400]``.
 A real ``econsec serve`` keeps its data directory on the tmpfs; a filler file takes all but a little of
 the free space; then writes of ~1 KB each are sent until the disk is full, and some more after that.
 While the disk is full a query may be refused (507) rather than answered from a snapshot older than
@@ -13,17 +13,16 @@ no write answered otherwise may be. Prints a JSON summary and writes it to
 from __future__ import annotations
 
 import argparse
-import json
 import os
-import socket
 import subprocess
-import sys
 import tempfile
-import time
 from collections import Counter
 from pathlib import Path
 
 import httpx
+
+from .report import write_summary
+from .servers import free_port, start_econsec
 
 ROOT = Path(__file__).resolve().parent.parent
 TOKEN = "bench-disk-full-token-0123456789"
@@ -32,39 +31,21 @@ EX = "https://example.org/bench/disk-full/"
 COMMENT = "http://www.w3.org/2000/01/rdf-schema#comment"
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 def serve(data_dir: Path, build_dir: Path, log: Path) -> tuple[subprocess.Popen[bytes], str]:
     port = free_port()
-    env = {k: v for k, v in os.environ.items() if not k.startswith("ECONSEC_")}
-    env["ECONSEC_UPDATE_TOKEN"] = TOKEN
-    command = [
-        sys.executable,
-        "-m",
-        "econsec.service.cli",
-        "serve",
-        "--host",
-        "127.0.0.1",
-        "--port",
-        str(port),
-    ]
-    command += ["--data-dir", str(data_dir), "--build-dir", str(build_dir)]
-    process = subprocess.Popen(command, stdout=log.open("ab"), stderr=subprocess.STDOUT, env=env)
-    base = f"http://127.0.0.1:{port}"
-    for _ in range(1200):
-        if process.poll() is not None:
-            raise SystemExit(f"serve exited:\n{log.read_text()[-3000:]}")
-        try:
-            if httpx.get(base + "/health", timeout=5).status_code == 200:
-                return process, base
-        except httpx.TransportError:
-            pass
-        time.sleep(0.1)
-    raise SystemExit("serve did not start")
+    process = start_econsec(port, data_dir, build_dir, log, {"ECONSEC_UPDATE_TOKEN": TOKEN})
+    return process, f"http://127.0.0.1:{port}"
+
+
+def write(base: str, i: int, comment: str) -> httpx.Response:
+    """Write number ``i``: one triple (subject ``s/i``) POSTed into the test graph (Graph Store Protocol)."""
+    return httpx.post(
+        base + "/rdf-graphs",
+        params={"graph": EX + "g"},
+        content=f'<{EX}s/{i}> <{COMMENT}> "{comment}" .'.encode(),
+        headers={"Content-Type": "text/turtle", **AUTH},
+        timeout=120,
+    )
 
 
 def stored(base: str) -> set[int] | str:
@@ -112,14 +93,7 @@ def main() -> None:
         first_507 = None
         padding = "x" * 900
         for i in range(args.writes):
-            body = f'<{EX}s/{i}> <{COMMENT}> "{i} {padding}" .'
-            response = httpx.post(
-                base + "/rdf-graphs",
-                params={"graph": EX + "g"},
-                content=body.encode(),
-                headers={"Content-Type": "text/turtle", **AUTH},
-                timeout=120,
-            )
+            response = write(base, i, f"{i} {padding}")
             statuses[response.status_code] += 1
             if response.is_success:
                 acknowledged.add(i)
@@ -130,13 +104,7 @@ def main() -> None:
         health = httpx.get(base + "/health", timeout=30).json()
         query_while_full = httpx.post(base + "/sparql", data={"query": "ASK {}"}, timeout=60)
         filler.unlink()  # space again: the service recovers, and the snapshot catches up
-        after_space = httpx.post(
-            base + "/rdf-graphs",
-            params={"graph": EX + "g"},
-            content=f'<{EX}s/{args.writes}> <{COMMENT}> "after" .'.encode(),
-            headers={"Content-Type": "text/turtle", **AUTH},
-            timeout=120,
-        ).status_code
+        after_space = write(base, args.writes, "after").status_code
         if 200 <= after_space < 300:
             acknowledged.add(args.writes)
         visible = stored(base)  # through the query snapshot, retaken now that there is space
@@ -145,13 +113,7 @@ def main() -> None:
         process, base = serve(mount / "data", args.build_dir, log)  # reopen: what was durable
         durable = stored(base)
         assert isinstance(durable, set), durable
-        after_restart = httpx.post(
-            base + "/rdf-graphs",
-            params={"graph": EX + "g"},
-            content=f'<{EX}s/{args.writes + 1}> <{COMMENT}> "after restart" .'.encode(),
-            headers={"Content-Type": "text/turtle", **AUTH},
-            timeout=120,
-        ).status_code
+        after_restart = write(base, args.writes + 1, "after restart").status_code
         summary = {
             "tmpfs_mb": args.size_mb,
             "writes": args.writes,
@@ -168,11 +130,7 @@ def main() -> None:
             "write_after_restart": after_restart,
             "health_triples_while_full": health.get("triples"),
         }
-        summary["measured_at"] = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
-        summary["load_average"] = os.getloadavg()
-        print(json.dumps(summary, indent=2))
-        args.out.parent.mkdir(parents=True, exist_ok=True)
-        args.out.write_text(json.dumps(summary, indent=2) + "\n", encoding="utf-8")
+        write_summary(summary, args.out)
     finally:
         if process is not None and process.poll() is None:
             process.terminate()

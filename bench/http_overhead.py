@@ -28,7 +28,7 @@ from pyoxigraph import NamedNode, RdfFormat, parse
 
 from .loadgen import ACCEPT, LoadResult, ensure_wrk, run_load
 from .profile import profile_under_load
-from .report import environment, markdown_table, write_result
+from .report import environment, load_cells, markdown_table, write_result
 from .servers import (
     REPO,
     Server,
@@ -289,17 +289,7 @@ def main(argv: list[str] | None = None) -> None:
         "profiles": profiles,
     }
     path = write_result(args.result_name, out)
-    table = [
-        [
-            r["server"],
-            f"{r['requests_per_s']:,.0f}",
-            f"{r['p50_ms']:.2f}",
-            f"{r['p99_ms']:.2f}",
-            r["errors"] + r["non_2xx"],
-            r["rss_mib"],
-        ]
-        for r in results
-    ]
+    table = [[r["server"], *load_cells(r), r["rss_mib"]] for r in results]
     print(markdown_table(["server", "req/s", "p50 ms", "p99 ms", "errors", "RSS MiB"], table))
     for key, value in ratios.items():
         print(f"{key}: {value}")

@@ -6,6 +6,7 @@ import json
 import os
 import platform
 import subprocess
+import time
 from datetime import UTC, datetime
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
@@ -13,7 +14,7 @@ from typing import Any
 
 from .servers import BENCH_DIR
 
-__all__ = ["RESULTS_DIR", "environment", "markdown_table", "write_result"]
+__all__ = ["RESULTS_DIR", "environment", "load_cells", "markdown_table", "write_result", "write_summary"]
 
 RESULTS_DIR = BENCH_DIR / "results"
 _PACKAGES = (
@@ -81,6 +82,27 @@ def write_result(name: str, data: dict[str, Any]) -> Path:
     path = RESULTS_DIR / f"{name}.json"
     path.write_text(json.dumps(data, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
     return path
+
+
+def write_summary(summary: dict[str, Any], out: Path) -> None:
+    """Stamp a robustness run's summary with the time and the load it ran under, print it and write
+    it to ``out`` (``disk_full`` and ``write_kills``: a verdict, not figures to compare over time)."""
+    summary["measured_at"] = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
+    summary["load_average"] = os.getloadavg()
+    print(json.dumps(summary, indent=2))
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(json.dumps(summary, indent=2) + "\n", encoding="utf-8")
+
+
+def load_cells(run: dict[str, Any]) -> list[object]:
+    """A measured run's throughput, median and tail latency and failed requests (errors and
+    non-2xx answers together), as every load table prints them: the columns a reader compares."""
+    return [
+        f"{run['requests_per_s']:,.0f}",
+        f"{run['p50_ms']:.2f}",
+        f"{run['p99_ms']:.2f}",
+        run["errors"] + run["non_2xx"],
+    ]
 
 
 def markdown_table(header: list[str], rows: list[list[object]]) -> str:

@@ -25,13 +25,17 @@ __all__ = [
     "BENCH_DIR",
     "REPO",
     "Server",
+    "clean_environment",
     "cpu_seconds",
     "econsec_command",
     "free_port",
     "memory",
     "oxigraph_binary",
     "running",
+    "serve_arguments",
+    "start_econsec",
     "tree_size",
+    "wait_for_health",
 ]
 
 BENCH_DIR = Path(__file__).resolve().parent
@@ -98,6 +102,60 @@ def oxigraph_binary() -> str:
 def econsec_command(*args: str) -> list[str]:
     """``econsec ARGS`` run by this interpreter (so the process measured is the Python serving)."""
     return [sys.executable, "-m", "econsec.service.cli", *args]
+
+
+def serve_arguments(port: int, data_dir: Path, build_dir: Path) -> list[str]:
+    """The options every ``econsec serve`` started here takes (benchmarks and tests alike): loopback
+    only, the port chosen by :func:`free_port`, and folders of its own."""
+    return [
+        "--host",
+        "127.0.0.1",
+        "--port",
+        str(port),
+        "--data-dir",
+        str(data_dir),
+        "--build-dir",
+        str(build_dir),
+    ]
+
+
+def clean_environment(extra: dict[str, str] | None = None) -> dict[str, str]:
+    """This process's environment without its ``ECONSEC_*`` settings, plus ``extra``: a server
+    started from a shell that configures its own service is configured by ``extra`` alone."""
+    clean = {k: v for k, v in os.environ.items() if not k.startswith("ECONSEC_")}
+    clean.update(extra or {})
+    return clean
+
+
+def wait_for_health(base: str, process: subprocess.Popen[bytes], *, tries: int) -> bool:
+    """Poll ``base``/health every 0.1 s until it answers 200 (True), or the process exits or the
+    tries run out (False): the caller decides whether that is a retry, a failed test or an exit."""
+    for _ in range(tries):
+        if process.poll() is not None:
+            return False
+        try:
+            if httpx.get(base + "/health", timeout=5).status_code == 200:
+                return True
+        except httpx.TransportError:
+            pass
+        time.sleep(0.1)
+    return False
+
+
+def start_econsec(
+    port: int, data_dir: Path, build_dir: Path, log: Path, env: dict[str, str]
+) -> subprocess.Popen[bytes]:
+    """``econsec serve`` on ``port``, its output appended to ``log`` (a restarted server's log goes
+    on), returned once /health answers; exits the benchmark with the log's tail if it does not."""
+    command = econsec_command("serve", *serve_arguments(port, data_dir, build_dir))
+    process = subprocess.Popen(
+        command, stdout=log.open("ab"), stderr=subprocess.STDOUT, env=clean_environment(env)
+    )
+    if wait_for_health(f"http://127.0.0.1:{port}", process, tries=1200):
+        return process
+    if process.poll() is not None:
+        raise SystemExit(f"serve exited:\n{log.read_text()[-3000:]}")
+    raise SystemExit("serve did not start")
 
 
 @dataclass
@@ -173,10 +231,10 @@ def running(
     """Run ``command`` (which must listen on ``port``) until the block ends; wait until it answers ASK."""
     log_dir.mkdir(parents=True, exist_ok=True)
     log = log_dir / f"{name}-{port}.log"
-    clean = {k: v for k, v in os.environ.items() if not k.startswith("ECONSEC_")}
-    clean.update(env or {})
     with log.open("wb") as out:
-        process = subprocess.Popen(list(command), stdout=out, stderr=subprocess.STDOUT, env=clean, cwd=REPO)
+        process = subprocess.Popen(
+            list(command), stdout=out, stderr=subprocess.STDOUT, env=clean_environment(env), cwd=REPO
+        )
     server = Server(name, f"http://127.0.0.1:{port}{endpoint_path}", process, log)
     try:
         deadline = time.monotonic() + start_timeout
@@ -263,16 +321,7 @@ def econsec_server(
 ) -> Iterator[Server]:
     """``econsec serve`` (variant ``econsec``) or the bench launcher without access log (``econsec-quiet``)."""
     port = free_port()
-    where = [
-        "--host",
-        "127.0.0.1",
-        "--port",
-        str(port),
-        "--data-dir",
-        str(data_dir),
-        "--build-dir",
-        str(build_dir),
-    ]
+    where = serve_arguments(port, data_dir, build_dir)
     if variant == "econsec":
         command = econsec_command("serve", *where)
     elif variant == "econsec-quiet":

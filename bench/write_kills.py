@@ -1,6 +1,6 @@
 """SIGKILL during writes: every acknowledged write survives, none is half there.
 
-``.venv/bin/python bench/write_kills.py [--kills 20]``: a real ``econsec serve`` takes writes from one
+``.venv/bin/python -m bench.write_kills [--kills 20]``: a real ``econsec serve`` takes writes from one
 client, each a SPARQL Update of three triples (half of them a two-operation update, committed in
 steps with the undo journal), while the service is killed with SIGKILL (after a random 3-30
 acknowledged writes, then a random 0-300 ms, so mostly inside a write) and restarted. At the end
@@ -13,13 +13,9 @@ Acknowledged-and-lost and partial must be 0. Prints a JSON summary and writes it
 from __future__ import annotations
 
 import argparse
-import json
-import os
 import random
 import signal
-import socket
 import subprocess
-import sys
 import tempfile
 import threading
 import time
@@ -27,18 +23,15 @@ from pathlib import Path
 
 import httpx
 
+from .report import write_summary
+from .servers import free_port, start_econsec
+
 ROOT = Path(__file__).resolve().parent.parent
 TOKEN = "bench-write-kills-token-0123456789"
 AUTH = {"Authorization": f"Bearer {TOKEN}", "Content-Type": "application/sparql-update"}
 EX = "https://example.org/bench/kills/"
 COMMENT = "http://www.w3.org/2000/01/rdf-schema#comment"
 PARTS = 3
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 class Service:
@@ -52,30 +45,9 @@ class Service:
         return f"http://127.0.0.1:{self.port}"
 
     def start(self) -> None:
-        env = {k: v for k, v in os.environ.items() if not k.startswith("ECONSEC_")}
-        env["ECONSEC_UPDATE_TOKEN"] = TOKEN
-        command = [sys.executable, "-m", "econsec.service.cli", "serve", "--host", "127.0.0.1"]
-        command += [
-            "--port",
-            str(self.port),
-            "--data-dir",
-            str(self.data_dir),
-            "--build-dir",
-            str(self.build_dir),
-        ]
-        self.process = subprocess.Popen(
-            command, stdout=self.log.open("ab"), stderr=subprocess.STDOUT, env=env
+        self.process = start_econsec(
+            self.port, self.data_dir, self.build_dir, self.log, {"ECONSEC_UPDATE_TOKEN": TOKEN}
         )
-        for _ in range(1200):
-            if self.process.poll() is not None:
-                raise SystemExit(f"serve exited:\n{self.log.read_text()[-3000:]}")
-            try:
-                if httpx.get(self.base + "/health", timeout=5).status_code == 200:
-                    return
-            except httpx.TransportError:
-                pass
-            time.sleep(0.1)
-        raise SystemExit("serve did not start")
 
     def kill(self) -> None:
         assert self.process is not None
@@ -179,11 +151,7 @@ def main() -> None:
             "partial": sum(1 for count in held.values() if count != PARTS),
             "restart_seconds_max": round(max(restarts), 2) if restarts else None,
         }
-        summary["measured_at"] = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
-        summary["load_average"] = os.getloadavg()
-        print(json.dumps(summary, indent=2))
-        args.out.parent.mkdir(parents=True, exist_ok=True)
-        args.out.write_text(json.dumps(summary, indent=2) + "\n", encoding="utf-8")
+        write_summary(summary, args.out)
     finally:
         done.set()
         up.set()

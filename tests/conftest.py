@@ -16,15 +16,13 @@ do not depend on what the curators are adding to the real graph.
 
 from __future__ import annotations
 
-import os
 import shutil
-import socket
 import subprocess
-import sys
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pyoxigraph as ox
@@ -33,6 +31,8 @@ from econsec.graph.build import BuildResult, build
 from econsec.graph.corpus import load_built_store
 from econsec.graph.errors import EconsecError
 from playwright.sync_api import Browser, sync_playwright
+
+from bench.servers import clean_environment, econsec_command, free_port, serve_arguments, wait_for_health
 
 PREFIXES = """\
 PREFIX es:      <https://w3id.org/econsec/ontology#>
@@ -194,6 +194,44 @@ def built_store(built: BuildResult) -> ox.Store:
 # --- A real SPARQL service on a loopback port ---------------------------------------------
 
 
+#: the media type most tests ask /sparql for
+SPARQL_JSON = "application/sparql-results+json"
+
+
+def query_json(service: RunningService, query: str, *, timeout: float = 60) -> httpx.Response:
+    """``query`` POSTed as a form to the service's /sparql, asking for SPARQL JSON results: how the
+    tests read what a service holds (the caller checks the status it expects)."""
+    return httpx.post(service.sparql, data={"query": query}, headers={"Accept": SPARQL_JSON}, timeout=timeout)
+
+
+def post_direct(
+    service: RunningService,
+    query: str,
+    *,
+    params: dict[str, str] | None = None,
+    headers: dict[str, str] | None = None,
+    timeout: float = 60,
+) -> httpx.Response:
+    """``query`` as the body of a POST (``application/sparql-query``): the Protocol's third way to
+    send one, beside GET and the form; ``headers`` may add to the content type or replace it."""
+    sent = {"Content-Type": "application/sparql-query", **(headers or {})}
+    return httpx.post(service.sparql, params=params, content=query.encode(), headers=sent, timeout=timeout)
+
+
+def select(service: RunningService, query: str) -> list[dict[str, str]]:
+    """Rows of a SELECT at the service's /sparql, each value as a plain string; the answer must be 200."""
+    response = query_json(service, query)
+    assert response.status_code == 200, response.text
+    return [{k: v["value"] for k, v in row.items()} for row in response.json()["results"]["bindings"]]
+
+
+def ask(service: RunningService, query: str) -> bool:
+    """The answer of an ASK at the service's /sparql; the answer must be 200."""
+    response = query_json(service, query)
+    assert response.status_code == 200, response.text
+    return bool(response.json()["boolean"])
+
+
 @dataclass
 class RunningService:
     """An ``econsec serve`` process listening on 127.0.0.1."""
@@ -224,46 +262,23 @@ class RunningService:
                 self.process.wait(timeout=20)
 
 
-def _free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 def start_service(data_dir: Path, build_dir: Path, env: dict[str, str] | None = None) -> RunningService:
-    """Start ``econsec serve`` in a subprocess and wait until /health answers (or fail with its log)."""
-    clean = {k: v for k, v in os.environ.items() if not k.startswith("ECONSEC_")}
-    clean.update(env or {})
+    """Start ``econsec serve`` in a subprocess and wait until /health answers (or fail with its log).
+
+    Started as the benchmarks start it (``bench/servers.py``), so a figure there and a test here
+    are about the same process."""
+    clean = clean_environment(env)
     data_dir.mkdir(parents=True, exist_ok=True)
     for _attempt in range(3):  # a port taken between choosing and binding: choose again
-        port = _free_port()
+        port = free_port()
         log = data_dir.parent / f"{data_dir.name}-serve-{port}.log"
-        command = [
-            sys.executable,
-            "-m",
-            "econsec.service.cli",
-            "serve",
-            "--host",
-            "127.0.0.1",
-            "--port",
-            str(port),
-            "--data-dir",
-            str(data_dir),
-            "--build-dir",
-            str(build_dir),
-        ]
+        command = econsec_command("serve", *serve_arguments(port, data_dir, build_dir))
         with log.open("wb") as out:
             process = subprocess.Popen(command, stdout=out, stderr=subprocess.STDOUT, env=clean)
         service = RunningService(f"http://127.0.0.1:{port}", data_dir, build_dir, process, log)
-        for _ in range(600):  # up to a minute for imports and the first bulk load
-            if process.poll() is not None:
-                break
-            try:
-                if httpx.get(service.base + "/health", timeout=5).status_code == 200:
-                    return service
-            except httpx.TransportError:
-                pass
-            time.sleep(0.1)
+        # up to a minute for imports and the first bulk load
+        if wait_for_health(service.base, process, tries=600):
+            return service
         service.stop()
         if "address already in use" not in service.output().lower():
             break
@@ -276,6 +291,20 @@ def sparql_service(built: BuildResult, tmp_path_factory: pytest.TempPathFactory)
     service = start_service(tmp_path_factory.mktemp("service") / "data", built.paths.out_dir)
     yield service
     service.stop()
+
+
+def module_service(name: str, env: dict[str, str] | None = None) -> Any:
+    """A module-scoped fixture: the session build served with ``env`` from a data directory of its
+    own (``name``), stopped after the module. For a module whose tests need other settings than
+    ``sparql_service`` has, all of them the same: ``limited = module_service("limited", LIMITS)``."""
+
+    @pytest.fixture(scope="module")
+    def running(built: BuildResult, tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningService]:
+        service = start_service(tmp_path_factory.mktemp(name) / "data", built.paths.out_dir, env)
+        yield service
+        service.stop()
+
+    return running
 
 
 @pytest.fixture
@@ -360,7 +389,7 @@ def virtuoso(tmp_path_factory: pytest.TempPathFactory) -> Iterator[VirtuosoServe
             "Virtuoso is missing: run `make setup` (scripts/system-packages.sh installs virtuoso-opensource)"
         )
     db = tmp_path_factory.mktemp("virtuoso")
-    http_port, isql_port = _free_port(), _free_port()
+    http_port, isql_port = free_port(), free_port()
     (db / "virtuoso.ini").write_text(VIRTUOSO_INI.format(db=db, isql=isql_port, http=http_port))
     log = db / "stdout.log"
     with log.open("wb") as out:

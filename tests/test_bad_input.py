@@ -8,12 +8,11 @@ markers, query fragments): each is refused, or accepted as exactly the IRI that 
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from urllib.parse import quote
 
 import httpx
 import pytest
-from conftest import BuildResult, RunningService, start_service
+from conftest import RunningService, module_service
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from test_update import AUTH, EX, TOKEN, dump
@@ -22,13 +21,7 @@ TTL = "text/turtle"
 GOOD = f"<{EX}s> <{EX}p> <{EX}o> ."
 
 
-@pytest.fixture(scope="module")
-def service(built: BuildResult, tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningService]:
-    running = start_service(
-        tmp_path_factory.mktemp("bad-input") / "data", built.paths.out_dir, {"ECONSEC_UPDATE_TOKEN": TOKEN}
-    )
-    yield running
-    running.stop()
+service = module_service("bad-input", {"ECONSEC_UPDATE_TOKEN": TOKEN})
 
 
 def _gsp(service: RunningService, method: str, graph: str, body: bytes, content_type: str) -> httpx.Response:

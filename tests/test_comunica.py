@@ -26,7 +26,7 @@ from pathlib import Path
 import httpx
 import pytest
 import rdflib
-from conftest import RunningService
+from conftest import RunningService, query_json
 
 ROOT = Path(__file__).resolve().parents[1]
 COMUNICA = ROOT / "node_modules" / ".bin" / "comunica-sparql"
@@ -76,12 +76,7 @@ def comunica_count(comunica: Path, sources: list[str], query: str) -> int:
 
 def endpoint_count(service: RunningService, query: str) -> int:
     """The count the service itself gives (SPARQL JSON over httpx)."""
-    response = httpx.post(
-        service.sparql,
-        data={"query": query},
-        headers={"Accept": "application/sparql-results+json"},
-        timeout=60,
-    )
+    response = query_json(service, query)
     response.raise_for_status()
     return int(response.json()["results"]["bindings"][0]["n"]["value"])
 

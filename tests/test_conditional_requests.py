@@ -8,13 +8,12 @@ Real services on loopback: the session build served writable (embedded store), a
 
 from __future__ import annotations
 
-import subprocess
 from collections.abc import Iterator
 
 import httpx
 import pytest
 from conftest import WRITE_TOKEN, BuildResult, RunningService, start_service
-from test_remote_store import StoreServer, _econsec, _start_oxigraph
+from test_remote_store import StoreServer, _start_oxigraph, publish
 
 TOKEN = WRITE_TOKEN  # the token of the `writable` service (tests/conftest.py)
 AUTH = {"Authorization": f"Bearer {TOKEN}", "Content-Type": "application/sparql-update"}
@@ -172,16 +171,7 @@ def remote_writable(
     built: BuildResult, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[tuple[StoreServer, RunningService]]:
     for server in _start_oxigraph(tmp_path_factory):
-        done: subprocess.CompletedProcess[str] = _econsec(
-            "publish",
-            "--store-update",
-            server.update,
-            "--store-query",
-            server.query,
-            "--build-dir",
-            str(built.paths.out_dir),
-        )
-        assert done.returncode == 0, done.stderr + done.stdout
+        publish(server, built.paths.out_dir)
         env = {
             "ECONSEC_STORE_QUERY": server.query,
             "ECONSEC_STORE_UPDATE": server.update,

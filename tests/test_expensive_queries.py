@@ -12,11 +12,10 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Iterator
 
 import httpx
 import pytest
-from conftest import BuildResult, RunningService, start_service
+from conftest import RunningService, module_service, query_json
 
 LIMITS = {
     # long enough that a cheap query has seconds to pass while every ordinary slot is held
@@ -42,20 +41,11 @@ CHEAP = """SELECT ?p ?o ?label WHERE {
 }"""
 
 
-@pytest.fixture(scope="module")
-def service(built: BuildResult, tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningService]:
-    running = start_service(tmp_path_factory.mktemp("expensive") / "data", built.paths.out_dir, LIMITS)
-    yield running
-    running.stop()
+service = module_service("expensive", LIMITS)
 
 
 def _query(service: RunningService, text: str, timeout: float = 120) -> httpx.Response:
-    return httpx.post(
-        service.sparql,
-        data={"query": text},
-        headers={"Accept": "application/sparql-results+json"},
-        timeout=timeout,
-    )
+    return query_json(service, text, timeout=timeout)
 
 
 @pytest.mark.parametrize("name", list(ATTACKS))

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import httpx
 import pytest
-from conftest import BuildResult, RunningService, start_service
+from conftest import BuildResult, RunningService, query_json, start_service
 from listener import Listener
 from SPARQLWrapper import JSON, SPARQLWrapper
 
@@ -74,25 +74,16 @@ def pair(
     peer.stop()
 
 
-def _select(service: RunningService, query: str) -> httpx.Response:
-    return httpx.post(
-        service.sparql,
-        data={"query": query},
-        headers={"Accept": "application/sparql-results+json"},
-        timeout=60,
-    )
-
-
 def test_the_fact_lives_only_on_the_peer(pair: tuple[RunningService, RunningService]) -> None:
     peer, home = pair
     ask = f"ASK {{ <{JAPAN}> <{NOTE}> ?note }}"
-    assert _select(peer, ask).json()["boolean"] is True
-    assert _select(home, ask).json()["boolean"] is False
+    assert query_json(peer, ask).json()["boolean"] is True
+    assert query_json(home, ask).json()["boolean"] is False
 
 
 def test_service_joins_local_labels_with_the_peers_fact(pair: tuple[RunningService, RunningService]) -> None:
     peer, home = pair
-    response = _select(home, JOIN.replace("{peer}", peer.sparql))
+    response = query_json(home, JOIN.replace("{peer}", peer.sparql))
     assert response.status_code == 200, response.text
     rows = [(b["label"]["value"], b["note"]["value"]) for b in response.json()["results"]["bindings"]]
     assert rows == [("Japan", "stated only on the peer")]
@@ -109,7 +100,7 @@ def test_a_real_client_runs_the_federated_query(pair: tuple[RunningService, Runn
 
 def test_the_peer_itself_allows_no_service(pair: tuple[RunningService, RunningService]) -> None:
     peer, home = pair
-    response = _select(peer, JOIN.replace("{peer}", home.sparql))
+    response = query_json(peer, JOIN.replace("{peer}", home.sparql))
     assert response.status_code == 400
     assert "allowlist" in response.text and home.sparql in response.text
 
@@ -166,7 +157,7 @@ def test_hidden_and_variable_services_are_refused(
     peer, home = pair
     before = listener.count
     query = template.format(url=listener.url + "/sparql", peer=peer.sparql)
-    response = _select(home, query)
+    response = query_json(home, query)
     assert response.status_code == 400, response.text
     assert listener.count == before
 
@@ -176,7 +167,7 @@ def test_an_allowlisted_endpoint_that_redirects_does_not_lead_the_engine_on(
 ) -> None:
     _peer, home = pair
     before, hops = listener.count, redirector.count
-    response = _select(home, JOIN.replace("{peer}", redirector.url + "/sparql"))
+    response = query_json(home, JOIN.replace("{peer}", redirector.url + "/sparql"))
     assert redirector.count > hops  # the allowed endpoint was asked ...
     assert listener.count == before  # ... and its redirect was not followed
     assert response.status_code == 502, response.text
@@ -188,7 +179,7 @@ def test_service_silent_keeps_the_local_answer_when_the_peer_fails(
 ) -> None:
     _peer, home = pair
     query = JOIN.replace("SERVICE", "OPTIONAL { SERVICE SILENT").replace("?note }", "?note } }")
-    response = _select(home, query.replace("{peer}", redirector.url + "/sparql"))
+    response = query_json(home, query.replace("{peer}", redirector.url + "/sparql"))
     assert response.status_code == 200, response.text
     labels = {b["label"]["value"] for b in response.json()["results"]["bindings"]}
     assert "Japan" in labels

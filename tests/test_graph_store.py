@@ -6,13 +6,13 @@ A real ``econsec serve`` with writes enabled; each test uses graphs of its own.
 from __future__ import annotations
 
 import subprocess
+from collections.abc import Callable
 from pathlib import Path
 
 import httpx
 import pyoxigraph as ox
 import pytest
-from conftest import RunningService, start_service
-from econsec.graph.build import BuildResult
+from conftest import RunningService
 from test_update import AUTH, COMMENT, EX, TOKEN, G, dump, in_default, in_graph
 
 TTL = "text/turtle"
@@ -196,26 +196,19 @@ def test_writes_without_a_token_are_refused_and_an_empty_default_put_adds_nothin
     assert dump(writable) == before
 
 
-def test_oversized_bodies_are_413_and_change_nothing(built: BuildResult, tmp_path: Path) -> None:
-    service = start_service(
-        tmp_path / "data",
-        built.paths.out_dir,
-        {"ECONSEC_UPDATE_TOKEN": TOKEN, "ECONSEC_MAX_BODY_BYTES": "2000"},
+def test_oversized_bodies_are_413_and_change_nothing(service_factory: Callable[..., RunningService]) -> None:
+    service = service_factory(env={"ECONSEC_UPDATE_TOKEN": TOKEN, "ECONSEC_MAX_BODY_BYTES": "2000"})
+    before = dump(service)
+    body = "".join(f'<{EX}s{i}> <{COMMENT}> "{"x" * 40}" .\n' for i in range(100))
+    assert put(service, EX + "gsp-big", body).status_code == 413
+    update = f"INSERT DATA {{ GRAPH <{EX}big> {{ {body} }} }}"
+    response = httpx.post(
+        service.sparql,
+        content=update.encode(),
+        headers={"Content-Type": "application/sparql-update", **AUTH},
     )
-    try:
-        before = dump(service)
-        body = "".join(f'<{EX}s{i}> <{COMMENT}> "{"x" * 40}" .\n' for i in range(100))
-        assert put(service, EX + "gsp-big", body).status_code == 413
-        update = f"INSERT DATA {{ GRAPH <{EX}big> {{ {body} }} }}"
-        response = httpx.post(
-            service.sparql,
-            content=update.encode(),
-            headers={"Content-Type": "application/sparql-update", **AUTH},
-        )
-        assert response.status_code == 413
-        assert dump(service) == before
-    finally:
-        service.stop()
+    assert response.status_code == 413
+    assert dump(service) == before
 
 
 def test_curl_puts_a_turtle_file(writable: RunningService, tmp_path: Path) -> None:
@@ -250,20 +243,15 @@ def test_curl_puts_a_turtle_file(writable: RunningService, tmp_path: Path) -> No
 
 
 def test_a_write_not_ready_by_the_deadline_is_504_and_changes_nothing(
-    built: BuildResult, tmp_path: Path
+    service_factory: Callable[..., RunningService],
 ) -> None:
-    service = start_service(
-        tmp_path / "data", built.paths.out_dir, {"ECONSEC_UPDATE_TOKEN": TOKEN, "ECONSEC_QUERY_TIMEOUT": "1"}
-    )
-    try:
-        body = "".join(f'<{EX}slow{i}> <{COMMENT}> "comment {i}" .\n' for i in range(40_000))
-        response = put(service, EX + "gsp-slow", body, "application/n-triples")
-        assert response.status_code == 504, response.text
-        assert "Nothing was changed" in response.text
-        assert httpx.get(url(service), params={"graph": EX + "gsp-slow"}, timeout=30).status_code == 404
-        assert not in_default(service, f"<{EX}slow0>", f"<{COMMENT}>", '"comment 0"')
-    finally:
-        service.stop()
+    service = service_factory(env={"ECONSEC_UPDATE_TOKEN": TOKEN, "ECONSEC_QUERY_TIMEOUT": "1"})
+    body = "".join(f'<{EX}slow{i}> <{COMMENT}> "comment {i}" .\n' for i in range(40_000))
+    response = put(service, EX + "gsp-slow", body, "application/n-triples")
+    assert response.status_code == 504, response.text
+    assert "Nothing was changed" in response.text
+    assert httpx.get(url(service), params={"graph": EX + "gsp-slow"}, timeout=30).status_code == 404
+    assert not in_default(service, f"<{EX}slow0>", f"<{COMMENT}>", '"comment 0"')
 
 
 def test_default_graph_writes_go_to_the_user_graph(service_factory) -> None:  # type: ignore[no-untyped-def]

@@ -16,13 +16,13 @@ import asyncio
 import socket
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from contextlib import closing, suppress
 from pathlib import Path
 
 import httpx
 import pytest
-from conftest import BuildResult, RunningService, start_service
+from conftest import BuildResult, RunningService, module_service, post_direct, start_service
 from test_update import AUTH, TOKEN, dump
 
 TIMEOUT = 8  # ECONSEC_QUERY_TIMEOUT of the module's service
@@ -64,11 +64,7 @@ JSON = {"Accept": "application/sparql-results+json"}
 FORM = "application/x-www-form-urlencoded"
 
 
-@pytest.fixture(scope="module")
-def service(built: BuildResult, tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningService]:
-    running = start_service(tmp_path_factory.mktemp("hostile") / "data", built.paths.out_dir, LIMITS)
-    yield running
-    running.stop()
+service = module_service("hostile", LIMITS)
 
 
 @pytest.fixture(scope="module")
@@ -112,6 +108,14 @@ def cpu_seconds(pid: int) -> float:
     with open(f"/proc/{pid}/stat", encoding="ascii") as stat:
         fields = stat.read().rsplit(")", 1)[1].split()
     return (int(fields[11]) + int(fields[12])) / 100  # utime + stime, in clock ticks of 1/100 s
+
+
+def assert_idle(pid: int) -> None:
+    """The process uses less than a second of CPU over the next two: no parse or query is still
+    running in it (a busy core would add ~2 s)."""
+    cpu = cpu_seconds(pid)
+    time.sleep(2)
+    assert cpu_seconds(pid) - cpu < 1.0
 
 
 def until(condition: Callable[[], bool], what: str, limit: float = 60) -> None:
@@ -196,18 +200,11 @@ def test_a_service_query_gets_its_answer_by_the_deadline_and_leaves_nothing_behi
     the worker killed, the service process neither busy nor bigger afterwards."""
     pid = service.process.pid
     rss_before = resident_mb(pid)
-    response = httpx.post(
-        service.sparql,
-        content=SERVICE_BAIT,
-        headers={**JSON, "Content-Type": "application/sparql-query"},
-        timeout=TIMEOUT * 5,
-    )
+    response = post_direct(service, SERVICE_BAIT, headers=JSON, timeout=TIMEOUT * 5)
     assert response.status_code in (400, 503, 504), response.text[:300]
     assert "SERVICE" in response.text or "ECONSEC_QUERY_TIMEOUT" in response.text, response.text[:300]
-    cpu = cpu_seconds(pid)
-    time.sleep(2)
     # the parse did not run here: the service process is idle (a busy core would add ~2 s)
-    assert cpu_seconds(pid) - cpu < 1.0
+    assert_idle(pid)
     assert resident_mb(pid) - rss_before < 60, (rss_before, resident_mb(pid))
     assert service.health()["queries"]["overrunning"] == 0
     still_serving(service, before)
@@ -222,16 +219,9 @@ def test_without_query_workers_the_guard_still_parses_in_a_worker_of_its_own(
     threaded = start_service(tmp_path / "threaded", built.paths.out_dir, limits)
     try:
         pid = threaded.process.pid
-        response = httpx.post(
-            threaded.sparql,
-            content=SERVICE_BAIT,
-            headers={**JSON, "Content-Type": "application/sparql-query"},
-            timeout=TIMEOUT * 5,
-        )
+        response = post_direct(threaded, SERVICE_BAIT, headers=JSON, timeout=TIMEOUT * 5)
         assert response.status_code in (400, 503, 504), response.text[:300]
-        cpu = cpu_seconds(pid)
-        time.sleep(2)
-        assert cpu_seconds(pid) - cpu < 1.0  # nothing parsing in the service process
+        assert_idle(pid)  # nothing parsing in the service process
         assert threaded.health()["queries"]["overrunning"] == 0
         assert rows(query(threaded, CHEAP))
     finally:

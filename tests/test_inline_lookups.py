@@ -13,14 +13,13 @@ import csv
 import io
 import json
 from collections import Counter
-from collections.abc import Iterator
 from dataclasses import dataclass, replace
 from urllib.parse import urlencode
 
 import httpx
 import pyoxigraph as ox
 import pytest
-from conftest import RunningService
+from conftest import RunningService, module_service, post_direct
 from econsec.service.app import create_app
 from econsec.service.settings import Settings
 from econsec.service.sparql.native_results import NATIVE, TooManyRows, rows_at_most, serialize_within
@@ -316,17 +315,7 @@ def test_rows_are_counted_across_the_engines_chunks(key: str) -> None:
 # --- the same answers as the app, over real HTTP -----------------------------------------------
 
 
-@pytest.fixture(scope="module")
-def app_only(built: object, tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningService]:
-    from conftest import start_service
-
-    service = start_service(
-        tmp_path_factory.mktemp("no-inline") / "data",
-        built.paths.out_dir,  # type: ignore[attr-defined]
-        env={"ECONSEC_INLINE_LOOKUP_ROWS": "0"},
-    )
-    yield service
-    service.stop()
+app_only = module_service("no-inline", {"ECONSEC_INLINE_LOOKUP_ROWS": "0"})
 
 
 REAL_LOOKUPS = [
@@ -369,12 +358,6 @@ def test_inline_answers_equal_the_apps(
             elif how == "form":
                 r = httpx.post(service.sparql, data={"query": query, "format": key}, timeout=30)
             else:
-                r = httpx.post(
-                    service.sparql,
-                    params={"format": key},
-                    content=query.encode(),
-                    headers={"Content-Type": "application/sparql-query"},
-                    timeout=30,
-                )
+                r = post_direct(service, query, params={"format": key}, timeout=30)
             answers.append((r.headers["content-type"], _comparable(r, key)))
         assert answers[0] == answers[1], query

@@ -19,7 +19,7 @@ import httpx
 import pytest
 import rdflib
 import test_remote_store as remote_mode
-from conftest import RunningService
+from conftest import RunningService, select
 from econsec.service.web import linked_data
 from rdflib import OWL, RDF, RDFS, Literal, URIRef
 from rdflib.namespace import DCTERMS, PROV
@@ -51,19 +51,6 @@ RESOURCES = {
 def get(url: str, accept: str | None = None, **params: str) -> httpx.Response:
     headers = {"Accept": accept} if accept else {}
     return httpx.get(url, headers=headers, params=params, timeout=60)
-
-
-def select(service: RunningService, query: str) -> list[dict[str, str]]:
-    """Rows of a SELECT at the service's /sparql, as plain strings."""
-    response = httpx.post(
-        service.sparql,
-        data={"query": query},
-        headers={"Accept": "application/sparql-results+json"},
-        timeout=60,
-    )
-    response.raise_for_status()
-    rows = response.json()["results"]["bindings"]
-    return [{k: v["value"] for k, v in row.items()} for row in rows]
 
 
 def parse(response: httpx.Response, parser: str, dataset: bool) -> rdflib.Graph:

@@ -13,7 +13,7 @@ from pathlib import Path
 import httpx
 import pyoxigraph as ox
 import pytest
-from conftest import RunningService
+from conftest import RunningService, query_json
 from econsec.graph.build import BuildResult
 from econsec.queries import catalogue
 from econsec.service.execution.executor import Deadline
@@ -167,12 +167,7 @@ def test_every_example_runs_as_the_editor_opens_it(sparql_service: RunningServic
     for example in config["examples"]:
         if "required parameter" in example["query"]:
             continue
-        answer = httpx.post(
-            sparql_service.sparql,
-            data={"query": example["query"]},
-            headers={"Accept": "application/sparql-results+json"},
-            timeout=60,
-        )
+        answer = query_json(sparql_service, example["query"])
         assert answer.status_code == 200, f"{example['name']}: {answer.text[:300]}"
         if example["name"] in ("actor-network", "cq08-semiconductor-spending", "cq04-dependence"):
             assert answer.json()["results"]["bindings"], f"{example['name']} finds rows with its defaults"

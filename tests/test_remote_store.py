@@ -21,7 +21,7 @@ from pathlib import Path
 import httpx
 import pyoxigraph as ox
 import pytest
-from conftest import BuildResult, RunningService, VirtuosoServer, _free_port, start_service
+from conftest import BuildResult, RunningService, VirtuosoServer, start_service
 from econsec.queries import catalogue
 from econsec.service.errors import BadRequest, QuerySyntaxError, StoreError
 from econsec.service.store.base import WriteDelta
@@ -31,6 +31,8 @@ from econsec.service.write.overlay import Overlay
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from SPARQLWrapper import JSON, SPARQLWrapper
+
+from bench.servers import econsec_command, free_port
 
 BASE = "https://w3id.org/econsec/"
 OXIGRAPH = shutil.which("oxigraph", path=str(Path(sys.executable).parent)) or shutil.which("oxigraph")
@@ -50,7 +52,7 @@ class StoreServer:
 def _start_oxigraph(tmp_path_factory: pytest.TempPathFactory) -> Iterator[StoreServer]:
     if OXIGRAPH is None:
         pytest.fail("the oxigraph server binary is missing: install the dev extras (pip install -e '.[dev]')")
-    port = _free_port()
+    port = free_port()
     location = tmp_path_factory.mktemp("oxigraph-server")
     command = [OXIGRAPH, "serve", "--location", str(location), "--bind", f"127.0.0.1:{port}"]
     process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
@@ -83,23 +85,27 @@ def store_server(
 
 
 def _econsec(*args: str) -> subprocess.CompletedProcess[str]:
-    command = [sys.executable, "-m", "econsec.service.cli", *args]
-    return subprocess.run(command, capture_output=True, text=True, timeout=600)
+    return subprocess.run(econsec_command(*args), capture_output=True, text=True, timeout=600)
+
+
+def publish(server: StoreServer, build_dir: Path) -> subprocess.CompletedProcess[str]:
+    """``econsec publish`` of the build into ``server`` (queried and updated there), which must succeed."""
+    done = _econsec(
+        "publish",
+        "--store-update",
+        server.update,
+        "--store-query",
+        server.query,
+        "--build-dir",
+        str(build_dir),
+    )
+    assert done.returncode == 0, done.stderr + done.stdout
+    return done
 
 
 @pytest.fixture(scope="module")
 def published(store_server: StoreServer, built: BuildResult) -> subprocess.CompletedProcess[str]:
-    done = _econsec(
-        "publish",
-        "--store-update",
-        store_server.update,
-        "--store-query",
-        store_server.query,
-        "--build-dir",
-        str(built.paths.out_dir),
-    )
-    assert done.returncode == 0, done.stderr + done.stdout
-    return done
+    return publish(store_server, built.paths.out_dir)
 
 
 @pytest.fixture(scope="module")
@@ -288,9 +294,9 @@ def test_an_unreachable_store_stops_start_up(built: BuildResult, tmp_path: Path)
     done = _econsec(
         "serve",
         "--port",
-        str(_free_port()),
+        str(free_port()),
         "--store-query",
-        f"http://127.0.0.1:{_free_port()}/query",
+        f"http://127.0.0.1:{free_port()}/query",
         "--data-dir",
         str(tmp_path / "data"),
         "--build-dir",
@@ -301,7 +307,7 @@ def test_an_unreachable_store_stops_start_up(built: BuildResult, tmp_path: Path)
 
 
 def test_an_unreachable_store_at_query_time_is_a_store_error() -> None:
-    store = RemoteStore(f"http://127.0.0.1:{_free_port()}/query", timeout=5)
+    store = RemoteStore(f"http://127.0.0.1:{free_port()}/query", timeout=5)
     with pytest.raises(StoreError):
         store.query("ASK {}")
 

@@ -11,8 +11,7 @@ import time
 from pathlib import Path
 
 import httpx
-import pytest
-from conftest import RunningService, start_service
+from conftest import RunningService, module_service, query_json, start_service
 from econsec.graph.build import BuildResult
 from econsec.service.settings import Settings
 
@@ -23,13 +22,7 @@ JOIN = (
 )
 
 
-@pytest.fixture(scope="module")
-def two(built: BuildResult, tmp_path_factory: pytest.TempPathFactory) -> RunningService:
-    service = start_service(
-        tmp_path_factory.mktemp("workers") / "data", built.paths.out_dir, {"ECONSEC_WORKERS": "2"}
-    )
-    yield service  # type: ignore[misc]
-    service.stop()
+two = module_service("workers", {"ECONSEC_WORKERS": "2"})
 
 
 def _process(service: RunningService) -> int:
@@ -61,17 +54,7 @@ def test_both_processes_answer_from_the_same_store(two: RunningService) -> None:
     assert len(seen) == 2, seen
     health = httpx.get(two.base + "/health", timeout=30).json()
     assert health["read_only"] is True and "(read-only)" in health["store"]
-    lookups = {
-        len(
-            httpx.post(
-                two.sparql,
-                data={"query": LOOKUP},
-                headers={"Accept": "application/sparql-results+json"},
-                timeout=30,
-            ).json()["results"]["bindings"]
-        )
-        for _ in range(20)
-    }
+    lookups = {len(query_json(two, LOOKUP, timeout=30).json()["results"]["bindings"]) for _ in range(20)}
     counts = {
         httpx.get(two.sparql, params={"query": JOIN, "format": "json"}, timeout=30).json()["results"][
             "bindings"

@@ -11,13 +11,12 @@ import io
 import json
 import re
 import threading
-from collections.abc import Iterator
 
 import httpx
 import pyoxigraph as ox
 import pytest
 import rdflib
-from conftest import RunningService, start_service
+from conftest import RunningService, module_service, post_direct
 from econsec.graph.build import BuildResult
 from econsec.service.execution.executor import Deadline
 from econsec.service.sparql import writers
@@ -48,11 +47,6 @@ def get(service: RunningService, query: str, **params: object) -> httpx.Response
 
 def post_form(service: RunningService, data: dict, **kwargs: object) -> httpx.Response:
     return httpx.post(service.sparql, data=data, timeout=60, **kwargs)  # type: ignore[arg-type]
-
-
-def post_direct(service: RunningService, query: str, **kwargs: object) -> httpx.Response:
-    headers = {"Content-Type": "application/sparql-query", **kwargs.pop("headers", {})}  # type: ignore[dict-item]
-    return httpx.post(service.sparql, content=query.encode(), headers=headers, timeout=60, **kwargs)  # type: ignore[arg-type]
 
 
 def bindings(response: httpx.Response) -> list[dict[str, str]]:
@@ -151,13 +145,7 @@ def test_protocol_graph_parameters_work_with_a_direct_post(
     sparql_service: RunningService, built: BuildResult
 ) -> None:
     reference = G + "reference"
-    response = httpx.post(
-        sparql_service.sparql,
-        params={"default-graph-uri": reference},
-        content=COUNT.encode(),
-        headers={"Content-Type": "application/sparql-query"},
-        timeout=60,
-    )
+    response = post_direct(sparql_service, COUNT, params={"default-graph-uri": reference})
     assert count(response) == built.graphs[reference]
 
 
@@ -461,12 +449,8 @@ LIMITS = {
 EXPENSIVE = "SELECT (COUNT(*) AS ?n) WHERE { ?a ?b ?c . ?d ?e ?f }"
 
 
-@pytest.fixture(scope="module")
-def limited(built: BuildResult, tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningService]:
-    """A service with tiny limits: 5 rows, 2 KiB bodies, 3 s, one query at a time, no queue."""
-    service = start_service(tmp_path_factory.mktemp("limited") / "data", built.paths.out_dir, LIMITS)
-    yield service
-    service.stop()
+#: a service with tiny limits: 5 rows, 2 KiB bodies, 3 s, one query at a time, no queue
+limited = module_service("limited", LIMITS)
 
 
 def test_results_stop_at_the_result_limit_and_say_so(limited: RunningService) -> None:

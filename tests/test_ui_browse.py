@@ -13,7 +13,6 @@ import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from urllib.parse import urlsplit
 
 import pyoxigraph as ox
 import pytest
@@ -21,7 +20,7 @@ from conftest import RunningService
 from econsec.graph.paths import ES, G_ONTOLOGY
 from econsec.service.web.amounts import date_in_words
 from playwright.sync_api import Browser, expect
-from test_ui_browser import Visit
+from test_ui_browser import Visit, open_tab
 
 SCREENSHOTS = Path(__file__).resolve().parent / "screenshots"
 ID = "https://w3id.org/econsec/id/"
@@ -40,26 +39,13 @@ class Tab(Visit):
         SCREENSHOTS.mkdir(parents=True, exist_ok=True)
         self.page.screenshot(path=SCREENSHOTS / f"{kind}.png", full_page=True)
 
-    def no_sideways_scroll(self) -> None:
-        overflow = self.page.evaluate(
-            "document.documentElement.scrollWidth - document.documentElement.clientWidth"
-        )
-        assert overflow <= 0, f"{self.page.url} scrolls sideways by {overflow} px at 1,280 px"
-
 
 @pytest.fixture
 def tab(browser: Browser, sparql_service: RunningService) -> Iterator[Tab]:
-    context = browser.new_context(viewport={"width": 1280, "height": 900})
-    page = context.new_page()
-    page.set_default_timeout(20_000)
-    seen = Tab(page, sparql_service.base)
-    page.on("request", lambda r: seen.requests.append(r.url))
-    page.on("pageerror", lambda e: seen.errors.append(str(e)))
+    seen = open_tab(browser, sparql_service.base, Tab)
     yield seen
-    context.close()
-    own = urlsplit(sparql_service.base).netloc
-    outside = [u for u in seen.requests if not u.startswith(("data:", "blob:")) and urlsplit(u).netloc != own]
-    assert not outside, f"the page loaded resources from outside the service: {outside}"
+    seen.page.context.close()
+    assert not seen.outside(), f"the page loaded resources from outside the service: {seen.outside()}"
     assert not seen.errors, f"script errors on the page: {seen.errors}"
 
 

@@ -14,6 +14,7 @@ import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TypeVar
 from urllib.parse import quote, urlsplit
 
 import httpx
@@ -46,21 +47,38 @@ class Visit:
             u for u in self.requests if not u.startswith(("data:", "blob:")) and urlsplit(u).netloc != own
         ]
 
+    def no_sideways_scroll(self) -> None:
+        overflow = self.page.evaluate(
+            "document.documentElement.scrollWidth - document.documentElement.clientWidth"
+        )
+        assert overflow <= 0, f"{self.page.url} scrolls sideways by {overflow} px at 1,280 px"
+
+
+V = TypeVar("V", bound=Visit)
+
+
+def open_tab(browser: Browser, base: str, kind: type[V], *, timeout_ms: int = 20_000) -> V:
+    """A tab in a fresh 1,280 px context (no storage, no cache) on ``base``, recording every request
+    it makes and every script error: the set-up of every browser test (``test_ui_*.py``). The
+    caller closes it with ``tab.page.context.close()``."""
+    context = browser.new_context(viewport={"width": 1280, "height": 900})
+    page = context.new_page()
+    page.set_default_timeout(timeout_ms)
+    seen = kind(page, base)
+    page.on("request", lambda r: seen.requests.append(r.url))
+    page.on("pageerror", lambda e: seen.errors.append(str(e)))
+    return seen
+
 
 @pytest.fixture
 def visit(
     browser: Browser, sparql_service: RunningService, request: pytest.FixtureRequest
 ) -> Iterator[Visit]:
-    context = browser.new_context(viewport={"width": 1280, "height": 900})
-    page = context.new_page()
-    page.set_default_timeout(20_000)
-    seen = Visit(page, sparql_service.base)
-    page.on("request", lambda r: seen.requests.append(r.url))
-    page.on("pageerror", lambda e: seen.errors.append(str(e)))
+    seen = open_tab(browser, sparql_service.base, Visit)
     yield seen
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=SCREENSHOTS / f"{request.node.name}.png", full_page=True)
-    context.close()
+    seen.page.screenshot(path=SCREENSHOTS / f"{request.node.name}.png", full_page=True)
+    seen.page.context.close()
     assert not seen.outside(), f"the page loaded resources from outside the service: {seen.outside()}"
     assert not seen.errors, f"script errors on the page: {seen.errors}"
 

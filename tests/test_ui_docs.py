@@ -18,7 +18,7 @@ from urllib.parse import urlsplit
 import pytest
 from conftest import RunningService
 from playwright.sync_api import Browser, Page, Route, expect
-from test_ui_browser import Visit
+from test_ui_browser import Visit, open_tab
 
 SCREENSHOTS = Path(__file__).resolve().parent / "screenshots"
 NAV = ("Home", "SPARQL editor", "Saved queries", "Ontology", "API")
@@ -40,10 +40,8 @@ class Offline(Visit):
 
 @pytest.fixture
 def offline(browser: Browser, sparql_service: RunningService) -> Iterator[Offline]:
-    context = browser.new_context(viewport={"width": 1280, "height": 900})
-    page = context.new_page()
-    page.set_default_timeout(20_000)
-    seen = Offline(page, sparql_service.base)
+    seen = open_tab(browser, sparql_service.base, Offline)
+    context = seen.page.context
     own = urlsplit(sparql_service.base).netloc
 
     def gate(route: Route) -> None:
@@ -55,7 +53,6 @@ def offline(browser: Browser, sparql_service: RunningService) -> Iterator[Offlin
             route.abort()
 
     context.route("**/*", gate)
-    page.on("pageerror", lambda e: seen.errors.append(str(e)))
     yield seen
     context.close()
     assert not seen.blocked, f"the page asked for things outside the service: {seen.blocked}"

@@ -10,11 +10,11 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
-from urllib.parse import urlsplit
 
 import pytest
 from conftest import RunningService
-from playwright.sync_api import Browser, Page
+from playwright.sync_api import Browser
+from test_ui_browser import Visit, open_tab
 
 SCREENSHOTS = Path(__file__).resolve().parent / "screenshots"
 
@@ -57,31 +57,25 @@ VISIBLE_TEXT = """() => {
 }"""
 
 
-def _open(browser: Browser, base: str, path: str) -> tuple[Page, int, list[str]]:
-    context = browser.new_context(viewport={"width": 1280, "height": 900})
-    page = context.new_page()
-    page.set_default_timeout(30_000)
-    requested: list[str] = []
-    page.on("request", lambda r: requested.append(r.url))
-    response = page.goto(base + path, wait_until="networkidle")
+def _open(browser: Browser, base: str, path: str) -> tuple[Visit, int]:
+    tab = open_tab(browser, base, Visit, timeout_ms=30_000)
+    response = tab.page.goto(base + path, wait_until="networkidle")
     assert response is not None
-    return page, response.status, requested
+    return tab, response.status
 
 
 @pytest.mark.parametrize(("kind", "path"), PAGES, ids=[kind for kind, _ in PAGES])
 def test_every_page_kind_fits_1280px_and_reads_as_names(
     browser: Browser, sparql_service: RunningService, kind: str, path: str
 ) -> None:
-    page, status, requested = _open(browser, sparql_service.base, path)
+    tab, status = _open(browser, sparql_service.base, path)
+    page = tab.page
     try:
         assert status == 200, f"{path} answered {status}"
         SCREENSHOTS.mkdir(parents=True, exist_ok=True)
         page.screenshot(path=SCREENSHOTS / f"page-{kind}.png", full_page=kind != "api-docs")
 
-        overflow = page.evaluate(
-            "document.documentElement.scrollWidth - document.documentElement.clientWidth"
-        )
-        assert overflow <= 0, f"{path} scrolls sideways by {overflow} px at 1,280 px"
+        tab.no_sideways_scroll()
 
         title = page.title().strip()
         assert title and not RAW_IRI.search(title) and "://" not in title, f"{path}: title {title!r}"
@@ -94,8 +88,6 @@ def test_every_page_kind_fits_1280px_and_reads_as_names(
         raw = RAW_IRI.findall(shown)
         assert not raw, f"{path} shows IRIs where names belong: {raw[:5]}"
 
-        own = urlsplit(sparql_service.base).netloc
-        outside = [u for u in requested if not u.startswith(("data:", "blob:")) and urlsplit(u).netloc != own]
-        assert not outside, f"{path} loaded resources from outside the service: {outside}"
+        assert not tab.outside(), f"{path} loaded resources from outside the service: {tab.outside()}"
     finally:
         page.context.close()

@@ -11,15 +11,13 @@ from __future__ import annotations
 import json
 import subprocess
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
-from pathlib import Path
 
 import httpx
 import pytest
 import rdflib
-from conftest import WRITE_TOKEN, RunningService, start_service
-from econsec.graph.build import BuildResult
+from conftest import WRITE_TOKEN, RunningService, ask, module_service, select
 from rdflib.plugins.stores.sparqlstore import SPARQLUpdateStore
 
 TOKEN = WRITE_TOKEN  # the token of the `writable` service (tests/conftest.py)
@@ -38,28 +36,6 @@ def post_update(
 ) -> httpx.Response:
     sent = {"Content-Type": UPDATE, **AUTH, **(headers or {})}
     return httpx.post(service.sparql, content=text.encode(), headers=sent, params=params, timeout=60)
-
-
-def select(service: RunningService, query: str) -> list[dict[str, str]]:
-    response = httpx.post(
-        service.sparql,
-        data={"query": query},
-        headers={"Accept": "application/sparql-results+json"},
-        timeout=60,
-    )
-    assert response.status_code == 200, response.text
-    return [{k: v["value"] for k, v in row.items()} for row in response.json()["results"]["bindings"]]
-
-
-def ask(service: RunningService, query: str) -> bool:
-    response = httpx.post(
-        service.sparql,
-        data={"query": query},
-        headers={"Accept": "application/sparql-results+json"},
-        timeout=60,
-    )
-    assert response.status_code == 200, response.text
-    return bool(response.json()["boolean"])
 
 
 def dump(service: RunningService) -> list[str]:
@@ -327,20 +303,15 @@ def test_refused_updates_say_why_and_change_nothing(
     assert dump(writable) == before
 
 
-def test_load_is_refused_even_for_an_allowlisted_source(built: BuildResult, tmp_path: Path) -> None:
-    service = start_service(
-        tmp_path / "data",
-        built.paths.out_dir,
-        {"ECONSEC_UPDATE_TOKEN": TOKEN, "ECONSEC_SERVICE_ALLOWLIST": "http://127.0.0.1:9/"},
+def test_load_is_refused_even_for_an_allowlisted_source(
+    service_factory: Callable[..., RunningService],
+) -> None:
+    service = service_factory(
+        env={"ECONSEC_UPDATE_TOKEN": TOKEN, "ECONSEC_SERVICE_ALLOWLIST": "http://127.0.0.1:9/"}
     )
-    try:
-        response = post_update(
-            service, "LOAD <http://127.0.0.1:9/data.ttl> INTO GRAPH <https://example.org/l>"
-        )
-        assert response.status_code == 400
-        assert "LOAD is not supported" in response.text and "Graph Store Protocol" in response.text
-    finally:
-        service.stop()
+    response = post_update(service, "LOAD <http://127.0.0.1:9/data.ttl> INTO GRAPH <https://example.org/l>")
+    assert response.status_code == 400
+    assert "LOAD is not supported" in response.text and "Graph Store Protocol" in response.text
 
 
 # --- real clients ---------------------------------------------------------------------------
@@ -514,14 +485,8 @@ def test_relative_iris_resolve_against_the_endpoints_configured_url(writable: Ru
 # --- a plain store: full SPARQL 1.1 Update semantics (ECONSEC_PLAIN_STORE) -----------------
 
 
-@pytest.fixture(scope="module")
-def plain(built: BuildResult, tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningService]:
-    """The session build served as a plain store: every graph may be emptied."""
-    data_dir = tmp_path_factory.mktemp("plain") / "data"
-    env = {"ECONSEC_UPDATE_TOKEN": TOKEN, "ECONSEC_PLAIN_STORE": "true"}
-    service = start_service(data_dir, built.paths.out_dir, env)
-    yield service
-    service.stop()
+#: the session build served as a plain store: every graph may be emptied
+plain = module_service("plain", {"ECONSEC_UPDATE_TOKEN": TOKEN, "ECONSEC_PLAIN_STORE": "true"})
 
 
 def test_a_plain_store_emptied_has_an_empty_default_graph_too(plain: RunningService) -> None:

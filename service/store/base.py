@@ -27,7 +27,7 @@ from pyoxigraph import (
     Triple,
 )
 
-__all__ = ["QueryResult", "ResultKind", "StoreBackend", "Term", "WriteDelta"]
+__all__ = ["QuadSource", "QueryResult", "ResultKind", "StoreBackend", "Term", "WriteDelta"]
 
 #: an RDF term as a query binds it
 Term = NamedNode | BlankNode | Literal | Triple
@@ -84,8 +84,31 @@ class WriteDelta:
         return bool(self.inserts or self.deletes or self.created_graphs or self.dropped_graphs)
 
 
+class QuadSource(Protocol):
+    """What the write path reads: named-graph quads and graph existence. Every backend is one, and
+    so is the write path's overlay of a pending delta (``write/overlay.py``), so a write reads
+    the store as it will be the same way it reads the store as it is."""
+
+    def quads(
+        self,
+        subject: NamedNode | BlankNode | None = None,
+        predicate: NamedNode | None = None,
+        object: Term | None = None,
+        graph: NamedNode | None = None,
+    ) -> Iterator[Quad]:
+        """Named-graph quads matching the pattern (``None`` matches anything); never the default graph.
+
+        The write path reads through this: it computes deltas and validation neighbourhoods.
+        """
+        ...
+
+    def has_graph(self, graph: NamedNode) -> bool:
+        """Whether the named graph exists (it may be empty after ``CREATE GRAPH``)."""
+        ...
+
+
 @runtime_checkable
-class StoreBackend(Protocol):
+class StoreBackend(QuadSource, Protocol):
     """A store the service can query. Implementations must be safe to call from several threads."""
 
     @property
@@ -138,23 +161,6 @@ class StoreBackend(Protocol):
 
     def named_graphs(self) -> list[str]:
         """IRIs of the named graphs, sorted."""
-        ...
-
-    def quads(
-        self,
-        subject: NamedNode | BlankNode | None = None,
-        predicate: NamedNode | None = None,
-        object: Term | None = None,
-        graph: NamedNode | None = None,
-    ) -> Iterator[Quad]:
-        """Named-graph quads matching the pattern (``None`` matches anything); never the default graph.
-
-        The write path reads through this: it computes deltas and validation neighbourhoods.
-        """
-        ...
-
-    def has_graph(self, graph: NamedNode) -> bool:
-        """Whether the named graph exists (it may be empty after ``CREATE GRAPH``)."""
         ...
 
     def apply(self, delta: WriteDelta) -> None:

@@ -11,27 +11,12 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Iterator
-from typing import Protocol
 
 from pyoxigraph import BlankNode, NamedNode, Quad
 
-from ..store.base import Term, WriteDelta
+from ..store.base import QuadSource, Term, WriteDelta
 
 __all__ = ["Overlay", "QuadSource"]
-
-
-class QuadSource(Protocol):
-    """What the write path reads from a backend: named-graph quads and graph existence."""
-
-    def quads(
-        self,
-        subject: NamedNode | BlankNode | None = None,
-        predicate: NamedNode | None = None,
-        object: Term | None = None,
-        graph: NamedNode | None = None,
-    ) -> Iterator[Quad]: ...
-
-    def has_graph(self, graph: NamedNode) -> bool: ...
 
 
 def _matches(quad: Quad, s: object, p: object, o: object, g: object) -> bool:
