@@ -188,6 +188,38 @@ def test_replace_source_true_is_the_explicit_way_and_other_values_are_400(writab
     assert send(writable, "DELETE", graph).status_code == 404
 
 
+def test_deleting_every_statement_of_a_source_graph_is_the_same_as_dropping_it(
+    writable: RunningService,
+) -> None:
+    """A stray ``DELETE WHERE`` over a whole source graph (7,560 statements of Brookings were
+    deleted with 200 before) is refused like ``DROP GRAPH``, with or without something inserted
+    in their place; deleting part of it is an ordinary write; ``replace-source=true`` allows it."""
+    before = fingerprint(writable)
+    source = G + "brookings-2022"
+    refused = [
+        post_update(writable, f"DELETE WHERE {{ GRAPH <{source}> {{ ?s ?p ?o }} }}"),
+        post_update(
+            writable,
+            f"DELETE {{ GRAPH <{source}> {{ ?s ?p ?o }} }} INSERT {{ GRAPH <{source}> {{ <{EX}junk> <{COMMENT}> 'junk' }} }} "
+            f"WHERE {{ GRAPH <{source}> {{ ?s ?p ?o }} }}",
+        ),
+    ]
+    for response in refused:
+        assert response.status_code == 403, response.text[:500]
+        assert "deleting every statement" in response.text and "replace-source=true" in response.text
+    assert fingerprint(writable) == before
+
+    scratch = G + "test-integrity-emptied"  # in the build's namespace: treated as a source graph
+    body = f'<{EX}e1> <{COMMENT}> "one" .\n<{EX}e2> <{COMMENT}> "two" .'
+    assert send(writable, "POST", scratch, body).status_code == 201
+    part = post_update(writable, f"DELETE DATA {{ GRAPH <{scratch}> {{ <{EX}e1> <{COMMENT}> 'one' }} }}")
+    assert part.status_code == 200, part.text[:500]
+    last = f"DELETE DATA {{ GRAPH <{scratch}> {{ <{EX}e2> <{COMMENT}> 'two' }} }}"
+    assert post_update(writable, last).status_code == 403
+    allowed = post_update(writable, last, params={"replace-source": "true"})
+    assert allowed.status_code == 200 and allowed.json()["deleted"] == 1, allowed.text[:500]
+
+
 # --- provenance points at a passage -----------------------------------------------------------------
 
 

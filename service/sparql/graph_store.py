@@ -182,7 +182,7 @@ async def _store_body(request: Request, *, replace: bool) -> Response:
                 deadline.check()
         return existed
 
-    outcome = await writes.write(change)
+    outcome = await writes.write(change, policy)
     return _created(outcome.result)
 
 
@@ -212,5 +212,5 @@ async def delete_graph(request: Request) -> Response:
         policy.guard_whole_graph(graph, "DELETE")
         overlay.drop_graph(graph)
 
-    await writes.write(change)
+    await writes.write(change, policy)
     return Response(status_code=204)

@@ -116,5 +116,5 @@ async def handle_update(
             policy=policy,
         )
 
-    outcome = await writes.write(change)
+    outcome = await writes.write(change, policy)
     return JSONResponse({"operations": outcome.result, **outcome.summary()})

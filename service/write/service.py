@@ -39,6 +39,7 @@ from __future__ import annotations
 
 import logging
 import threading
+from collections import Counter
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
 from typing import ClassVar
@@ -239,12 +240,16 @@ class WriteService:
             self._validator = WriteValidator.for_store(self.backend)
         return self._validator
 
-    async def write(self, change: Change) -> WriteOutcome:
-        """Run ``change`` under the writer lock, validate, commit (see the module docstring)."""
-        deadline = Deadline.after(self.settings.query_timeout)
-        return await _writer_pool().call(lambda: self._write(change, deadline))
+    async def write(self, change: Change, policy: GraphPolicy | None = None) -> WriteOutcome:
+        """Run ``change`` under the writer lock, validate, commit (see the module docstring).
 
-    def _write(self, change: Change, deadline: Deadline) -> WriteOutcome:
+        ``policy`` is the request's (``GraphPolicy.for_request``: ``?replace-source=true``);
+        without it, the service's."""
+        deadline = Deadline.after(self.settings.query_timeout)
+        chosen = policy if policy is not None else self.policy
+        return await _writer_pool().call(lambda: self._write(change, deadline, chosen))
+
+    def _write(self, change: Change, deadline: Deadline, policy: GraphPolicy) -> WriteOutcome:
         if not self._lock.acquire(timeout=max(deadline.remaining(), 0.0)):
             raise Overloaded(
                 f"another write held the store for the whole {self.settings.query_timeout:g} s "
@@ -267,6 +272,7 @@ class WriteService:
             self._check(deadline)
             delta = overlay.delta
             checked = _union([*staged, delta]) if staged else delta
+            self._guard_emptied(checked, staged, policy)
             gated = self._gated(checked)
             report = (
                 self.validator.validate(overlay, gated, lambda: self._check(deadline))
@@ -323,6 +329,25 @@ class WriteService:
             self.on_commit()
         except Exception:
             log.exception("after a committed write, refreshing what depends on the store failed")
+
+    def _guard_emptied(self, checked: WriteDelta, staged: list[WriteDelta], policy: GraphPolicy) -> None:
+        """Refuse a write that deletes every statement a build graph had, unless the request said
+        ``replace-source=true``: ``DELETE WHERE { GRAPH <g> { ?s ?p ?o } }`` removes a source
+        graph as surely as ``DROP GRAPH`` (measured: 7,560 statements of a source graph deleted,
+        answered 200), whatever it inserts there afterwards.
+
+        The graph's size before the write is its size now (staged steps are in the store, the
+        pending delta is not) with the staged steps taken back."""
+        deleted = Counter(q.graph_name for q in checked.deletes if isinstance(q.graph_name, NamedNode))
+        for graph, count in deleted.items():
+            if graph in checked.dropped_graphs or not policy.is_build_graph(graph):
+                continue  # a DROP was judged where it was read (``sparql_update``)
+            before = self.backend.triple_count(graph.value)
+            for step in staged:
+                before += sum(1 for q in step.deletes if q.graph_name == graph)
+                before -= sum(1 for q in step.inserts if q.graph_name == graph)
+            if count >= before:
+                policy.guard_whole_graph(graph, "deleting every statement")
 
     def _gated(self, delta: WriteDelta) -> WriteDelta:
         """The part of ``delta`` the SHACL gate sees: quads in the curated namespace (GraphPolicy)."""
