@@ -15,7 +15,7 @@ service at start with a message naming the variable, not with a traceback at the
 | ``ECONSEC_MAX_BODY_BYTES`` | ``10485760`` | request bodies above this get 413 |
 | ``ECONSEC_MAX_CONCURRENCY`` | ``4`` | queries evaluated at once |
 | ``ECONSEC_MAX_QUEUED`` | ``64`` | queries waiting for a worker; more get 503 at once |
-| ``ECONSEC_RESERVE_CONCURRENCY`` | ``1`` | extra slots for queries kept waiting 0.5 s by long ones |
+| ``ECONSEC_RESERVE_CONCURRENCY`` | ``4`` | extra slots for queries kept waiting 0.5 s by long ones |
 | ``ECONSEC_UPDATE_TOKEN`` | unset | bearer token for writes; unset means read-only |
 | ``ECONSEC_SERVICE_ALLOWLIST`` | empty | comma-separated SERVICE endpoints a query may call |
 | ``ECONSEC_PUBLIC_BASE`` | ``https://w3id.org/econsec/`` | the namespace the service answers for |
@@ -141,8 +141,12 @@ class Settings:
     max_concurrency: int = 4
     #: queries allowed to wait for a worker; beyond that the service answers 503 at once
     max_queued: int = 64
-    #: extra slots for queries that waited half a second while long ones hold every normal slot
-    reserve_concurrency: int = 1
+    #: extra slots for queries that waited half a second while long ones hold every normal slot.
+    #: Four, not one: at the start of an attack each new attacker address takes one turn on the
+    #: reserve (0.5 s); with 8 attackers (4 on the normal slots, 4 waiting) a new client's first
+    #: query waited 2.5 s with one reserve slot, 1.5 s with two and 0.54 s with four
+    #: (bench/RESULTS.md). Each is a worker process (about 42 MB idle).
+    reserve_concurrency: int = 4
     #: bearer token that allows writes; None keeps the service read-only
     update_token: str | None = None
     #: SERVICE endpoints a federated query may call (checked before any connection is made)
