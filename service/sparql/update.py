@@ -19,7 +19,7 @@ from starlette.concurrency import run_in_threadpool
 from ..errors import BadRequest
 from ..security.auth import require_writer
 from ..security.guard import FederationGuard
-from ..security.lexer import check_nesting, needs_nesting_scan
+from ..security.lexer import check_nesting
 from ..state import ServiceState
 from ..write.overlay import Overlay
 from ..write.service import WriteService
@@ -70,15 +70,14 @@ async def _screen(state: ServiceState, text: str) -> None:
     if workers is None:
 
         def screen_here() -> None:
-            check_nesting(text)
             if guard.needs_inspection(text):
+                check_nesting(text)  # before rdflib's recursive parse in the guard
                 guard(text, update=True)
-            screen_update(text, base_iri=base_iri)
+            screen_update(text, base_iri=base_iri)  # nesting first, then the engine
 
         await run_in_threadpool(screen_here)
         return
-    if needs_nesting_scan(text):  # a cheap linear scan: refuse a deep text before any worker trip
-        await run_in_threadpool(check_nesting, text)
+    # each worker request checks the nesting before anything parses (``query_worker``)
     if guard.needs_inspection(text):
         targets = await state.executor.run(
             lambda deadline: workers.inspect(text, update=True, deadline=deadline)
