@@ -477,6 +477,75 @@ def test_slow_clients_are_closed_after_the_timeout(
     still_serving(service, before)
 
 
+def _answers(sock: socket.socket, count: int) -> list[bytes]:
+    """Read ``count`` complete HTTP answers (status lines with a Content-Length body) from ``sock``."""
+    buffer = b""
+    answers: list[bytes] = []
+    while len(answers) < count:
+        head_end = buffer.find(b"\r\n\r\n")
+        if head_end >= 0:
+            head = buffer[:head_end].decode("latin-1")
+            length = next(
+                int(line.split(":", 1)[1])
+                for line in head.split("\r\n")
+                if line.lower().startswith("content-length:")
+            )
+            if len(buffer) >= head_end + 4 + length:
+                answers.append(buffer[: head_end + 4 + length])
+                buffer = buffer[head_end + 4 + length :]
+                continue
+        chunk = sock.recv(65536)
+        assert chunk, f"closed after {len(answers)} answers"
+        buffer += chunk
+    return answers
+
+
+def test_a_busy_kept_alive_connection_outlives_the_timeouts(service: RunningService) -> None:
+    """The connection's one timer measures each request's head and body from their own start: a
+    client sending complete requests for twice the head and body timeouts is answered every time."""
+    host, port = service.base.removeprefix("http://").split(":")
+    request = b"GET /health HTTP/1.1\r\nHost: x\r\n\r\n"
+    deadline = time.monotonic() + 2 * 1.5 + 1
+    sent = 0
+    with closing(socket.create_connection((host, int(port)), timeout=30)) as sock:
+        while time.monotonic() < deadline:
+            sock.sendall(request)
+            sent += 1
+            (answer,) = _answers(sock, 1)
+            assert answer.startswith(b"HTTP/1.1 200"), answer[:200]
+            time.sleep(0.25)
+    assert sent >= 10
+
+
+@pytest.mark.parametrize(
+    "then",
+    [
+        b"GET /health HTTP/1.1\r\nHost: x\r\n",
+        b"POST /sparql HTTP/1.1\r\nHost: x\r\nContent-Type: application/sparql-query\r\n"
+        b"Content-Length: 50\r\n\r\nASK",
+    ],
+    ids=["slow head", "slow body"],
+)
+def test_a_slow_second_request_on_a_kept_alive_connection_is_closed(
+    service: RunningService, then: bytes
+) -> None:
+    """After an answered request, the next one's head or body is timed from its own first byte."""
+    host, port = service.base.removeprefix("http://").split(":")
+    with closing(socket.create_connection((host, int(port)), timeout=30)) as sock:
+        sock.sendall(b"GET /health HTTP/1.1\r\nHost: x\r\n\r\n")
+        (first,) = _answers(sock, 1)
+        assert first.startswith(b"HTTP/1.1 200")
+        time.sleep(1.0)  # idle between requests: the keep-alive timeout's business, not the head's
+        sock.sendall(then)
+        started = time.monotonic()
+        rest = b""
+        while chunk := sock.recv(65536):
+            rest += chunk
+        waited = time.monotonic() - started
+    assert rest == b"" or rest.startswith(b"HTTP/1.1 408"), rest[:200]
+    assert waited >= 1.0, f"closed {waited:.2f} s after the second request began: timed from the first"
+
+
 @pytest.mark.parametrize("path", ["/sparql", "/.well-known/void", "/queries", "/sparql?query=ASK%7B%7D"])
 def test_the_host_header_is_never_echoed(service: RunningService, path: str) -> None:
     """Links and descriptions use the configured public address (here the listening one)."""

@@ -222,22 +222,22 @@ def scan_text(text: str, *, less_than_at: frozenset[int] = frozenset(), max_dept
     last: Token | None = None  # last significant token
     steps = 0
 
-    def add(kind: TokenKind, start: int, end: int, **parts: str | None) -> None:
+    append = tokens.append  # a few dozen tokens per query, on every request the caches miss
+
+    def add(kind: TokenKind, start: int, end: int) -> None:
         nonlocal last
-        token = Token(kind, start, end, text[start:end], **parts)  # type: ignore[arg-type]
-        tokens.append(token)
-        if kind is not TokenKind.WS and kind is not TokenKind.COMMENT:
-            last = token
+        last = Token(kind, start, end, text[start:end])
+        append(last)
 
     while i < n:
         c = text[i]
         start = i
         if c in " \t\r\n":
             end = _WS_RE.match(text, i).end()  # type: ignore[union-attr]
-            add(TokenKind.WS, i, end)
+            append(Token(TokenKind.WS, i, end, text[i:end]))  # not ``last``: not significant
         elif c == "#":
             end = _COMMENT_RE.match(text, i).end()  # type: ignore[union-attr]
-            add(TokenKind.COMMENT, i, end)
+            append(Token(TokenKind.COMMENT, i, end, text[i:end]))
         elif c == "<":
             body_end = _IRI_BODY_RE.match(text, i + 1).end()  # type: ignore[union-attr]
             steps += body_end - i
@@ -251,7 +251,8 @@ def scan_text(text: str, *, less_than_at: frozenset[int] = frozenset(), max_dept
                     # inside what is lexed here as an IRI. The guard explores both readings.
                     scan.ambiguous.append(i)
                 end = body_end + 1
-                add(TokenKind.IRI, i, end, decoded=_decode_iri(body))
+                last = Token(TokenKind.IRI, i, end, text[i:end], "", None, _decode_iri(body))
+                append(last)
             else:
                 end = i + 1
                 add(TokenKind.PUNCT, i, end)
@@ -292,7 +293,8 @@ def scan_text(text: str, *, less_than_at: frozenset[int] = frozenset(), max_dept
                 lm = _PN_LOCAL_RE.match(text, j + 1)
                 end = lm.end() if lm is not None else j + 1
                 local = lm.group() if lm is not None else None
-                add(TokenKind.PNAME, i, end, prefix=text[i:j], local=local)
+                last = Token(TokenKind.PNAME, i, end, text[i:end], text[i:j], local)
+                append(last)
             else:
                 end = j
                 add(TokenKind.WORD, i, end)
