@@ -92,6 +92,11 @@ def _percentiles(samples: list[float]) -> dict[str, float | int | None]:
     }
 
 
+def _client(address: str) -> httpx.Client:
+    """An HTTP client whose connections come from ``address`` (a loopback address of its own)."""
+    return httpx.Client(transport=httpx.HTTPTransport(local_address=address), timeout=120)
+
+
 class _Probe:
     """A client that repeats one request every ``every`` seconds and records latency and status."""
 
@@ -104,18 +109,21 @@ class _Probe:
         self.stop = threading.Event()
 
     def _run(self) -> None:
-        transport = httpx.HTTPTransport(local_address=self.address)
-        with httpx.Client(transport=transport, timeout=120) as http:
+        with _client(self.address) as http:
             while not self.stop.is_set():
-                started = time.monotonic()
-                self.started_at.append(started)
-                try:
-                    status = self.send(http).status_code
-                except httpx.HTTPError:
-                    status = 0
-                self.latencies.append(time.monotonic() - started)
-                self.statuses[status] = self.statuses.get(status, 0) + 1
+                self._once(http)
                 self.stop.wait(self.every)
+
+    def _once(self, http: httpx.Client) -> None:
+        """Send the request once on ``http``; record when, how long, and the status (0: no answer)."""
+        started = time.monotonic()
+        self.started_at.append(started)
+        try:
+            status = self.send(http).status_code
+        except httpx.HTTPError:
+            status = 0
+        self.latencies.append(time.monotonic() - started)
+        self.statuses[status] = self.statuses.get(status, 0) + 1
 
     def report(
         self, second_half_from: float | None = None, attack_from: float | None = None
@@ -148,23 +156,17 @@ class _Newcomers(_Probe):
     two-pattern join once: what a first-time user meets during the attack."""
 
     def __init__(self, base: str, every: float = 2.0) -> None:
-        super().__init__("newcomers", "", None, every)
-        self.base = base
+        def send(http: httpx.Client) -> httpx.Response:
+            return http.post(base + "/sparql", data={"query": CHEAP}, headers=JSON)
+
+        super().__init__("newcomers", "", send, every)
 
     def _run(self) -> None:
         for n in range(1, 250):
             if self.stop.is_set():
                 return
-            transport = httpx.HTTPTransport(local_address=f"127.0.1.{n}")
-            started = time.monotonic()
-            self.started_at.append(started)
-            with httpx.Client(transport=transport, timeout=120) as http:
-                try:
-                    status = http.post(self.base + "/sparql", data={"query": CHEAP}, headers=JSON).status_code
-                except httpx.HTTPError:
-                    status = 0
-            self.latencies.append(time.monotonic() - started)
-            self.statuses[status] = self.statuses.get(status, 0) + 1
+            with _client(f"127.0.1.{n}") as http:
+                self._once(http)
             self.stop.wait(self.every)
 
 

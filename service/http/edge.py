@@ -81,7 +81,6 @@ class EdgeProtocol(HttpToolsProtocol):
         self._phase: Callable[[], None] | None = None  # what to do when the phase overruns
         self._phase_deadline = 0.0
         self._timer: asyncio.TimerHandle | None = None
-        self._timer_at = 0.0
 
     # --- the connection's timer -----------------------------------------------------------
 
@@ -89,7 +88,7 @@ class EdgeProtocol(HttpToolsProtocol):
         """A phase with a time limit starts now: ``overrun`` runs if it has not ended in ``seconds``."""
         self._phase = overrun
         self._phase_deadline = deadline = self.loop.time() + seconds
-        if self._timer is None or self._timer_at > deadline:  # the timer would wake too late
+        if self._timer is None or self._timer.when() > deadline:  # the timer would wake too late
             self._sleep_until(deadline)
 
     def _end(self) -> None:
@@ -99,7 +98,6 @@ class EdgeProtocol(HttpToolsProtocol):
     def _sleep_until(self, when: float) -> None:
         if self._timer is not None:
             self._timer.cancel()
-        self._timer_at = when
         self._timer = self.loop.call_at(when, self._wake)
 
     def _wake(self) -> None:
